@@ -1,0 +1,71 @@
+"""The supportapp application factory."""
+import logging
+from pathlib import Path
+
+from flask import Flask
+
+from supportapp.config import load_config
+
+
+def create_app(config=None):
+    """Build the app: settings, extensions, blueprints, CLI and error handlers."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder="../templates",
+        static_folder="../static",
+    )
+    app.config.update(load_config(app.instance_path))
+    if config:
+        app.config.update(config)
+    logging.basicConfig(level=app.config["LOG_LEVEL"])
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    register_extensions(app)
+    register_blueprints(app)
+    register_commands(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    register_security_headers(app)
+    return app
+
+
+def register_extensions(app):
+    from supportapp import models  # noqa: F401  (the models must be known to Migrate)
+    from supportapp.extensions import csrf, db, limiter, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+
+def register_blueprints(app):
+    from supportapp.blueprints import articles, health
+
+    app.register_blueprint(articles.bp)
+    app.register_blueprint(health.bp)
+
+
+def register_commands(app):
+    from supportapp.cli import register_cli
+
+    register_cli(app)
+
+
+def register_errorhandlers(app):
+    from supportapp.blueprints.errors import register
+
+    register(app)
+
+
+def register_template_helpers(app):
+    from supportapp.templating import register
+
+    register(app)
+
+
+def register_security_headers(app):
+    from supportapp.security import add_security_headers
+
+    app.after_request(add_security_headers)
+

@@ -1,0 +1,20 @@
+"""Liveness for load balancers: 200 when the database answers, 503 when it does not."""
+from flask import Blueprint, current_app
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from supportapp.extensions import db, limiter
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+@limiter.exempt
+def healthz():
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError as exc:
+        db.session.rollback()
+        current_app.logger.warning("health check: database unreachable (%s)", type(exc).__name__)
+        return {"status": "unavailable", "database": "unreachable"}, 503
+    return {"status": "ok", "database": "ok"}, 200

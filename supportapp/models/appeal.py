@@ -1,0 +1,56 @@
+"""An appeal ("Since you're here…") and the wording variants that readers are split between."""
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from supportapp.extensions import db
+from supportapp.models.types import UTCDateTime, utcnow
+
+APPEAL_STATUSES = ("draft", "live", "ended")
+FREQUENCIES = ("one_off", "monthly", "annual")
+
+
+class Appeal(db.Model):
+    __tablename__ = "appeal"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(10), default="draft", index=True)
+    starts_at = mapped_column(UTCDateTime(), nullable=True)
+    ends_at = mapped_column(UTCDateTime(), nullable=True)
+    # Insert after this many top-level paragraphs; None puts the appeal at the end.
+    placement_paragraph: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    target_sections: Mapped[list] = mapped_column(JSON, default=list)
+    excluded_sections: Mapped[list] = mapped_column(JSON, default=list)
+    goal_amount_minor: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    goal_currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
+    goal_label: Mapped[str] = mapped_column(String(300), default="")
+    created_at = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    updated_at = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False)
+
+    variants: Mapped[list["AppealVariant"]] = relationship(
+        back_populates="appeal", cascade="all, delete-orphan", order_by="AppealVariant.id"
+    )
+
+    def __repr__(self):
+        return f"<Appeal {self.id} {self.name!r} {self.status}>"
+
+
+class AppealVariant(db.Model):
+    __tablename__ = "appeal_variant"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    appeal_id: Mapped[int] = mapped_column(ForeignKey("appeal.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    heading: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    cta_label: Mapped[str] = mapped_column(String(100))
+    # {"USD": {"one_off": [500, 1000], "monthly": [300, 500], "annual": [...]}, ...} in minor units.
+    preset_amounts: Mapped[dict] = mapped_column(JSON, default=dict)
+    default_frequency: Mapped[str] = mapped_column(String(10), default="monthly")
+    weight: Mapped[int] = mapped_column(Integer, default=1)
+    is_control: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    appeal: Mapped[Appeal] = relationship(back_populates="variants")
+
+    def __repr__(self):
+        return f"<AppealVariant {self.id} {self.name!r}>"

@@ -1,0 +1,1 @@
+"""Business rules. Nothing in here touches Flask's request objects."""

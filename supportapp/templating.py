@@ -1,0 +1,36 @@
+"""Template filters and globals: dates and money formatted with Babel."""
+from babel.dates import format_date
+from flask import current_app
+from sqlalchemy.exc import SQLAlchemyError
+
+from supportapp.extensions import db
+from supportapp.models.story import section_display_name
+
+
+def register(app):
+    app.add_template_filter(long_date, "long_date")
+    app.add_template_filter(section_display_name, "section_name")
+    app.context_processor(site_context)
+
+
+def long_date(value):
+    return format_date(value, format="long", locale="en") if value else ""
+
+
+def _nav_sections():
+    from supportapp.services.stories import list_sections
+
+    # Error pages render this too, including the one for a database that is down.
+    try:
+        return list_sections()
+    except SQLAlchemyError:
+        db.session.rollback()
+        return []
+
+
+def site_context():
+    return {
+        "site_name": current_app.config["SITE_NAME"],
+        "site_tagline": current_app.config["SITE_TAGLINE"],
+        "nav_sections": _nav_sections,
+    }

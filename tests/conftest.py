@@ -1,0 +1,153 @@
+"""Fixtures: every database test runs on SQLite and, where reachable, on PostgreSQL."""
+import os
+import re
+from collections import Counter
+
+import pytest
+
+os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
+os.environ.setdefault("SUPPORTAPP_ENV", "testing")
+
+DEFAULT_TEST_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
+BACKENDS = ("sqlite", "postgresql")
+_BACKEND_IN_ID = re.compile(r"[\[-](sqlite|postgresql)[\]-]")
+
+
+def _sqlalchemy_url(url):
+    # psycopg 3 is the driver; plain postgresql:// would ask SQLAlchemy for psycopg2.
+    return re.sub(r"^postgres(ql)?://", "postgresql+psycopg://", url)
+
+
+def postgres_problem(url):
+    """None when PostgreSQL answers at url, else why not."""
+    import psycopg
+
+    try:
+        with psycopg.connect(url, connect_timeout=3) as conn:
+            conn.execute("SELECT 1")
+    except Exception as exc:  # any failure means "not reachable" here
+        return f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc) else ''}"
+    return None
+
+
+def _reset_postgres(url):
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+
+
+def make_app(database_url, **extra):
+    from supportapp import create_app
+
+    config = {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "SERVER_NAME": None,
+    }
+    config.update(extra)
+    return create_app(config)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request, tmp_path_factory):
+    """A migrated, empty database for one backend, built once per test session."""
+    from flask_migrate import upgrade
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    else:
+        raw = os.environ.get("TEST_DATABASE_URL", DEFAULT_TEST_DATABASE_URL)
+        problem = postgres_problem(raw)
+        if problem:
+            message = f"PostgreSQL not reachable at {raw} ({problem})"
+            if os.environ.get("CI") == "true":
+                pytest.fail(f"{message}; CI=true requires it", pytrace=False)
+            pytest.skip(f"{message}; PostgreSQL runs skipped")
+        _reset_postgres(raw)
+        url = _sqlalchemy_url(raw)
+    app = make_app(url)
+    with app.app_context():
+        upgrade()
+        from supportapp.extensions import db
+
+        db.engine.dispose()
+    return url
+
+
+@pytest.fixture
+def app(database_url):
+    """The app on a migrated database whose tables are emptied before each test."""
+    from supportapp.extensions import db
+
+    app = make_app(database_url)
+    with app.app_context():
+        _empty_tables(db)
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _empty_tables(db):
+    with db.engine.begin() as conn:
+        for table in reversed(db.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_story(app):
+    """Create a story from keyword overrides; returns the Story."""
+    from datetime import UTC, datetime
+
+    from supportapp.extensions import db
+    from supportapp.services.stories import StoryRecord, upsert_story
+
+    counter = {"n": 0}
+
+    def _make(**fields):
+        counter["n"] += 1
+        n = counter["n"]
+        values = {
+            "title": f"Story number {n}",
+            "slug": f"story-{n}",
+            "section": "local-government",
+            "byline": "Test Reporter",
+            "standfirst": f"Standfirst {n}",
+            "published_at": datetime(2026, 11, 1 + n % 20, 9, 0, tzinfo=UTC),
+            "body_html": "".join(f"<p>Paragraph {i} of story {n}.</p>" for i in range(1, 7)),
+        }
+        values.update(fields)
+        story, _ = upsert_story(StoryRecord(**values))
+        db.session.commit()
+        return story
+
+    return _make
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print pass/fail counts per database backend, so CI shows both ran."""
+    counts = {backend: Counter() for backend in BACKENDS}
+    for outcome in ("passed", "failed", "skipped", "error"):
+        for report in terminalreporter.stats.get(outcome, []):
+            match = _BACKEND_IN_ID.search(getattr(report, "nodeid", "") or "")
+            if match and getattr(report, "when", "call") in ("call", "setup"):
+                if outcome == "passed" and report.when != "call":
+                    continue
+                counts[match.group(1)][outcome] += 1
+    terminalreporter.section("database backends")
+    for backend, counter in counts.items():
+        summary = ", ".join(f"{counter[k]} {k}" for k in ("passed", "failed", "skipped", "error"))
+        terminalreporter.write_line(f"{backend}: {summary}")

@@ -40,10 +40,11 @@ def register_extensions(app):
 
 
 def register_blueprints(app):
-    from supportapp.blueprints import articles, health
+    from supportapp.blueprints import api, articles, health
 
     app.register_blueprint(articles.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(api.bp)
 
 
 def register_commands(app):

@@ -4,7 +4,8 @@ import sys
 import click
 from flask import Flask
 
-from supportapp.services.seed import load_seed_content, seed_stories
+from supportapp.appeals_cli import appeals_cli
+from supportapp.services.seed import load_seed_content, seed_appeal, seed_stories
 from supportapp.services.story_import import import_story_file
 
 
@@ -14,6 +15,8 @@ def seed_command():
     content = load_seed_content()
     created, updated = seed_stories(content)
     click.echo(f"Stories: {created} created, {updated} already there.")
+    appeal = seed_appeal(content)
+    click.echo(f"Appeal: {'created and live' if appeal else 'already there'}.")
 
 
 stories_cli = click.Group("stories", help="Manage stories.")
@@ -46,3 +49,4 @@ def register_cli(app: Flask):
     """Attach every command group to the app's CLI."""
     app.cli.add_command(seed_command)
     app.cli.add_command(stories_cli)
+    app.cli.add_command(appeals_cli)

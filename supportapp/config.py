@@ -1,6 +1,7 @@
 """Settings, read from environment variables (and an optional `.env`) when the app is built."""
 import os
 import secrets
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from dotenv import load_dotenv
@@ -24,6 +25,77 @@ def _int(name, default):
         return int(raw)
     except ValueError as exc:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def _origins(raw):
+    # "https://a.example, https://b.example/" -> ("https://a.example", "https://b.example")
+    return tuple(o.strip().rstrip("/").lower() for o in raw.replace(" ", ",").split(",")
+                 if o.strip())
+
+
+# With no STRIPE_SECRET_KEY the app talks to the local Stripe emulator (`python -m stripe_emulator`).
+EMULATOR_API_BASE = "http://127.0.0.1:12111"
+EMULATOR_SECRET_KEY = "sk_test_emulator"
+EMULATOR_WEBHOOK_SECRET = "whsec_local_emulator"
+DEFAULT_FEES = "2.9%+0.30"
+TEST_KEY_PREFIXES = ("sk_test_", "rk_test_")
+
+
+def _fees(raw):
+    """`2.9%+0.30, GBP:1.5%+0.20` -> {"USD": (Decimal("0.029"), 30), ..., "GBP": (...)}."""
+    fees, default = {}, None
+    for entry in (e.strip() for e in raw.split(",") if e.strip()):
+        currency, _, rule = entry.rpartition(":")
+        percent, plus, fixed = rule.replace(" ", "").partition("%+")
+        try:
+            rate, fixed_minor = Decimal(percent) / 100, Decimal(fixed) * 100
+        except InvalidOperation as exc:
+            raise ConfigError(f"SUPPORTAPP_FEES: cannot read {entry!r}; "
+                              "write e.g. 2.9%+0.30 or GBP:1.5%+0.20") from exc
+        if not plus or not 0 <= rate < 1 or fixed_minor != int(fixed_minor) or fixed_minor < 0:
+            raise ConfigError(f"SUPPORTAPP_FEES: {entry!r} is not PERCENT%+FIXED")
+        if currency and currency.upper() not in SUPPORTED_CURRENCIES:
+            raise ConfigError(f"SUPPORTAPP_FEES: unknown currency {currency!r}")
+        if currency:
+            fees[currency.upper()] = (rate, int(fixed_minor))
+        else:
+            default = (rate, int(fixed_minor))
+    default = default or _fees(DEFAULT_FEES)["USD"]
+    return {code: fees.get(code, default) for code in SUPPORTED_CURRENCIES}
+
+
+def _stripe_settings():
+    key = os.environ.get("STRIPE_SECRET_KEY", "").strip()
+    emulator = not key
+    return {
+        "STRIPE_SECRET_KEY": key or EMULATOR_SECRET_KEY,
+        "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE", "").strip()
+        or (EMULATOR_API_BASE if emulator else ""),
+        "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", "").strip()
+        or (EMULATOR_WEBHOOK_SECRET if emulator else ""),
+        "STRIPE_USES_EMULATOR": emulator,
+        "ALLOW_LIVE_KEYS": _flag("SUPPORTAPP_ALLOW_LIVE_KEYS"),
+        "FEES": _fees(os.environ.get("SUPPORTAPP_FEES", DEFAULT_FEES)),
+        "MAX_AMOUNT_MINOR": _int("SUPPORTAPP_MAX_AMOUNT_MINOR", 1_000_000),
+        "CHECKOUT_RATE_LIMIT": os.environ.get("SUPPORTAPP_CHECKOUT_RATE_LIMIT",
+                                              "10 per minute;50 per hour"),
+        "WEBHOOK_RATE_LIMIT": os.environ.get("SUPPORTAPP_WEBHOOK_RATE_LIMIT", "600 per minute"),
+        "CAPTCHA_VERIFIER": os.environ.get("SUPPORTAPP_CAPTCHA_VERIFIER", "").strip() or None,
+    }
+
+
+def check_config(config):
+    """Refuse settings that would be unsafe to run with; the message says which and why."""
+    key = config.get("STRIPE_SECRET_KEY") or ""
+    if not key.startswith(TEST_KEY_PREFIXES) and not config.get("ALLOW_LIVE_KEYS"):
+        raise ConfigError(
+            "STRIPE_SECRET_KEY is not a test-mode key (sk_test_... or rk_test_...). "
+            "supportapp refuses live keys unless SUPPORTAPP_ALLOW_LIVE_KEYS=1 is set."
+        )
+    if config.get("SUPPORTAPP_ENV") == "production" and not config.get("STRIPE_WEBHOOK_SECRET"):
+        raise ConfigError("STRIPE_WEBHOOK_SECRET must be set when SUPPORTAPP_ENV=production")
+    if config.get("MAX_AMOUNT_MINOR", 0) < 100:
+        raise ConfigError("SUPPORTAPP_MAX_AMOUNT_MINOR must be at least 100 (1.00)")
 
 
 def _secret_key(instance_path, env):
@@ -61,8 +133,16 @@ def load_config(instance_path):
         "SESSION_COOKIE_SECURE": env == "production",
         "REMEMBER_COOKIE_SECURE": env == "production",
         "PREFERRED_URL_SCHEME": "https" if env == "production" else "http",
+        "APPEAL_MAX_VIEWS": _int("SUPPORTAPP_APPEAL_MAX_VIEWS", 4),
+        "APPEAL_VIEW_WINDOW_DAYS": _int("SUPPORTAPP_APPEAL_VIEW_WINDOW_DAYS", 30),
+        "APPEAL_DISMISS_DAYS": _int("SUPPORTAPP_APPEAL_DISMISS_DAYS", 7),
+        "APPEAL_CACHE_SECONDS": _int("SUPPORTAPP_APPEAL_CACHE_SECONDS", 15),
+        "APPEAL_PROGRESS_CACHE_SECONDS": _int("SUPPORTAPP_APPEAL_PROGRESS_CACHE_SECONDS", 60),
+        "EMBED_RATE_LIMIT": os.environ.get("SUPPORTAPP_EMBED_RATE_LIMIT", "300 per minute"),
+        "EMBED_ORIGINS": _origins(os.environ.get("SUPPORTAPP_EMBED_ORIGINS", "")),
         "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOG_LEVEL": os.environ.get("SUPPORTAPP_LOG_LEVEL", "INFO"),
         "DEBUG_FLAG": _flag("FLASK_DEBUG"),
+        **_stripe_settings(),
     }

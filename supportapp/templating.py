@@ -3,13 +3,17 @@ from babel.dates import format_date
 from flask import current_app
 from sqlalchemy.exc import SQLAlchemyError
 
+from supportapp.config import SUPPORTED_CURRENCIES
 from supportapp.extensions import db
 from supportapp.models.story import section_display_name
+from supportapp.services.money import format_money
 
 
 def register(app):
     app.add_template_filter(long_date, "long_date")
     app.add_template_filter(section_display_name, "section_name")
+    app.add_template_filter(format_money, "money")
+    app.add_template_global(SUPPORTED_CURRENCIES, "supported_currencies")
     app.context_processor(site_context)
 
 

@@ -47,6 +47,8 @@ def make_app(database_url, **extra):
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "SERVER_NAME": None,
+        "APPEAL_CACHE_SECONDS": 0,
+        "APPEAL_PROGRESS_CACHE_SECONDS": 0,
     }
     config.update(extra)
     return create_app(config)

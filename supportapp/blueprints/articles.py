@@ -1,7 +1,18 @@
 """Reader-facing pages: the front page, section pages and story pages."""
-from flask import Blueprint, abort, current_app, render_template
+from datetime import UTC, datetime
 
+from flask import Blueprint, abort, current_app, make_response, render_template, request
+from markupsafe import Markup
+
+from supportapp.blueprints.reader_state import (
+    appeal_settings,
+    note_appeal_view,
+    read_reader_state,
+    write_reader_cookies,
+)
 from supportapp.models.story import section_display_name
+from supportapp.services.appeal_placement import place_appeal
+from supportapp.services.injection import inject_appeal
 from supportapp.services.stories import find_story, latest_stories
 
 bp = Blueprint("articles", __name__)
@@ -26,6 +37,17 @@ def section(section):
 @bp.get("/stories/<slug>")
 def story(slug):
     found = find_story(slug)
-    if found is None:
+    if found is None or found.is_external:
         abort(404)
-    return render_template("articles/story.html", story=found)
+    settings = appeal_settings()
+    state = read_reader_state(request, found.id, settings)
+    placement = place_appeal(found, state.context, datetime.now(UTC), settings)
+    body = found.body_html
+    if placement is not None:
+        appeal_html = render_template("appeal/_appeal.html", p=placement, story=found,
+                                      embed=False)
+        body = inject_appeal(body, appeal_html, placement.after_paragraph)
+        note_appeal_view(state, settings)
+    page = render_template("articles/story.html", story=found, body=Markup(body),
+                           placement=placement)
+    return write_reader_cookies(make_response(page), state)

@@ -1,9 +1,10 @@
 """An appeal ("Since you're here…") and the wording variants that readers are split between."""
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from supportapp.extensions import db
 from supportapp.models.types import UTCDateTime, utcnow
+from supportapp.services.html import sanitise_appeal_html
 
 APPEAL_STATUSES = ("draft", "live", "ended")
 FREQUENCIES = ("one_off", "monthly", "annual")
@@ -51,6 +52,11 @@ class AppealVariant(db.Model):
     is_control: Mapped[bool] = mapped_column(Boolean, default=False)
 
     appeal: Mapped[Appeal] = relationship(back_populates="variants")
+
+    @validates("body")
+    def _sanitise_body(self, _key, value):
+        # Sanitised when written, like story bodies, so rendering stays cheap and safe.
+        return sanitise_appeal_html(value or "")
 
     def __repr__(self):
         return f"<AppealVariant {self.id} {self.name!r}>"

@@ -2,7 +2,11 @@
 import json
 from pathlib import Path
 
+from sqlalchemy import select
+
 from supportapp.extensions import db
+from supportapp.models import Appeal, AppealVariant
+from supportapp.services.appeals import save_appeal
 from supportapp.services.stories import StoryRecord, upsert_story
 from supportapp.services.story_import import parse_datetime
 
@@ -33,3 +37,25 @@ def seed_stories(content):
         updated += not was_created
     db.session.commit()
     return created, updated
+
+
+def seed_appeal(content):
+    """Create the demo appeal, live, unless an appeal of that name exists; returns it or None."""
+    spec = content["appeal"]
+    if db.session.scalar(select(Appeal.id).where(Appeal.name == spec["name"])) is not None:
+        return None
+    goal = spec.get("goal") or {}
+    appeal = Appeal(
+        name=spec["name"], status="live", placement_paragraph=spec.get("placement_paragraph", 4),
+        target_sections=[], excluded_sections=[],
+        goal_amount_minor=goal.get("amount_minor"), goal_currency=goal.get("currency"),
+        goal_label=goal.get("label", ""),
+    )
+    for item in spec["variants"]:
+        appeal.variants.append(AppealVariant(
+            name=item["name"], heading=item["heading"], body=f"<p>{item['body']}</p>",
+            cta_label=item["cta"], preset_amounts={}, default_frequency="monthly",
+            weight=item["weight"], is_control=item["is_control"],
+        ))
+    save_appeal(appeal)
+    return appeal

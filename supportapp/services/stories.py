@@ -62,8 +62,8 @@ def _existing_story(record):
     return None
 
 
-def _free_slug(base):
-    # Two different stories may share a title; the second gets a numbered slug.
+def free_slug(base):
+    """A slug not yet taken: base, else base-2, base-3… (two stories may share a title)."""
     base = base or "story"
     slug, n = base, 2
     while db.session.scalar(select(Story.id).where(Story.slug == slug)) is not None:
@@ -80,7 +80,7 @@ def upsert_story(record):
     story = _existing_story(record)
     created = story is None
     if created:
-        story = Story(slug=record.slug or _free_slug(slugify(record.title)))
+        story = Story(slug=record.slug or free_slug(slugify(record.title)))
         db.session.add(story)
     elif record.slug:
         story.slug = record.slug

@@ -1,0 +1,79 @@
+// supportapp embed: <script src="https://NEWSROOM/embed.js" async></script> and
+// <div data-supportapp-story="SLUG-OR-URL"></div> where the appeal should go.
+// Reader state lives in this site's localStorage (no third-party cookies); with Global
+// Privacy Control or Do Not Track no reader id is kept.
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  var base = script ? new URL(script.src).origin : "";
+  var DAY = 86400000;
+  var store = {
+    get: function (key, fallback) {
+      try { return JSON.parse(localStorage.getItem("supportapp." + key)) || fallback; }
+      catch (e) { return fallback; }
+    },
+    set: function (key, value) {
+      try { localStorage.setItem("supportapp." + key, JSON.stringify(value)); } catch (e) { /* private mode */ }
+    }
+  };
+  var noTracking = navigator.globalPrivacyControl === true || navigator.doNotTrack === "1";
+
+  function readerId() {
+    if (noTracking) { return ""; }
+    var id = store.get("reader", "");
+    if (!id) {
+      var bytes = new Uint8Array(16);
+      crypto.getRandomValues(bytes);
+      id = Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+      store.set("reader", id);
+    }
+    return id;
+  }
+
+  function recent(list, days) {
+    var since = Date.now() - days * DAY;
+    return list.filter(function (item) { return item.t >= since; });
+  }
+
+  function noteRead(story) {
+    var reads = recent(store.get("reads", []), 30).filter(function (r) { return r.s !== story; });
+    reads.push({ s: story, t: Date.now() });
+    store.set("reads", reads.slice(-60));
+    return reads.length;
+  }
+
+  function show(target, data) {
+    if (!data.html) { return; }
+    target.innerHTML = data.html;
+    var views = recent(store.get("views", []), 30);
+    views.push({ t: Date.now() });
+    store.set("views", views.slice(-30));
+    var later = target.querySelector(".appeal__later");
+    if (later) {
+      later.hidden = false;
+      later.addEventListener("click", function () {
+        store.set("later", Date.now() + 7 * DAY);
+        target.querySelector("section.appeal").hidden = true;
+      });
+    }
+  }
+
+  function load(target) {
+    var story = target.getAttribute("data-supportapp-story") || location.href;
+    if (store.get("later", 0) > Date.now()) { return; }
+    var params = new URLSearchParams({
+      story: story,
+      reads: String(noteRead(story)),
+      views: String(recent(store.get("views", []), 30).length),
+      title: document.title
+    });
+    var id = readerId();
+    if (id) { params.set("reader", id); }
+    fetch(base + "/api/appeal?" + params.toString(), { credentials: "omit" })
+      .then(function (r) { return r.ok ? r.json() : { html: "" }; })
+      .then(function (data) { show(target, data); })
+      .catch(function () { /* the story reads fine without the appeal */ });
+  }
+
+  document.querySelectorAll("[data-supportapp-story]").forEach(load);
+})();

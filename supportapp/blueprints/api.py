@@ -1,0 +1,64 @@
+"""JSON for other sites: the appeal for a story, and the script that embeds it."""
+from datetime import UTC, datetime
+
+from flask import Blueprint, current_app, jsonify, render_template, request, send_from_directory
+
+from supportapp.blueprints.reader_state import appeal_settings, reader_currency
+from supportapp.extensions import limiter
+from supportapp.services.appeal_placement import ReaderContext, place_appeal
+from supportapp.services.embed import EmbedError, resolve_embed_story
+from supportapp.services.reader_cookies import valid_reader_id
+
+bp = Blueprint("api", __name__)
+
+
+def _small_int(name):
+    raw = request.args.get(name, "0")
+    return min(int(raw), 10_000) if raw.isdigit() else 0
+
+
+def _embed_reader():
+    # Embedded pages keep reader state in their own storage and pass it along.
+    return ReaderContext(
+        reader_id=valid_reader_id(request.args.get("reader")),
+        article_count=_small_int("reads"),
+        recent_views=_small_int("views"),
+        currency=reader_currency(request),
+    )
+
+
+@bp.get("/api/appeal")
+@limiter.limit(lambda: current_app.config["EMBED_RATE_LIMIT"])
+def appeal():
+    try:
+        story = resolve_embed_story(request.args.get("story"), current_app.config["EMBED_ORIGINS"],
+                                    title=request.args.get("title"))
+    except EmbedError as exc:
+        return {"error": {"status": exc.status, "message": exc.message}}, exc.status
+    settings = appeal_settings()
+    placement = place_appeal(story, _embed_reader(), datetime.now(UTC), settings)
+    html = ""
+    if placement is not None:
+        html = render_template("appeal/_appeal.html", p=placement, story=story, embed=True)
+    return jsonify(story=story.slug, html=html,
+                   appeal_id=placement.appeal_id if placement else None,
+                   variant_id=placement.variant_id if placement else None)
+
+
+@bp.get("/embed.js")
+def embed_script():
+    response = send_from_directory(current_app.static_folder, "js/embed.js",
+                                   mimetype="text/javascript", max_age=3600)
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@bp.after_request
+def allow_listed_origins(response):
+    """CORS for the appeal JSON, only for origins the newsroom listed."""
+    origin = (request.headers.get("Origin") or "").rstrip("/").lower()
+    if request.path == "/api/appeal":
+        response.vary.add("Origin")
+        if origin and origin in current_app.config["EMBED_ORIGINS"]:
+            response.headers["Access-Control-Allow-Origin"] = origin
+    return response

@@ -1,0 +1,88 @@
+"""Reading the reader's first-party cookies into a ReaderContext, and writing them back."""
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from flask import current_app
+
+from supportapp.services import reader_cookies as rc
+from supportapp.services.appeal_placement import AppealSettings, ReaderContext
+from supportapp.services.currency import currency_for_languages, normalise_currency
+from supportapp.services.supporter import (
+    SUPPORTER_COOKIE,
+    is_quiet_supporter,
+    read_supporter_token,
+)
+
+TWO_YEARS = 2 * 365 * 24 * 3600
+
+
+def appeal_settings():
+    config = current_app.config
+    return AppealSettings(
+        max_views=config["APPEAL_MAX_VIEWS"],
+        view_window_days=config["APPEAL_VIEW_WINDOW_DAYS"],
+        cache_seconds=config["APPEAL_CACHE_SECONDS"],
+        progress_cache_seconds=config["APPEAL_PROGRESS_CACHE_SECONDS"],
+    )
+
+
+def wants_no_tracking(request):
+    """Global Privacy Control or Do Not Track: no reader id is set or used."""
+    return request.headers.get("Sec-GPC") == "1" or request.headers.get("DNT") == "1"
+
+
+@dataclass
+class ReaderState:
+    context: ReaderContext
+    cookies: dict = field(default_factory=dict)  # name -> (value, max_age)
+    views_cookie: str = ""
+
+
+def read_reader_state(request, story_id, settings, subscription_is_active=None):
+    """The reader as their cookies describe them, noting this story as read."""
+    today = datetime.now(UTC).date()
+    cookies = {}
+    reader_id = None
+    if not wants_no_tracking(request):
+        reader_id = rc.valid_reader_id(request.cookies.get(rc.READER_ID_COOKIE))
+        if reader_id is None:
+            reader_id = rc.new_reader_id()
+        cookies[rc.READER_ID_COOKIE] = (reader_id, TWO_YEARS)
+    reads, article_count = rc.record_read(request.cookies.get(rc.READS_COOKIE), story_id, today,
+                                          settings.view_window_days)
+    cookies[rc.READS_COOKIE] = (reads, settings.view_window_days * 86400)
+    views_value = request.cookies.get(rc.VIEWS_COOKIE)
+    claim = read_supporter_token(current_app.config["SECRET_KEY"],
+                                 request.cookies.get(SUPPORTER_COOKIE))
+    context = ReaderContext(
+        reader_id=reader_id,
+        article_count=article_count,
+        recent_views=len(rc.recent_views(views_value, today, settings.view_window_days)),
+        dismissed=bool(request.cookies.get(rc.DISMISS_COOKIE)),
+        quiet_supporter=is_quiet_supporter(claim, subscription_is_active),
+        currency=reader_currency(request),
+    )
+    return ReaderState(context, cookies, views_value or "")
+
+
+def reader_currency(request):
+    chosen = request.args.get("currency")
+    if chosen:
+        return normalise_currency(chosen)
+    return currency_for_languages([lang for lang, _q in request.accept_languages])
+
+
+def note_appeal_view(state, settings):
+    """Count one more appeal view toward the frequency cap."""
+    today = datetime.now(UTC).date()
+    value = rc.record_view(state.views_cookie, today, settings.view_window_days)
+    state.cookies[rc.VIEWS_COOKIE] = (value, settings.view_window_days * 86400)
+
+
+def write_reader_cookies(response, state):
+    """Set the reader's first-party cookies on the response."""
+    secure = current_app.config["SESSION_COOKIE_SECURE"]
+    for name, (value, max_age) in state.cookies.items():
+        response.set_cookie(name, value, max_age=max_age, httponly=True, samesite="Lax",
+                            secure=secure)
+    return response

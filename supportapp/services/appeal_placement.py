@@ -1,0 +1,116 @@
+"""Deciding whether a reader sees the appeal in a story, and what it says to them."""
+import time
+from dataclasses import dataclass
+
+from supportapp.services.appeal_copy import render_body, render_heading
+from supportapp.services.appeals import appeal_for_section, choose_variant
+from supportapp.services.goal import funding_progress
+from supportapp.services.money import decimal_string, format_money
+
+FREQUENCY_LABELS = {"one_off": "One-off", "monthly": "Monthly", "annual": "Annual"}
+
+
+@dataclass(frozen=True)
+class AppealSettings:
+    max_views: int = 4
+    view_window_days: int = 30
+    cache_seconds: float = 15
+    progress_cache_seconds: float = 60
+
+
+@dataclass(frozen=True)
+class ReaderContext:
+    """What the reader's own cookies and headers say; built by the view."""
+
+    reader_id: str | None = None
+    article_count: int = 0
+    recent_views: int = 0
+    dismissed: bool = False
+    quiet_supporter: bool = False
+    currency: str = "USD"
+
+
+@dataclass(frozen=True)
+class GoalProgress:
+    raised_minor: int
+    target_minor: int
+    currency: str
+    label: str
+
+    @property
+    def percent(self):
+        return min(100, self.raised_minor * 100 // self.target_minor)
+
+
+@dataclass(frozen=True)
+class Placement:
+    appeal_id: int
+    variant_id: int
+    after_paragraph: int | None
+    heading: str
+    body: str
+    cta_label: str
+    currency: str
+    default_frequency: str
+    amounts: dict  # frequency -> [(minor, "5", "$5"), ...]
+    goal: GoalProgress | None
+
+
+def suppression_reason(story, reader, settings):
+    """Why this reader should not see an appeal in this story, or None."""
+    if story.appeal_disabled:
+        return "story_disabled"
+    if reader.quiet_supporter:
+        return "supporter"
+    if reader.dismissed:
+        return "dismissed"
+    if reader.recent_views >= settings.max_views:
+        return "frequency_cap"
+    return None
+
+
+_progress_cache = {}
+
+
+def _progress(appeal, settings):
+    # The ticker may lag a minute; story pages must not sum contributions on every view.
+    key = (appeal.id, appeal.goal_currency)
+    hit = _progress_cache.get(key)
+    if hit and time.monotonic() - hit[0] < settings.progress_cache_seconds:
+        return hit[1]
+    value = funding_progress(appeal.id, appeal.goal_currency, appeal.starts_at)
+    _progress_cache[key] = (time.monotonic(), value)
+    return value
+
+
+def _amount_choices(variant, currency):
+    return {
+        frequency: [(m, decimal_string(m), format_money(m, currency))
+                    for m in variant.amounts(currency, frequency)]
+        for frequency in FREQUENCY_LABELS
+    }
+
+
+def place_appeal(story, reader, now, settings):
+    """The appeal this reader sees in this story, ready to render, or None."""
+    if suppression_reason(story, reader, settings):
+        return None
+    appeal = appeal_for_section(story.section, now, settings.cache_seconds)
+    if appeal is None:
+        return None
+    variant = choose_variant(appeal, reader.reader_id)
+    raised, supporters = _progress(appeal, settings)
+    goal = None
+    values = {"article_count": reader.article_count, "supporter_count": supporters}
+    if appeal.goal_amount_minor:
+        goal = GoalProgress(raised, appeal.goal_amount_minor, appeal.goal_currency,
+                            appeal.goal_label)
+        values.update(goal_progress=f"{goal.percent}%",
+                      goal_raised=format_money(raised, goal.currency),
+                      goal_target=format_money(goal.target_minor, goal.currency))
+    return Placement(
+        appeal.id, variant.id, appeal.placement_paragraph,
+        render_heading(variant.heading, values), render_body(variant.body, values),
+        render_heading(variant.cta_label, values), reader.currency,
+        variant.default_frequency, _amount_choices(variant, reader.currency), goal,
+    )

@@ -1,0 +1,203 @@
+"""Which appeal a story shows, which variant a reader sees, and saving appeals safely."""
+import hashlib
+import random
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from supportapp.config import SUPPORTED_CURRENCIES
+from supportapp.extensions import db
+from supportapp.models import Appeal
+from supportapp.models.appeal import APPEAL_STATUSES, FREQUENCIES
+from supportapp.services.appeal_copy import unknown_placeholders
+
+DEFAULT_PRESETS = {
+    "one_off": [500, 1000, 2500, 5000],
+    "monthly": [500, 1000, 2000],
+    "annual": [5000, 10000, 25000],
+}
+
+
+class AppealError(ValueError):
+    """An appeal that must not be saved; the message says why."""
+
+
+@dataclass(frozen=True)
+class VariantView:
+    """A variant as served to readers: plain values, safe to share between requests."""
+
+    id: int
+    name: str
+    heading: str
+    body: str
+    cta_label: str
+    presets: dict
+    default_frequency: str
+    weight: int
+    is_control: bool
+
+    def amounts(self, currency, frequency):
+        """Preset amounts in minor units for this currency and frequency."""
+        chosen = (self.presets.get(currency) or {}).get(frequency)
+        return list(chosen) if chosen else list(DEFAULT_PRESETS[frequency])
+
+
+@dataclass(frozen=True)
+class AppealView:
+    id: int
+    name: str
+    placement_paragraph: int | None
+    target_sections: tuple
+    excluded_sections: tuple
+    goal_amount_minor: int | None
+    goal_currency: str | None
+    goal_label: str
+    starts_at: datetime | None
+    ends_at: datetime | None
+    variants: tuple = field(default=())
+
+    def is_running(self, now):
+        return (self.starts_at is None or self.starts_at <= now) and (
+            self.ends_at is None or now < self.ends_at
+        )
+
+    def targets(self, section):
+        """True when this appeal runs in stories of the given section."""
+        if section in self.excluded_sections:
+            return False
+        return not self.target_sections or section in self.target_sections
+
+
+def _view(appeal):
+    variants = tuple(
+        VariantView(v.id, v.name, v.heading, v.body, v.cta_label, dict(v.preset_amounts or {}),
+                    v.default_frequency, v.weight, v.is_control)
+        for v in appeal.variants
+        if v.weight > 0
+    )
+    return AppealView(
+        appeal.id, appeal.name, appeal.placement_paragraph, tuple(appeal.target_sections or ()),
+        tuple(appeal.excluded_sections or ()), appeal.goal_amount_minor, appeal.goal_currency,
+        appeal.goal_label or "", appeal.starts_at, appeal.ends_at, variants,
+    )
+
+
+# Live appeals change rarely and are read on every story page; each process keeps a
+# short-lived copy. Nothing else depends on it, so another process never needs it.
+_live_cache = {"loaded_at": None, "appeals": ()}
+
+
+def clear_appeal_cache():
+    """Forget the cached live appeals (after a change in this process)."""
+    _live_cache["loaded_at"] = None
+
+
+def live_appeals(cache_seconds=15):
+    """Appeals whose status is live, newest first, as plain views."""
+    loaded_at = _live_cache["loaded_at"]
+    if loaded_at is None or time.monotonic() - loaded_at >= cache_seconds:
+        rows = db.session.scalars(
+            select(Appeal).where(Appeal.status == "live")
+            .options(selectinload(Appeal.variants)).order_by(Appeal.id.desc())
+        ).all()
+        _live_cache["appeals"] = tuple(_view(a) for a in rows if any(v.weight > 0
+                                                                      for v in a.variants))
+        _live_cache["loaded_at"] = time.monotonic()
+    return _live_cache["appeals"]
+
+
+def appeal_for_section(section, now, cache_seconds=15):
+    """The newest live, running appeal that targets this section, or None."""
+    for appeal in live_appeals(cache_seconds):
+        if appeal.is_running(now) and appeal.targets(section):
+            return appeal
+    return None
+
+
+def assignment_point(reader_id, appeal_id, total):
+    """A number in [0, total) fixed by reader and appeal, spread evenly across readers."""
+    digest = hashlib.sha256(f"{appeal_id}:{reader_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") % total
+
+
+def choose_variant(appeal, reader_id, rng=random):
+    """The variant this reader sees, in proportion to the weights.
+
+    The same reader always gets the same variant of an appeal; a reader with no id
+    (Global Privacy Control, Do Not Track) gets a fresh draw each time.
+    """
+    total = sum(v.weight for v in appeal.variants)
+    point = assignment_point(reader_id, appeal.id, total) if reader_id else rng.randrange(total)
+    for variant in appeal.variants:
+        if point < variant.weight:
+            return variant
+        point -= variant.weight
+    raise AssertionError("weights must add up")  # pragma: no cover
+
+
+def validate_appeal(appeal, max_amount_minor=1_000_000):
+    """Raise AppealError for anything unsafe; return warnings (unknown placeholders)."""
+    if appeal.status not in APPEAL_STATUSES:
+        raise AppealError(f"status must be one of {', '.join(APPEAL_STATUSES)}")
+    if not (appeal.name or "").strip():
+        raise AppealError("an appeal needs a name")
+    if not appeal.variants:
+        raise AppealError("an appeal needs at least one variant")
+    if any(v.weight is None or v.weight < 0 for v in appeal.variants):
+        raise AppealError("variant weights cannot be negative")
+    if sum(v.weight for v in appeal.variants) <= 0:
+        raise AppealError("at least one variant needs a weight above zero")
+    if appeal.placement_paragraph is not None and appeal.placement_paragraph < 1:
+        raise AppealError("placement must be a paragraph number from 1, or the end")
+    if appeal.starts_at and appeal.ends_at and appeal.ends_at <= appeal.starts_at:
+        raise AppealError("the end date must come after the start date")
+    if appeal.goal_amount_minor is not None:
+        if appeal.goal_amount_minor <= 0 or appeal.goal_currency not in SUPPORTED_CURRENCIES:
+            raise AppealError("a funding goal needs a positive amount and a supported currency")
+    warnings = []
+    for variant in appeal.variants:
+        _validate_variant(variant, max_amount_minor)
+        for name in unknown_placeholders(variant.heading, variant.body, variant.cta_label):
+            warnings.append(f"variant {variant.name!r}: unknown placeholder {{{name}}} "
+                            "will show as typed")
+    return warnings
+
+
+def _validate_variant(variant, max_amount_minor):
+    if variant.default_frequency not in FREQUENCIES:
+        raise AppealError(f"variant {variant.name!r}: unknown default frequency")
+    for field_name in ("name", "heading", "cta_label"):
+        if not (getattr(variant, field_name) or "").strip():
+            raise AppealError(f"variant needs a {field_name.replace('_', ' ')}")
+    for currency, by_frequency in (variant.preset_amounts or {}).items():
+        if currency not in SUPPORTED_CURRENCIES or not isinstance(by_frequency, dict):
+            raise AppealError(f"variant {variant.name!r}: unsupported currency {currency!r}")
+        for frequency, amounts in by_frequency.items():
+            if frequency not in FREQUENCIES or not isinstance(amounts, list):
+                raise AppealError(f"variant {variant.name!r}: unknown frequency {frequency!r}")
+            for amount in amounts:
+                if type(amount) is not int or not 100 <= amount <= max_amount_minor:
+                    raise AppealError(f"variant {variant.name!r}: preset {amount!r} must be "
+                                      "whole minor units from 1.00 up to the maximum")
+
+
+def save_appeal(appeal, max_amount_minor=1_000_000):
+    """Validate and commit an appeal with its variants; returns the warnings."""
+    warnings = validate_appeal(appeal, max_amount_minor)
+    db.session.add(appeal)
+    db.session.commit()
+    clear_appeal_cache()
+    return warnings
+
+
+def set_appeal_status(appeal_id, status):
+    """Move an appeal to draft, live or ended; returns the appeal or None if unknown."""
+    appeal = db.session.get(Appeal, appeal_id)
+    if appeal is None:
+        return None
+    appeal.status = status
+    save_appeal(appeal)
+    return appeal

@@ -1,0 +1,26 @@
+"""Money for people: integer minor units in, Babel-formatted text out. Never floats."""
+from decimal import Decimal
+
+from babel.numbers import format_currency
+
+MINOR_PER_MAJOR = 100  # every supported currency (USD, EUR, GBP, CAD, AUD) has two decimals
+
+
+def to_decimal(amount_minor):
+    """1250 -> Decimal('12.50')."""
+    return Decimal(amount_minor) / MINOR_PER_MAJOR
+
+
+def decimal_string(amount_minor):
+    """The amount as a form value: 500 -> '5', 1250 -> '12.50'."""
+    whole, cents = divmod(amount_minor, MINOR_PER_MAJOR)
+    return str(whole) if cents == 0 else f"{whole}.{cents:02d}"
+
+
+def format_money(amount_minor, currency, locale="en"):
+    """500, 'GBP' -> '£5'; 1250, 'USD' -> '$12.50'. Whole amounts drop their zeros."""
+    value = to_decimal(amount_minor)
+    if amount_minor % MINOR_PER_MAJOR == 0:
+        return format_currency(value, currency, format="¤#,##0", locale=locale,
+                               currency_digits=False)
+    return format_currency(value, currency, locale=locale)

@@ -1,0 +1,67 @@
+"""First-party reader state kept in the reader's own cookies, never on the server.
+
+Values are short, plain and tolerant: a tampered or garbled cookie reads as empty.
+"""
+import re
+import secrets
+from datetime import date
+
+READER_ID_COOKIE = "sa_rid"
+READS_COOKIE = "sa_reads"
+VIEWS_COOKIE = "sa_views"
+DISMISS_COOKIE = "sa_later"  # set by the appeal's "Maybe later" script for 7 days
+READER_ID_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+READS_KEPT = 60  # stories remembered; enough for "stories this month" without growing
+VIEWS_KEPT = 30
+EPOCH = date(1970, 1, 1)
+
+
+def day_number(today):
+    """Days since 1970-01-01: short to store, easy to compare."""
+    return (today - EPOCH).days
+
+
+def new_reader_id():
+    """A random first-party reader id that says nothing about the reader."""
+    return secrets.token_urlsafe(16)
+
+
+def valid_reader_id(value):
+    """The reader id if well-formed, else None."""
+    return value if value and READER_ID_RE.match(value) else None
+
+
+def _numbers(value, limit=200):
+    out = []
+    for part in (value or "").split("-")[:limit]:
+        if part.isdigit() and len(part) < 10:
+            out.append(int(part))
+    return out
+
+
+def record_read(value, story_id, today, window_days=30):
+    """Note that the reader opened story_id today.
+
+    Returns (new cookie value, distinct stories read within the window, this one included).
+    """
+    now = day_number(today)
+    reads = {}
+    for item in (value or "").split("-")[:READS_KEPT * 2]:
+        story, _, day = item.partition(".")
+        if story.isdigit() and day.isdigit() and now - int(day) < window_days:
+            reads[int(story)] = max(int(day), reads.get(int(story), 0))
+    reads[story_id] = now
+    newest = sorted(reads.items(), key=lambda kv: kv[1], reverse=True)[:READS_KEPT]
+    return "-".join(f"{s}.{d}" for s, d in newest), len(newest)
+
+
+def recent_views(value, today, window_days=30):
+    """Days (as day numbers) on which the appeal was shown within the window."""
+    now = day_number(today)
+    return [d for d in _numbers(value) if 0 <= now - d < window_days]
+
+
+def record_view(value, today, window_days=30):
+    """The views cookie after one more appeal view today."""
+    views = recent_views(value, today, window_days) + [day_number(today)]
+    return "-".join(str(d) for d in views[-VIEWS_KEPT:])

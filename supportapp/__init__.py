@@ -4,7 +4,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from supportapp.config import load_config
+from supportapp.config import check_config, load_config
 
 
 def create_app(config=None):
@@ -18,6 +18,7 @@ def create_app(config=None):
     app.config.update(load_config(app.instance_path))
     if config:
         app.config.update(config)
+    check_config(app.config)
     logging.basicConfig(level=app.config["LOG_LEVEL"])
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     register_extensions(app)
@@ -31,20 +32,24 @@ def create_app(config=None):
 
 def register_extensions(app):
     from supportapp import models  # noqa: F401  (the models must be known to Migrate)
-    from supportapp.extensions import csrf, db, limiter, migrate
+    from supportapp.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
+    login_manager.init_app(app)
 
 
 def register_blueprints(app):
-    from supportapp.blueprints import api, articles, health
+    from supportapp.blueprints import api, articles, contribute, health, tracking, webhooks
 
     app.register_blueprint(articles.bp)
+    app.register_blueprint(contribute.bp)
+    app.register_blueprint(webhooks.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(tracking.bp)
 
 
 def register_commands(app):

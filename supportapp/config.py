@@ -33,7 +33,8 @@ def _origins(raw):
                  if o.strip())
 
 
-# With no STRIPE_SECRET_KEY the app talks to the local Stripe emulator (`python -m stripe_emulator`).
+# With no STRIPE_SECRET_KEY the app talks to the local Stripe emulator
+# (`python -m stripe_emulator`).
 EMULATOR_API_BASE = "http://127.0.0.1:12111"
 EMULATOR_SECRET_KEY = "sk_test_emulator"
 EMULATOR_WEBHOOK_SECRET = "whsec_local_emulator"
@@ -49,11 +50,12 @@ def _fees(raw):
         percent, plus, fixed = rule.replace(" ", "").partition("%+")
         try:
             rate, fixed_minor = Decimal(percent) / 100, Decimal(fixed) * 100
-        except InvalidOperation as exc:
+            valid = plus and 0 <= rate < 1 and 0 <= fixed_minor == int(fixed_minor)
+        except (InvalidOperation, ValueError, OverflowError):
+            valid = False
+        if not valid:
             raise ConfigError(f"SUPPORTAPP_FEES: cannot read {entry!r}; "
-                              "write e.g. 2.9%+0.30 or GBP:1.5%+0.20") from exc
-        if not plus or not 0 <= rate < 1 or fixed_minor != int(fixed_minor) or fixed_minor < 0:
-            raise ConfigError(f"SUPPORTAPP_FEES: {entry!r} is not PERCENT%+FIXED")
+                              "write e.g. 2.9%+0.30 or GBP:1.5%+0.20")
         if currency and currency.upper() not in SUPPORTED_CURRENCIES:
             raise ConfigError(f"SUPPORTAPP_FEES: unknown currency {currency!r}")
         if currency:
@@ -138,7 +140,10 @@ def load_config(instance_path):
         "APPEAL_DISMISS_DAYS": _int("SUPPORTAPP_APPEAL_DISMISS_DAYS", 7),
         "APPEAL_CACHE_SECONDS": _int("SUPPORTAPP_APPEAL_CACHE_SECONDS", 15),
         "APPEAL_PROGRESS_CACHE_SECONDS": _int("SUPPORTAPP_APPEAL_PROGRESS_CACHE_SECONDS", 60),
+        "BEACON_RATE_LIMIT": os.environ.get("SUPPORTAPP_BEACON_RATE_LIMIT", "600 per minute"),
+        "TRACKING_LOOKUP_SECONDS": _int("SUPPORTAPP_TRACKING_LOOKUP_SECONDS", 60),
         "EMBED_RATE_LIMIT": os.environ.get("SUPPORTAPP_EMBED_RATE_LIMIT", "300 per minute"),
+        "LOGIN_RATE_LIMIT": os.environ.get("SUPPORTAPP_LOGIN_RATE_LIMIT", "10 per minute"),
         "EMBED_ORIGINS": _origins(os.environ.get("SUPPORTAPP_EMBED_ORIGINS", "")),
         "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,

@@ -49,6 +49,7 @@ def make_app(database_url, **extra):
         "SERVER_NAME": None,
         "APPEAL_CACHE_SECONDS": 0,
         "APPEAL_PROGRESS_CACHE_SECONDS": 0,
+        "TRACKING_LOOKUP_SECONDS": 0,
     }
     config.update(extra)
     return create_app(config)
@@ -94,9 +95,14 @@ def app(database_url):
 
 
 def _empty_tables(db):
+    from sqlalchemy import inspect
+
+    # test_migrations is the test that fails when a model has no table; here, skip it.
+    existing = set(inspect(db.engine).get_table_names())
     with db.engine.begin() as conn:
         for table in reversed(db.metadata.sorted_tables):
-            conn.execute(table.delete())
+            if table.name in existing:
+                conn.execute(table.delete())
 
 
 @pytest.fixture

@@ -45,16 +45,23 @@
   function show(target, data) {
     if (!data.html) { return; }
     target.innerHTML = data.html;
+    var appeal = target.querySelector("section.appeal");
+    if (!appeal) { return; }
     var views = recent(store.get("views", []), 30);
     views.push({ t: Date.now() });
     store.set("views", views.slice(-30));
-    var later = target.querySelector(".appeal__later");
-    if (later) {
-      later.hidden = false;
-      later.addEventListener("click", function () {
-        store.set("later", Date.now() + 7 * DAY);
-        target.querySelector("section.appeal").hidden = true;
-      });
+    appeal.dataset.embed = "1";
+    appeal.dataset.beacon = base + "/api/events";
+    if (readerId()) { appeal.dataset.reader = readerId(); }
+    if (window.supportappAppeal) {
+      window.supportappAppeal(appeal);
+    } else if (!document.getElementById("supportapp-appeal-js")) {
+      // The same script as on our own pages: "Maybe later", viewability and click beacons.
+      var tag = document.createElement("script");
+      tag.id = "supportapp-appeal-js";
+      tag.src = base + "/static/js/appeal.js";
+      tag.async = true;
+      document.head.appendChild(tag);
     }
   }
 

@@ -8,6 +8,7 @@ from supportapp.extensions import limiter
 from supportapp.services.appeal_placement import ReaderContext, place_appeal
 from supportapp.services.embed import EmbedError, resolve_embed_story
 from supportapp.services.reader_cookies import valid_reader_id
+from supportapp.services.tracking import record_rendered
 
 bp = Blueprint("api", __name__)
 
@@ -35,11 +36,12 @@ def appeal():
                                     title=request.args.get("title"))
     except EmbedError as exc:
         return {"error": {"status": exc.status, "message": exc.message}}, exc.status
-    settings = appeal_settings()
-    placement = place_appeal(story, _embed_reader(), datetime.now(UTC), settings)
+    reader = _embed_reader()
+    placement = place_appeal(story, reader, datetime.now(UTC), appeal_settings())
     html = ""
     if placement is not None:
         html = render_template("appeal/_appeal.html", p=placement, story=story, embed=True)
+        record_rendered(story.id, placement.appeal_id, placement.variant_id, reader.reader_id)
     return jsonify(story=story.slug, html=html,
                    appeal_id=placement.appeal_id if placement else None,
                    variant_id=placement.variant_id if placement else None)

@@ -14,6 +14,7 @@ from supportapp.models.story import section_display_name
 from supportapp.services.appeal_placement import place_appeal
 from supportapp.services.injection import inject_appeal
 from supportapp.services.stories import find_story, latest_stories
+from supportapp.services.tracking import record_rendered
 
 bp = Blueprint("articles", __name__)
 
@@ -48,6 +49,8 @@ def story(slug):
                                       embed=False)
         body = inject_appeal(body, appeal_html, placement.after_paragraph)
         note_appeal_view(state, settings)
+        record_rendered(found.id, placement.appeal_id, placement.variant_id,
+                        state.context.reader_id)
     page = render_template("articles/story.html", story=found, body=Markup(body),
                            placement=placement)
     return write_reader_cookies(make_response(page), state)

@@ -6,7 +6,7 @@ from supportapp.extensions import db
 from supportapp.models.types import UTCDateTime, utcnow
 from supportapp.services.html import sanitise_appeal_html
 
-APPEAL_STATUSES = ("draft", "live", "ended")
+APPEAL_STATUSES = ("draft", "live", "paused", "ended")  # readers only ever see "live"
 FREQUENCIES = ("one_off", "monthly", "annual")
 
 

@@ -100,17 +100,29 @@ def place_appeal(story, reader, now, settings):
         return None
     variant = choose_variant(appeal, reader.reader_id)
     raised, supporters = _progress(appeal, settings)
+    values = {"article_count": reader.article_count, "supporter_count": supporters,
+              "raised_minor": raised}
+    return build_placement(appeal, variant, reader.currency, values)
+
+
+def build_placement(appeal, variant, currency, values):
+    """The Placement for one variant of an appeal (an AppealView and a VariantView).
+
+    `values` fills the copy: article_count, supporter_count and raised_minor (toward the
+    goal). Story pages and the dashboard's preview both build what they show here.
+    """
     goal = None
-    values = {"article_count": reader.article_count, "supporter_count": supporters}
-    if appeal.goal_amount_minor:
+    values = dict(values)
+    raised = values.pop("raised_minor", 0)
+    if appeal.goal_amount_minor and appeal.goal_amount_minor > 0:
         goal = GoalProgress(raised, appeal.goal_amount_minor, appeal.goal_currency,
                             appeal.goal_label)
         values.update(goal_progress=f"{goal.percent}%",
-                      goal_raised=format_money(raised, goal.currency),
+                      goal_raised=format_money(goal.raised_minor, goal.currency),
                       goal_target=format_money(goal.target_minor, goal.currency))
     return Placement(
         appeal.id, variant.id, appeal.placement_paragraph,
         render_heading(variant.heading, values), render_body(variant.body, values),
-        render_heading(variant.cta_label, values), reader.currency,
-        variant.default_frequency, _amount_choices(variant, reader.currency), goal,
+        render_heading(variant.cta_label, values), currency,
+        variant.default_frequency, _amount_choices(variant, currency), goal,
     )

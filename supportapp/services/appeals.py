@@ -194,7 +194,7 @@ def save_appeal(appeal, max_amount_minor=1_000_000):
 
 
 def set_appeal_status(appeal_id, status):
-    """Move an appeal to draft, live or ended; returns the appeal or None if unknown."""
+    """Move an appeal to draft, live, paused or ended; returns the appeal or None if unknown."""
     appeal = db.session.get(Appeal, appeal_id)
     if appeal is None:
         return None

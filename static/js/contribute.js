@@ -1,0 +1,63 @@
+// The contribution form's running total: what the reader will pay, fees included or not.
+// Integer arithmetic in minor units, the same formula as the server:
+// total = ceil((amount + fixed) / (1 - rate)) with rate = numerator / denominator.
+(function () {
+  "use strict";
+  var form = document.querySelector(".contribute__form");
+  if (!form) { return; }
+  var fees = JSON.parse(form.getAttribute("data-fees") || "{}");
+  var line = form.querySelector("[data-total-line]");
+  var totalEl = form.querySelector("[data-total]");
+  var feeEl = form.querySelector("[data-fee]");
+  var perEl = form.querySelector("[data-per]");
+  var PER = { one_off: "", monthly: " a month", annual: " a year" };
+
+  function minorUnits(text) {
+    text = (text || "").trim().replace(/^[$€£]/, "").replace(/,/g, "");
+    var match = /^(\d*)(?:\.(\d{0,2}))?$/.exec(text);
+    if (!match || (match[1] === "" && !match[2])) { return null; }
+    var cents = ((match[2] || "") + "00").slice(0, 2);
+    return parseInt(match[1] || "0", 10) * 100 + parseInt(cents, 10);
+  }
+
+  function grossUp(amount, rule) {
+    var num = rule[0], den = rule[1], fixed = rule[2];
+    var top = (amount + fixed) * den, bottom = den - num;
+    return Math.floor((top + bottom - 1) / bottom);
+  }
+
+  function money(minor, currency) {
+    try {
+      return new Intl.NumberFormat(document.documentElement.lang || "en",
+        { style: "currency", currency: currency }).format(minor / 100);
+    } catch (e) { return currency + " " + (minor / 100).toFixed(2); }
+  }
+
+  function checked(name) {
+    var input = form.querySelector("input[name='" + name + "']:checked");
+    return input ? input.value : "";
+  }
+
+  function update() {
+    var currency = form.querySelector("select[name='currency']").value;
+    var custom = form.querySelector("input[name='amount_custom']").value;
+    var amount = minorUnits(custom.trim() ? custom : checked("amount"));
+    var rule = fees[currency];
+    if (amount === null || amount < 100 || !rule) { line.hidden = true; return; }
+    var total = grossUp(amount, rule);
+    feeEl.textContent = money(total - amount, currency);
+    var cover = form.querySelector("input[name='cover_fees']").checked;
+    totalEl.textContent = money(cover ? total : amount, currency);
+    perEl.textContent = PER[checked("frequency")] || "";
+    line.hidden = false;
+  }
+
+  form.addEventListener("input", update);
+  form.addEventListener("change", function (event) {
+    if (event.target.name === "amount") {
+      form.querySelector("input[name='amount_custom']").value = "";
+    }
+    update();
+  });
+  update();
+})();

@@ -1,0 +1,235 @@
+"""Subscriptions and their invoices: start, renew, update, cancel.
+
+Callers hold the store lock. The lifecycle follows Stripe Billing: Checkout
+creates the subscription `incomplete` with a `subscription_create` invoice,
+which is finalized and paid, and the subscription becomes `active`; each
+renewal (`advance`) opens a `subscription_cycle` invoice that is paid
+off-session, or fails and leaves the subscription `past_due`.
+"""
+
+import copy
+from datetime import UTC, datetime
+
+from . import cards, payments
+from .clock import add_interval, now
+from .events import emit
+from .ids import new_id
+from .shapes import billing as shapes
+from .wire import StripeError, not_found
+
+RETRY_AFTER = 3 * 24 * 3600  # when Stripe's Smart Retries would try again
+
+
+def start_subscription(state, customer, method, prices, data):
+    """Subscribe `customer` to `prices` [(price, quantity)] and take the first payment."""
+    sub_id = new_id("sub")
+    start = now()
+    items = [
+        shapes.subscription_item(sub_id, price, quantity, (start, _period_end(price, start)))
+        for price, quantity in prices
+    ]
+    sub = shapes.subscription(sub_id, customer["id"], items, method["id"], data)
+    invoice = _new_invoice(state, sub, "subscription_create", (start, start))
+    state.store.add(sub)
+    emit(state, "customer.subscription.created", sub)
+    _open(state, invoice)
+    if _collect(state, invoice, method, off_session=False):
+        _set_status(state, sub, "active")
+    return sub, invoice
+
+
+def advance(state, sub_id):
+    """Move a subscription into its next period and bill that period."""
+    sub = _get(state, sub_id)
+    if sub["status"] == "canceled":
+        raise StripeError(f"Subscription {sub_id} is canceled and cannot renew.", status=409)
+    if sub["cancel_at_period_end"]:
+        return _end(state, sub, at=_period(sub)[1]), None
+    previous = {"items": copy.deepcopy(sub["items"]), "latest_invoice": sub["latest_invoice"]}
+    old_period = _period(sub)
+    anchor_day = datetime.fromtimestamp(sub["billing_cycle_anchor"], UTC).day
+    for item in sub["items"]["data"]:
+        start = item["current_period_end"]
+        item["current_period_start"] = start
+        item["current_period_end"] = _period_end(item["price"], start, anchor_day)
+    invoice = _new_invoice(state, sub, "subscription_cycle", old_period)
+    emit(state, "customer.subscription.updated", sub, previous)
+    _open(state, invoice)
+    method = state.store.private[sub["default_payment_method"]]
+    paid = _collect(state, invoice, method, off_session=True)
+    _set_status(state, sub, "active" if paid else "past_due")
+    return sub, invoice
+
+
+def pay_invoice(state, invoice_id):
+    """Retry an open invoice with the subscription's card (POST /v1/invoices/:id/pay)."""
+    invoice = state.store.get(invoice_id, "invoice")
+    if invoice is None:
+        raise not_found("invoice", invoice_id)
+    if invoice["status"] != "open":
+        raise StripeError(f"Invoice {invoice_id} is {invoice['status']} and cannot be paid.")
+    sub = _get(state, invoice["parent"]["subscription_details"]["subscription"])
+    method = state.store.private[sub["default_payment_method"]]
+    if not _collect(state, invoice, method, off_session=True):
+        decline = cards.decline_for(method["card"], off_session=True)
+        raise StripeError(
+            decline.message, status=402, type="card_error", code=decline.code,
+            decline_code=decline.decline_code,
+        )
+    if sub["latest_invoice"] == invoice["id"]:
+        _set_status(state, sub, "active")
+    return invoice
+
+
+def update(state, sub_id, params):
+    sub = _get(state, sub_id)
+    if sub["status"] == "canceled" and set(params) - {"metadata", "cancellation_details"}:
+        raise StripeError(
+            "A canceled subscription can only update its cancellation_details and metadata.",
+            code="invalid_canceled_subscription_fields",
+        )
+    previous = {}
+    if "cancel_at_period_end" in params:
+        _schedule_cancel(sub, params["cancel_at_period_end"], previous)
+    if "metadata" in params:
+        _merge_metadata(sub, params["metadata"], previous)
+    if "cancellation_details" in params:
+        _set_details(sub, params["cancellation_details"], previous)
+    if "description" in params and params["description"] != sub["description"]:
+        previous["description"] = sub["description"]
+        sub["description"] = params["description"]
+    if previous:
+        emit(state, "customer.subscription.updated", sub, previous)
+    return sub
+
+
+def cancel(state, sub_id, details=None):
+    """Cancel now (DELETE /v1/subscriptions/:id, or the portal's "cancel now")."""
+    sub = _get(state, sub_id)
+    if sub["status"] == "canceled":
+        raise StripeError(f"Subscription {sub_id} has already been canceled.")
+    _set_details(sub, details or {}, {})
+    return _end(state, sub, at=now())
+
+
+def _end(state, sub, at):
+    sub.update(status="canceled", ended_at=at, cancel_at=None, cancel_at_period_end=False)
+    sub["canceled_at"] = sub["canceled_at"] or now()
+    sub["cancellation_details"]["reason"] = "cancellation_requested"
+    emit(state, "customer.subscription.deleted", sub)
+    return sub
+
+
+def _schedule_cancel(sub, at_period_end, previous):
+    if at_period_end == sub["cancel_at_period_end"]:
+        return
+    for key in ("cancel_at", "cancel_at_period_end", "canceled_at", "cancellation_details"):
+        previous[key] = copy.deepcopy(sub[key])
+    sub["cancel_at_period_end"] = at_period_end
+    sub["cancel_at"] = _period(sub)[1] if at_period_end else None
+    sub["canceled_at"] = now() if at_period_end else None
+    sub["cancellation_details"]["reason"] = "cancellation_requested" if at_period_end else None
+
+
+def _merge_metadata(sub, changes, previous):
+    merged = {} if changes is None else dict(sub["metadata"])
+    for key, value in (changes or {}).items():
+        if value == "":
+            merged.pop(key, None)  # an empty value unsets the key
+        else:
+            merged[key] = value
+    if merged != sub["metadata"]:
+        previous["metadata"] = sub["metadata"]
+        sub["metadata"] = merged
+
+
+def _set_details(sub, details, previous):
+    current = sub["cancellation_details"]
+    changed = {k: v for k, v in details.items() if current.get(k) != v}
+    if changed:
+        previous["cancellation_details"] = dict(current)
+        current.update(changed)
+
+
+def _set_status(state, sub, status):
+    if sub["status"] != status:
+        previous = {"status": sub["status"]}
+        sub["status"] = status
+        emit(state, "customer.subscription.updated", sub, previous)
+
+
+def _new_invoice(state, sub, reason, period):
+    customer = state.store.get(sub["customer"], "customer")
+    names = {
+        item["price"]["id"]: state.store.get(item["price"]["product"])["name"]
+        for item in sub["items"]["data"]
+    }
+    invoice = state.store.add(shapes.invoice(sub, customer, reason, period, names), payments=[])
+    sub["latest_invoice"] = invoice["id"]
+    return invoice
+
+
+def _open(state, invoice):
+    """Announce a draft invoice and finalize it, as Stripe does for subscriptions."""
+    emit(state, "invoice.created", invoice)
+    customer = state.store.get(invoice["customer"], "customer")
+    sequence = customer["next_invoice_sequence"]
+    customer["next_invoice_sequence"] += 1
+    finalized = now()
+    invoice.update(
+        status="open",
+        number=f"{customer['invoice_prefix']}-{sequence:04d}",
+        effective_at=finalized,
+        ending_balance=0,
+    )
+    invoice["status_transitions"]["finalized_at"] = finalized
+    emit(state, "invoice.finalized", invoice)
+
+
+def _collect(state, invoice, method, off_session):
+    """Try to pay an open invoice with `method`; True when it is paid."""
+    description = (
+        "Subscription creation" if invoice["billing_reason"] == "subscription_create"
+        else "Subscription update"
+    )
+    intent = payments.create_intent(
+        state, invoice["amount_remaining"], invoice["currency"],
+        customer=invoice["customer"], description=description,
+    )
+    payment = state.store.add(shapes.invoice_payment(invoice, intent["id"]))
+    state.store.private[invoice["id"]]["payments"].insert(0, payment["id"])
+    invoice.update(attempted=True, attempt_count=invoice["attempt_count"] + 1)
+    decline = cards.decline_for(method["card"], off_session)
+    if decline:
+        payments.fail(state, intent, method, decline)
+        invoice["next_payment_attempt"] = now() + RETRY_AFTER
+        emit(state, "invoice.payment_failed", invoice)
+        return False
+    payments.succeed(state, intent, method)
+    paid_at = now()
+    payment.update(status="paid", amount_paid=intent["amount"])
+    payment["status_transitions"]["paid_at"] = paid_at
+    invoice.update(
+        status="paid", amount_paid=invoice["amount_paid"] + intent["amount"],
+        amount_remaining=0, next_payment_attempt=None, auto_advance=False,
+    )
+    invoice["status_transitions"]["paid_at"] = paid_at
+    emit(state, "invoice.paid", invoice)
+    return True
+
+
+def _get(state, sub_id):
+    sub = state.store.get(sub_id, "subscription")
+    if sub is None:
+        raise not_found("subscription", sub_id)
+    return sub
+
+
+def _period(sub):
+    item = sub["items"]["data"][0]
+    return item["current_period_start"], item["current_period_end"]
+
+
+def _period_end(price, start, anchor_day=None):
+    recurring = price["recurring"]
+    return add_interval(start, recurring["interval"], recurring["interval_count"], anchor_day)

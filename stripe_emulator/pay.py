@@ -1,0 +1,162 @@
+"""Completing a Checkout Session with a test card.
+
+Shared by the hosted page and `POST /_emulator/checkout/<id>/pay`, so that
+scripts take exactly the path a reader's browser takes. Callers hold the
+store lock.
+"""
+
+import re
+from dataclasses import asdict, dataclass
+
+from . import billing, cards, checkout, payments
+from .events import emit
+from .shapes import checkout as shapes
+from .shapes.common import customer as new_customer
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass
+class Attempt:
+    card_number: str
+    email: str | None = None
+    exp_month: int = 12
+    exp_year: int = 2034
+    # For cards that ask for 3D Secure: None means "ask the payer" (the hosted
+    # page shows its authentication step); "complete" or "fail" answers it.
+    authenticate: str | None = None
+    # Used when neither the payer nor the session gives an email (scripts).
+    fallback_email: str | None = None
+
+
+@dataclass
+class Result:
+    # complete | requires_action | failed | invalid | expired | already_complete
+    status: str
+    redirect_url: str | None = None
+    error: dict | None = None
+
+    def to_dict(self):
+        return asdict(self)
+
+
+def pay(state, session_id, attempt):
+    session = checkout.get_session(state, session_id)
+    if session["status"] != "open":
+        return _closed(session)
+    email = attempt.email or known_email(state, session) or attempt.fallback_email
+    if not email or not _EMAIL.match(email):
+        return Result("invalid", error={"code": "email_invalid",
+                                        "message": "Your email address is invalid."})
+    try:
+        card = cards.lookup(attempt.card_number)
+    except cards.CardInputError as error:
+        return Result("invalid", error={"code": error.code, "message": error.message})
+    needs_auth = card.outcome == cards.AUTHENTICATE
+    if needs_auth and attempt.authenticate is None:
+        state.store.private[session["id"]]["pending"] = Attempt(**{**asdict(attempt),
+                                                                   "email": email})
+        return Result("requires_action")
+    authenticated = needs_auth and attempt.authenticate != "fail"
+    method = payments.new_payment_method(
+        state, card, email, attempt.exp_month, attempt.exp_year, authenticated
+    )
+    if needs_auth and not authenticated:
+        decline = cards.AUTHENTICATION_FAILED
+    else:
+        decline = cards.decline_for(card)
+    if session["mode"] == "payment":
+        return _pay_once(state, session, method, decline)
+    return _subscribe(state, session, method, decline)
+
+
+def authenticate(state, session_id, action):
+    """Answer the 3D Secure step of the attempt the hosted page paused."""
+    checkout.get_session(state, session_id)
+    pending = state.store.private[session_id].pop("pending", None)
+    if pending is None:
+        return Result("invalid", error={"code": "no_pending_authentication",
+                                        "message": "No payment is waiting for authentication."})
+    pending.authenticate = "fail" if action == "fail" else "complete"
+    return pay(state, session_id, pending)
+
+
+def known_email(state, session):
+    """The email Checkout would prefill: `customer_email` or the Customer's."""
+    customer = state.store.get(session["customer"], "customer")
+    return session["customer_email"] or (customer and customer["email"])
+
+
+def success_url(session):
+    url = session["success_url"]
+    return url.replace("{CHECKOUT_SESSION_ID}", session["id"]) if url else None
+
+
+def _closed(session):
+    if session["status"] == "complete":
+        return Result("already_complete", success_url(session), {
+            "code": "checkout_session_complete",
+            "message": "This Checkout Session is already complete."})
+    return Result("expired", error={"code": "checkout_session_expired",
+                                    "message": "This Checkout Session has expired."})
+
+
+def _pay_once(state, session, method, decline):
+    private = state.store.private[session["id"]]["payment_intent_data"]
+    intent = state.store.get(session["payment_intent"], "payment_intent")
+    if intent is None:
+        intent = payments.create_intent(
+            state, session["amount_total"], session["currency"],
+            metadata=private.get("metadata"), description=private.get("description"),
+        )
+        intent["receipt_email"] = private.get("receipt_email")
+        session["payment_intent"] = intent["id"]
+    if decline:
+        payments.fail(state, intent, method, decline)
+        return _declined(decline)
+    customer_id = session["customer"]
+    if customer_id is None and session["customer_creation"] == "always":
+        customer_id = _create_customer(state, method["email"])["id"]
+    intent["customer"] = customer_id
+    payments.succeed(state, intent, method)
+    return _complete(state, session, method["email"], customer_id)
+
+
+def _subscribe(state, session, method, decline):
+    if decline:
+        return _declined(decline)  # no Subscription exists until a payment succeeds
+    private = state.store.private[session["id"]]
+    customer = state.store.get(session["customer"], "customer")
+    if customer is None:
+        customer = _create_customer(state, method["email"])
+    prices = [(item["price"], item["quantity"]) for item in private["line_items"]]
+    sub, invoice = billing.start_subscription(
+        state, customer, method, prices, private["subscription_data"]
+    )
+    session.update(subscription=sub["id"], invoice=invoice["id"])
+    return _complete(state, session, method["email"], customer["id"])
+
+
+def _create_customer(state, email):
+    customer = state.store.add(new_customer(email=email))
+    emit(state, "customer.created", customer)
+    return customer
+
+
+def _complete(state, session, email, customer_id):
+    session.update(
+        status="complete",
+        payment_status="paid",
+        url=None,
+        customer=customer_id,
+        customer_details=shapes.customer_details(email),
+        collected_information=shapes.collected_information(),
+    )
+    emit(state, "checkout.session.completed", session)
+    return Result("complete", success_url(session))
+
+
+def _declined(decline):
+    return Result("failed", error={
+        "code": decline.code, "decline_code": decline.decline_code, "message": decline.message,
+    })

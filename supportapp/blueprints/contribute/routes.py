@@ -1,0 +1,105 @@
+"""/contribute: the form, the hand-off to Checkout, the thank-you page and the portal."""
+import re
+
+from flask import (
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+
+from supportapp.blueprints.contribute import bp
+from supportapp.blueprints.contribute.forms import ContributeForm
+from supportapp.blueprints.contribute.helpers import (
+    captcha_passes,
+    checkout_urls,
+    counts_toward_limit,
+    form_context,
+    remember_supporter,
+)
+from supportapp.extensions import csrf, limiter
+from supportapp.services.checkout import start_checkout
+from supportapp.services.currency import currency_for_languages
+from supportapp.services.fulfilment import fulfil_checkout
+from supportapp.services.payments import (
+    PaymentsRejected,
+    PaymentsUnavailable,
+    create_portal_session,
+)
+from supportapp.services.reader_cookies import READER_ID_COOKIE, valid_reader_id
+
+SESSION_ID_RE = re.compile(r"^cs_(?:test|live)_[A-Za-z0-9]{1,250}$")
+PORTAL_CUSTOMER = "portal_customer"
+
+
+def _checkout_limit():
+    return current_app.config["CHECKOUT_RATE_LIMIT"]
+
+
+def render_form(form, status=200):
+    form.prepare(currency_for_languages(request.accept_languages.values()))
+    return render_template("contribute/form.html", **form_context(form)), status
+
+
+@bp.get("/contribute")
+def form():
+    return render_form(ContributeForm(formdata=request.args or None))
+
+
+@bp.post("/contribute")
+@csrf.exempt  # the form checks its own token, so a stale one re-shows the form instead of a 400
+@limiter.limit(_checkout_limit, deduct_when=counts_toward_limit)
+def submit():
+    form = ContributeForm()
+    if form.is_bot:
+        current_app.logger.info("contribution form: honeypot filled, nothing created")
+        return render_form(form, 400)
+    if not form.validate() or not captcha_passes(form):
+        return render_form(form, form.error_status())
+    reader_id = valid_reader_id(request.cookies.get(READER_ID_COOKIE))
+    try:
+        url = start_checkout(form.order(reader_id), form.nonce.data, *checkout_urls(form))
+    except PaymentsUnavailable:
+        return render_template("contribute/unavailable.html", form=form), 503
+    except PaymentsRejected:
+        return render_template("contribute/unavailable.html", form=form), 502
+    return redirect(url, 303)
+
+
+@bp.get("/contribute/thanks")
+def thanks():
+    session_id = request.args.get("session_id", "")
+    if not SESSION_ID_RE.match(session_id):
+        abort(400)
+    try:
+        outcome = fulfil_checkout(session_id)
+    except PaymentsRejected:
+        abort(404)
+    except PaymentsUnavailable:
+        return render_template("contribute/unavailable.html", confirming=True), 503
+    response = make_response(render_template("contribute/thanks.html", outcome=outcome))
+    response.headers["Cache-Control"] = "no-store"
+    if outcome.paid:
+        remember_supporter(response, outcome)
+        if outcome.recurring and outcome.customer_id:
+            session[PORTAL_CUSTOMER] = outcome.customer_id
+    return response
+
+
+@bp.post("/contribute/manage")
+@limiter.limit(_checkout_limit)
+def manage():
+    customer_id = session.get(PORTAL_CUSTOMER)
+    if not customer_id:
+        flash("To manage your contribution, use the link in your receipt email.", "error")
+        return redirect(url_for("articles.home"), 303)
+    try:
+        url = create_portal_session(customer_id, url_for("articles.home", _external=True))
+    except (PaymentsUnavailable, PaymentsRejected):
+        return render_template("contribute/unavailable.html", portal=True), 503
+    return redirect(url, 303)

@@ -1,0 +1,143 @@
+"""Between the appeal form and the Appeal model, and the form's live preview."""
+from datetime import UTC
+
+from supportapp.blueprints.dashboard.forms import PresetsForm, parse_amount_list
+from supportapp.config import SUPPORTED_CURRENCIES
+from supportapp.models import AppealVariant
+from supportapp.models.appeal import FREQUENCIES
+from supportapp.services.appeal_placement import build_placement
+from supportapp.services.appeals import AppealView, VariantView
+from supportapp.services.goal import funding_progress
+from supportapp.services.html import sanitise_appeal_html
+from supportapp.services.money import decimal_string
+from supportapp.services.pricing import AmountError, parse_amount
+
+PREVIEW_ARTICLE_COUNT = 5  # what {article_count} shows in the preview
+
+
+def _section_list(text):
+    return [s.strip().lower() for s in (text or "").split(",") if s.strip()]
+
+
+def _naive_utc(value):
+    return value.astimezone(UTC).replace(tzinfo=None) if value else None
+
+
+def _aware_utc(value):
+    return value.replace(tzinfo=UTC) if value else None
+
+
+def _presets_data(presets):
+    return {PresetsForm.key(currency, frequency): ", ".join(decimal_string(m) for m in amounts)
+            for currency, by_frequency in (presets or {}).items()
+            for frequency, amounts in by_frequency.items()}
+
+
+def form_data(appeal):
+    """The form's initial values for an existing appeal."""
+    return {
+        "name": appeal.name, "starts_at": _naive_utc(appeal.starts_at),
+        "ends_at": _naive_utc(appeal.ends_at), "placement_paragraph": appeal.placement_paragraph,
+        "target_sections": ", ".join(appeal.target_sections or []),
+        "excluded_sections": ", ".join(appeal.excluded_sections or []),
+        "goal_amount": decimal_string(appeal.goal_amount_minor)
+        if appeal.goal_amount_minor else "",
+        "goal_currency": appeal.goal_currency or "USD", "goal_label": appeal.goal_label,
+        "variants": [{
+            "id": str(v.id), "name": v.name, "heading": v.heading, "body": v.body,
+            "cta_label": v.cta_label, "presets": _presets_data(v.preset_amounts),
+            "default_frequency": v.default_frequency, "weight": v.weight,
+            "is_control": v.is_control,
+        } for v in appeal.variants],
+    }
+
+
+def presets_from_form(presets_form, lenient=False):
+    """{"USD": {"monthly": [500, 1000]}} from the filled fields; blank ones are left out.
+
+    Lenient (for the preview) skips what cannot be read instead of raising ValueError.
+    """
+    presets = {}
+    for currency in SUPPORTED_CURRENCIES:
+        for frequency in FREQUENCIES:
+            text = presets_form[PresetsForm.key(currency, frequency)].data
+            try:
+                amounts = parse_amount_list(text)
+            except ValueError:
+                if not lenient:
+                    raise
+                amounts = []
+            if amounts:
+                presets.setdefault(currency, {})[frequency] = amounts
+    return presets
+
+
+def _goal_minor(text):
+    return parse_amount(text) if (text or "").strip() else None
+
+
+def _fill_variant(variant, entry):
+    variant.name = (entry.name.data or "").strip()
+    variant.heading = (entry.heading.data or "").strip()
+    variant.body = entry.body.data or ""
+    variant.cta_label = (entry.cta_label.data or "").strip()
+    variant.preset_amounts = presets_from_form(entry.presets.form)
+    variant.default_frequency = entry.default_frequency.data
+    variant.weight = entry.weight.data
+    variant.is_control = bool(entry.is_control.data)
+
+
+def apply_form(form, appeal):
+    """Copy a validated form onto the appeal and its variants (nothing is committed)."""
+    appeal.name = form.name.data.strip()
+    appeal.starts_at = _aware_utc(form.starts_at.data)
+    appeal.ends_at = _aware_utc(form.ends_at.data)
+    appeal.placement_paragraph = form.placement_paragraph.data
+    appeal.target_sections = _section_list(form.target_sections.data)
+    appeal.excluded_sections = _section_list(form.excluded_sections.data)
+    appeal.goal_amount_minor = _goal_minor(form.goal_amount.data)
+    appeal.goal_currency = form.goal_currency.data if appeal.goal_amount_minor else None
+    appeal.goal_label = (form.goal_label.data or "").strip()
+    existing = {str(v.id): v for v in appeal.variants if v.id is not None}
+    kept = []
+    for entry in (field.form for field in form.variants):
+        if entry.remove.data:
+            continue  # dropped from the list, so deleted with the appeal's save
+        variant = existing.pop(entry.id.data, None) or AppealVariant()
+        _fill_variant(variant, entry)
+        kept.append(variant)
+    appeal.variants[:] = kept
+    return appeal
+
+
+def _preview_variant(form):
+    entries = [field.form for field in form.variants]
+    index = min(max(form.preview_variant.data or 0, 0), len(entries) - 1)
+    entry = entries[index]
+    frequency = entry.default_frequency.data
+    return VariantView(
+        int(entry.id.data) if (entry.id.data or "").isdigit() else 0,
+        entry.name.data or "", entry.heading.data or "",
+        sanitise_appeal_html(entry.body.data or ""), entry.cta_label.data or "",
+        presets_from_form(entry.presets.form, lenient=True),
+        frequency if frequency in FREQUENCIES else "monthly", 1, bool(entry.is_control.data))
+
+
+def preview_placement(form, appeal_id=None):
+    """The Placement a reader would get for the chosen variant, from unsaved form data."""
+    try:
+        goal_minor = _goal_minor(form.goal_amount.data)
+    except AmountError:
+        goal_minor = None
+    currency = form.goal_currency.data if form.goal_currency.data in SUPPORTED_CURRENCIES \
+        else "USD"
+    variant = _preview_variant(form)
+    appeal = AppealView(appeal_id or 0, form.name.data or "", form.placement_paragraph.data,
+                        (), (), goal_minor, currency, form.goal_label.data or "", None, None,
+                        (variant,))
+    raised, supporters = funding_progress(appeal_id, currency)
+    values = {"article_count": PREVIEW_ARTICLE_COUNT, "supporter_count": supporters,
+              "raised_minor": raised}
+    shown = form.preview_currency.data
+    return build_placement(appeal, variant, shown if shown in SUPPORTED_CURRENCIES else "USD",
+                           values)

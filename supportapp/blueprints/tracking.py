@@ -1,0 +1,48 @@
+"""POST /api/events: the beacon from article pages. The hottest path of the app."""
+from datetime import UTC, datetime
+
+from flask import Blueprint, current_app, request
+from sqlalchemy.exc import SQLAlchemyError
+
+from supportapp.blueprints.reader_state import wants_no_tracking
+from supportapp.extensions import csrf, db, limiter
+from supportapp.services.beacon import (
+    MAX_BODY_BYTES,
+    BeaconError,
+    beacon_events,
+    is_bot,
+    parse_beacon,
+)
+from supportapp.services.reader_cookies import READER_ID_COOKIE
+from supportapp.services.tracking import record_events
+
+bp = Blueprint("tracking", __name__)
+
+
+def _reader_id(data):
+    if wants_no_tracking(request):
+        return None
+    # Our own pages carry the first-party cookie; embeds send the id they keep.
+    return request.cookies.get(READER_ID_COOKIE) or data.get("reader")
+
+
+@bp.post("/api/events")
+@csrf.exempt
+@limiter.limit(lambda: current_app.config["BEACON_RATE_LIMIT"])
+def events():
+    request.max_content_length = MAX_BODY_BYTES
+    if is_bot(request.user_agent.string):
+        return "", 204
+    try:
+        data = parse_beacon(request.get_data(cache=False))
+    except BeaconError as exc:
+        return {"error": {"status": 400, "message": str(exc)}}, 400
+    found = beacon_events(data, _reader_id(data), datetime.now(UTC).date(),
+                          current_app.config["TRACKING_LOOKUP_SECONDS"])
+    try:
+        record_events(found)
+    except SQLAlchemyError:
+        db.session.rollback()
+        current_app.logger.exception("beacon: events not stored")
+        return {"error": {"status": 503, "message": "try again"}}, 503
+    return "", 204

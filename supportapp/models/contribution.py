@@ -1,0 +1,72 @@
+"""One payment a reader made (or tried to make): a one-off gift or one payment of a subscription."""
+from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from supportapp.extensions import db
+from supportapp.models.types import UTCDateTime, utcnow
+
+CONTRIBUTION_STATUSES = (
+    "pending", "failed", "paid", "partially_refunded", "refunded", "disputed",
+)
+# The Stripe ids that identify a payment; each names at most one contribution.
+STRIPE_KEYS = (
+    "stripe_checkout_session_id", "stripe_payment_intent_id", "stripe_charge_id",
+    "stripe_invoice_id",
+)
+
+
+class Contribution(db.Model):
+    __tablename__ = "contribution"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # What was charged, in minor units, fees included when the reader chose to cover them.
+    amount_minor: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3), index=True)
+    # None until the event that says so arrives (a refund can come in before its payment).
+    frequency: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    amount_refunded_minor: Mapped[int] = mapped_column(Integer, default=0)
+    covers_fees: Mapped[bool] = mapped_column(Boolean, default=False)
+    billing_reason: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    stripe_checkout_session_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    stripe_charge_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    stripe_invoice_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    stripe_subscription_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    stripe_customer_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    story_id: Mapped[int | None] = mapped_column(
+        ForeignKey("story.id", ondelete="SET NULL"), index=True, nullable=True)
+    appeal_id: Mapped[int | None] = mapped_column(
+        ForeignKey("appeal.id", ondelete="SET NULL"), index=True, nullable=True)
+    variant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("appeal_variant.id", ondelete="SET NULL"), index=True, nullable=True)
+    reader_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    email: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    created_at = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    updated_at = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False)
+    paid_at = mapped_column(UTCDateTime(), nullable=True, index=True)
+    failed_at = mapped_column(UTCDateTime(), nullable=True)
+    disputed_at = mapped_column(UTCDateTime(), nullable=True)
+
+    @property
+    def net_minor(self):
+        return max(self.amount_minor - self.amount_refunded_minor, 0)
+
+    def refresh_status(self):
+        """Derive the status from the facts recorded so far, whatever order they arrived in."""
+        if self.disputed_at:
+            self.status = "disputed"
+        elif self.amount_refunded_minor and self.amount_refunded_minor >= self.amount_minor:
+            self.status = "refunded"
+        elif self.amount_refunded_minor:
+            self.status = "partially_refunded"
+        elif self.paid_at:
+            self.status = "paid"
+        elif self.failed_at:
+            self.status = "failed"
+        else:
+            self.status = "pending"
+        return self.status
+
+    def __repr__(self):
+        return f"<Contribution {self.id} {self.amount_minor} {self.currency} {self.status}>"

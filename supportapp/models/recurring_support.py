@@ -1,0 +1,51 @@
+"""A reader's recurring gift: one Stripe subscription, whatever its payments."""
+from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from supportapp.extensions import db
+from supportapp.models.types import UTCDateTime, utcnow
+
+# Stripe subscription statuses in which the reader is still a supporter.
+SUPPORTING_STATUSES = ("active", "trialing", "past_due")
+INTERVALS = {"monthly": "month", "annual": "year"}
+
+
+class RecurringSupport(db.Model):
+    __tablename__ = "recurring_support"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    stripe_subscription_id: Mapped[str] = mapped_column(String(255), unique=True)
+    stripe_customer_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    stripe_checkout_session_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    amount_minor: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    interval: Mapped[str | None] = mapped_column(String(10), nullable=True)  # month or year
+    # Stripe's subscription status: incomplete, active, past_due, canceled, unpaid, ...
+    status: Mapped[str] = mapped_column(String(30), default="incomplete", index=True)
+    # When Stripe said so (the event's time), so an older event never overwrites a newer one.
+    status_at = mapped_column(UTCDateTime(), nullable=True)
+    started_at = mapped_column(UTCDateTime(), nullable=True)
+    cancel_at_period_end: Mapped[bool] = mapped_column(Boolean, default=False)
+    cancelled_at = mapped_column(UTCDateTime(), nullable=True)
+    current_period_end = mapped_column(UTCDateTime(), nullable=True)
+    story_id: Mapped[int | None] = mapped_column(
+        ForeignKey("story.id", ondelete="SET NULL"), index=True, nullable=True)
+    appeal_id: Mapped[int | None] = mapped_column(
+        ForeignKey("appeal.id", ondelete="SET NULL"), index=True, nullable=True)
+    variant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("appeal_variant.id", ondelete="SET NULL"), index=True, nullable=True)
+    reader_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    email: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    created_at = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    updated_at = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False)
+
+    @property
+    def frequency(self):
+        return {"month": "monthly", "year": "annual"}.get(self.interval or "")
+
+    @property
+    def supporting(self):
+        return self.status in SUPPORTING_STATUSES
+
+    def __repr__(self):
+        return f"<RecurringSupport {self.stripe_subscription_id} {self.status}>"

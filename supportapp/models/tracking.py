@@ -1,0 +1,68 @@
+"""Appeal tracking: raw events (an inbox, then an archive) and daily rollups for reports.
+
+The beacon appends to the inbox only; `roll_up` moves inbox rows to the archive and adds
+them to the daily rollups in one transaction, so every event is counted exactly once and
+reports read rollups, never raw events.
+"""
+from sqlalchemy import BigInteger, Date, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from supportapp.extensions import db
+from supportapp.models.types import UTCDateTime
+
+# SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL wants room past 2**31 events.
+EventId = BigInteger().with_variant(Integer(), "sqlite")
+EVENT_KINDS = ("rendered", "view", "click", "checkout")
+
+
+class _EventColumns:
+    received_at = mapped_column(UTCDateTime(), nullable=False)
+    day = mapped_column(Date, nullable=False)
+    kind: Mapped[str] = mapped_column(String(10))
+    story_id: Mapped[int] = mapped_column(Integer)  # 0: not from a story
+    appeal_id: Mapped[int] = mapped_column(Integer)  # 0: no appeal
+    variant_id: Mapped[int] = mapped_column(Integer)  # 0: no variant
+    reader_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class TrackingInbox(_EventColumns, db.Model):
+    """Events accepted and durable, not yet in the rollups."""
+
+    __tablename__ = "tracking_inbox"
+    # AUTOINCREMENT: SQLite would otherwise reuse the ids of rows moved to the archive.
+    __table_args__ = {"sqlite_autoincrement": True}
+    id = mapped_column(EventId, primary_key=True, autoincrement=True)
+
+
+class TrackingEvent(_EventColumns, db.Model):
+    """Every raw event ever counted, kept for audits and re-computation; reports never scan it."""
+
+    __tablename__ = "tracking_event"
+    id = mapped_column(EventId, primary_key=True, autoincrement=False)
+    __table_args__ = (Index("ix_tracking_event_day", "day"),)
+
+
+class TrackingDedup(db.Model):
+    """Keys of reader events already counted today (a view once per reader, story, variant, day)."""
+
+    __tablename__ = "tracking_dedup"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    day = mapped_column(Date, nullable=False, index=True)
+
+
+class DailyFunnel(db.Model):
+    """Counts per day, story and variant: what every report reads."""
+
+    __tablename__ = "daily_funnel"
+    day = mapped_column(Date, primary_key=True)
+    story_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    variant_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    appeal_id: Mapped[int] = mapped_column(Integer, default=0)
+    rendered: Mapped[int] = mapped_column(Integer, default=0)
+    viewable: Mapped[int] = mapped_column(Integer, default=0)
+    clicks: Mapped[int] = mapped_column(Integer, default=0)
+    checkouts: Mapped[int] = mapped_column(Integer, default=0)
+    __table_args__ = (
+        Index("ix_daily_funnel_story_day", "story_id", "day"),
+        Index("ix_daily_funnel_appeal_day", "appeal_id", "day"),
+    )

@@ -1,0 +1,120 @@
+"""Checking what an article page's beacon says before anything is counted."""
+import json
+import re
+import threading
+import time
+from functools import lru_cache
+
+from crawlerdetect import CrawlerDetect
+from sqlalchemy import select
+
+from supportapp.extensions import db
+from supportapp.models import AppealVariant, Story
+from supportapp.services.reader_cookies import valid_reader_id
+from supportapp.services.stories import SLUG_RE
+from supportapp.services.tracking import TrackedEvent
+
+MAX_BODY_BYTES = 4096
+MAX_EVENTS = 20
+CLIENT_KINDS = {"view", "click"}  # rendered and checkout are only ever recorded server-side
+PAGE_VIEW_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+LOOKUP_SECONDS = 60
+MISS_RECHECK_SECONDS = 2
+
+_crawlers = CrawlerDetect()
+
+
+class BeaconError(ValueError):
+    """A beacon body that is not what our script sends; answered with 400."""
+
+
+@lru_cache(maxsize=4096)
+def is_bot(user_agent):
+    """True for crawlers and scripts, by the maintained CrawlerDetect list; empty UA too."""
+    return not user_agent or _crawlers.isCrawler(user_agent)
+
+
+class _KnownIds:
+    """Story slugs and variant ids the beacon may count, refreshed every minute.
+
+    A miss reloads at most every two seconds, so a story published a moment ago counts at
+    once while a flood of made-up slugs cannot turn into a flood of queries.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._loaded_at = None
+        self._stories = {}
+        self._variants = {}
+
+    def _refresh(self):
+        self._stories = dict(db.session.execute(select(Story.slug, Story.id)).all())
+        self._variants = dict(db.session.execute(
+            select(AppealVariant.id, AppealVariant.appeal_id)).all())
+        self._loaded_at = time.monotonic()
+
+    def lookup(self, slug, variant_id, max_age=LOOKUP_SECONDS):
+        with self._lock:
+            age = None if self._loaded_at is None else time.monotonic() - self._loaded_at
+            found = self._stories.get(slug), self._variants.get(variant_id)
+            stale = age is None or age > max_age
+            if stale or (None in found and age > min(MISS_RECHECK_SECONDS, max_age)):
+                self._refresh()
+                found = self._stories.get(slug), self._variants.get(variant_id)
+            return found
+
+    def forget(self):
+        with self._lock:
+            self._loaded_at = None
+
+
+known_ids = _KnownIds()
+
+
+def _int(value):
+    return value if type(value) is int and 0 < value < 2**31 else None
+
+
+def parse_beacon(body):
+    """Decode and check a beacon body; raise BeaconError when it is malformed."""
+    if len(body) > MAX_BODY_BYTES:
+        raise BeaconError("beacon body too large")
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise BeaconError("beacon body is not JSON") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("events"), list):
+        raise BeaconError("beacon needs an 'events' list")
+    if not 1 <= len(data["events"]) <= MAX_EVENTS:
+        raise BeaconError(f"a beacon carries 1 to {MAX_EVENTS} events")
+    page_view = data.get("pv")
+    if not isinstance(page_view, str) or not PAGE_VIEW_RE.match(page_view):
+        raise BeaconError("beacon needs a page view id 'pv'")
+    for event in data["events"]:
+        if not isinstance(event, dict) or event.get("type") not in CLIENT_KINDS:
+            raise BeaconError("event type must be 'view' or 'click'")
+        story = event.get("story")
+        if not isinstance(story, str) or not SLUG_RE.match(story):
+            raise BeaconError("event needs a story slug")
+        if _int(event.get("appeal")) is None or _int(event.get("variant")) is None:
+            raise BeaconError("event needs appeal and variant ids")
+    return data
+
+
+def beacon_events(data, reader_id, day, max_age=LOOKUP_SECONDS):
+    """TrackedEvents for the known stories and variants in a parsed beacon; others are dropped.
+
+    Each event is counted once per reader (or, without a reader id, per page view), story,
+    variant and day, so a replayed beacon counts nothing twice.
+    """
+    reader_id = valid_reader_id(reader_id)
+    who = reader_id or f"pv:{data['pv']}"
+    events = []
+    for item in data["events"]:
+        story_id, appeal_id = known_ids.lookup(item["story"], item["variant"], max_age)
+        if story_id is None or appeal_id != item["appeal"]:
+            continue
+        key = f"{item['type']}|{day.isoformat()}|{story_id}|{item['variant']}|{who}"
+        events.append(TrackedEvent(item["type"], story_id, appeal_id, item["variant"],
+                                   reader_id, key))
+    return events

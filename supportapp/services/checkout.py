@@ -1,0 +1,68 @@
+"""Starting a contribution: from what the reader chose to a Stripe Checkout page."""
+import hashlib
+from dataclasses import dataclass
+
+from flask import current_app
+
+from supportapp.services import payments
+from supportapp.services.pricing import charged_amount
+
+FREQUENCY_NAMES = {"one_off": "One-off", "monthly": "Monthly", "annual": "Annual"}
+
+
+@dataclass(frozen=True)
+class CheckoutOrder:
+    """A contribution the reader asked for; amounts in minor units."""
+
+    frequency: str  # one_off, monthly or annual
+    amount_minor: int  # what the reader chose, before any fee cover
+    currency: str  # ISO code, upper case
+    email: str
+    cover_fees: bool = False
+    story: str | None = None  # slug
+    appeal_id: int | None = None
+    variant_id: int | None = None
+    reader_id: str | None = None
+
+    @property
+    def product_name(self):
+        site = current_app.config["SITE_NAME"]
+        return f"{FREQUENCY_NAMES[self.frequency]} contribution to {site}"
+
+    def total_minor(self, fees):
+        return charged_amount(self.amount_minor, self.currency, self.cover_fees, fees)
+
+    def metadata(self):
+        """What rides along on the session, the payment and the subscription (strings only)."""
+        values = {
+            "frequency": self.frequency,
+            "story": self.story,
+            "appeal": self.appeal_id,
+            "variant": self.variant_id,
+            "reader": self.reader_id,
+            "amount_chosen": self.amount_minor,
+            "cover_fees": "1" if self.cover_fees else None,
+        }
+        return {k: str(v) for k, v in values.items() if v not in (None, "")}
+
+
+def idempotency_key(nonce, order):
+    """One key per form submission and choice: a double click makes one session, while a
+    reader who changes the amount after an error gets a fresh one."""
+    text = "|".join(str(part) for part in (
+        nonce, order.frequency, order.amount_minor, order.currency, order.email,
+        order.cover_fees, order.story, order.appeal_id, order.variant_id, order.reader_id))
+    return "checkout-" + hashlib.sha256(text.encode()).hexdigest()[:48]
+
+
+def start_checkout(order, nonce, success_url, cancel_url):
+    """Create the Checkout Session for an order; returns the URL to send the reader to.
+
+    Raises payments.PaymentsUnavailable or payments.PaymentsRejected when Stripe says no.
+    """
+    total = order.total_minor(current_app.config["FEES"])
+    metadata = order.metadata()
+    params = payments.checkout_params(order, total, metadata, success_url, cancel_url)
+    session_id, url = payments.create_checkout_session(params, idempotency_key(nonce, order))
+    current_app.logger.info("checkout session %s started (%s)", session_id, order.frequency)
+    return url

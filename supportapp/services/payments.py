@@ -1,0 +1,194 @@
+"""The only module that talks to Stripe: Checkout, the customer portal, events and webhooks.
+
+The client is built from `current_app.config` when first needed, never at import. With
+no STRIPE_SECRET_KEY the config points it at the local emulator (STRIPE_API_BASE).
+Everything returned is a plain dict, so callers never depend on StripeObject's quirks.
+"""
+import json
+import logging
+from urllib.parse import urlsplit
+
+import stripe
+from flask import current_app
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_TOLERANCE_SECONDS = 300  # Stripe's own default
+REQUEST_TIMEOUT_SECONDS = 15
+STRIPE_REDIRECT_ORIGINS = ("https://checkout.stripe.com", "https://billing.stripe.com")
+_INTERVALS = {"monthly": "month", "annual": "year"}
+_UNAVAILABLE = (stripe.APIConnectionError, stripe.APIError, stripe.RateLimitError,
+                stripe.AuthenticationError, stripe.PermissionError)
+
+
+class PaymentsUnavailable(Exception):
+    """Stripe could not be reached or failed on its side; trying again later may work."""
+
+
+class PaymentsRejected(Exception):
+    """Stripe refused the request (unknown id, bad parameter); trying again will not help."""
+
+
+class SignatureError(Exception):
+    """A webhook whose signature is missing, wrong or too old."""
+
+
+def _client():
+    config = current_app.config
+    key, base = config["STRIPE_SECRET_KEY"], config.get("STRIPE_API_BASE") or ""
+    clients = current_app.extensions.setdefault("supportapp_stripe", {})
+    if (key, base) not in clients:
+        clients[(key, base)] = stripe.StripeClient(
+            key,
+            base_addresses={"api": base} if base else None,
+            http_client=stripe.RequestsClient(timeout=REQUEST_TIMEOUT_SECONDS),
+            max_network_retries=1,
+        )
+    return clients[(key, base)]
+
+
+def _call(what, request):
+    """Run one Stripe request; turn its errors into ours, logging ids and codes only."""
+    try:
+        return request()
+    except _UNAVAILABLE as exc:
+        log.warning("stripe %s unavailable: %s (status %s, request %s)", what,
+                    type(exc).__name__, exc.http_status, exc.request_id)
+        raise PaymentsUnavailable(what) from exc
+    except stripe.StripeError as exc:
+        log.warning("stripe %s rejected: %s code=%s (status %s, request %s)", what,
+                    type(exc).__name__, exc.code, exc.http_status, exc.request_id)
+        raise PaymentsRejected(what) from exc
+
+
+def _plain(obj):
+    return obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
+
+
+def allowed_redirect(url):
+    """Only Stripe's hosted pages, or the configured API base (the emulator), are followed."""
+    parts = urlsplit(url or "")
+    origin = f"{parts.scheme}://{parts.netloc}"
+    return origin in STRIPE_REDIRECT_ORIGINS or origin == api_origin()
+
+
+def api_origin():
+    """The origin of STRIPE_API_BASE when one is configured, else None."""
+    base = current_app.config.get("STRIPE_API_BASE")
+    if not base:
+        return None
+    parts = urlsplit(base)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def checkout_params(order, total_minor, metadata, success_url, cancel_url):
+    """Checkout Session parameters for one order: a donation or a recurring gift."""
+    price_data = {
+        "currency": order.currency.lower(),
+        "unit_amount": total_minor,
+        "product_data": {"name": order.product_name},
+    }
+    params = {
+        "line_items": [{"price_data": price_data, "quantity": 1}],
+        "customer_email": order.email,
+        "metadata": metadata,
+        "success_url": success_url,
+        "cancel_url": cancel_url,
+    }
+    if order.frequency == "one_off":
+        params.update(mode="payment", submit_type="donate", customer_creation="always",
+                      payment_intent_data={"metadata": metadata})
+    else:
+        price_data["recurring"] = {"interval": _INTERVALS[order.frequency]}
+        params.update(mode="subscription", subscription_data={"metadata": metadata})
+    return params
+
+
+def create_checkout_session(params, idempotency_key):
+    """Create a Checkout Session; returns (session id, hosted page URL)."""
+    session = _call("checkout.sessions.create", lambda: _client().v1.checkout.sessions.create(
+        params=params, options={"idempotency_key": idempotency_key}))
+    if not allowed_redirect(session.url):
+        log.error("checkout session %s has an unexpected URL origin", session.id)
+        raise PaymentsRejected("checkout URL")
+    return session.id, session.url
+
+
+def retrieve_checkout_session(session_id):
+    """The Checkout Session as a plain dict."""
+    session = _call("checkout.sessions.retrieve",
+                    lambda: _client().v1.checkout.sessions.retrieve(session_id))
+    return _plain(session)
+
+
+def create_portal_session(customer_id, return_url):
+    """A customer portal session for managing a recurring gift; returns its URL."""
+    portal = _call("billing_portal.sessions.create",
+                   lambda: _client().v1.billing_portal.sessions.create(
+                       params={"customer": customer_id, "return_url": return_url}))
+    if not allowed_redirect(portal.url):
+        raise PaymentsRejected("portal URL")
+    return portal.url
+
+
+def charge_payment_intent(charge_id):
+    """The payment intent id of a charge, or None."""
+    charge = _call("charges.retrieve", lambda: _client().v1.charges.retrieve(charge_id))
+    intent = getattr(charge, "payment_intent", None)
+    return intent if isinstance(intent, str) else getattr(intent, "id", None)
+
+
+def invoice_payment_intent(invoice_id):
+    """The payment intent that paid (or tried to pay) an invoice, or None.
+
+    Current API versions list an invoice's payments under `payments`, which Stripe leaves
+    out of the invoice unless asked for.
+    """
+    invoice = _call("invoices.retrieve", lambda: _client().v1.invoices.retrieve(
+        invoice_id, params={"expand": ["payments"]}))
+    for payment in _plain(invoice).get("payments", {}).get("data", []):
+        intent = (payment.get("payment") or {}).get("payment_intent")
+        intent = intent.get("id") if isinstance(intent, dict) else intent
+        if isinstance(intent, str):
+            return intent
+    return None
+
+
+def events_since(created_gte):
+    """Every event created at or after the Unix time `created_gte`, as plain dicts.
+
+    Stripe lists newest first; this pages through all of them.
+    """
+    page = _call("events.list", lambda: _client().v1.events.list(
+        params={"created": {"gte": created_gte}, "limit": 100}))
+    iterator = page.auto_paging_iter()
+    while True:
+        event = _call("events.list", lambda: next(iterator, None))
+        if event is None:
+            return
+        yield _plain(event)
+
+
+def verify_webhook(payload, signature_header):
+    """Check a webhook's signature on the raw body; returns the event as a plain dict.
+
+    Raises SignatureError for a missing, wrong or stale signature, and ValueError for a
+    correctly signed body that is not JSON.
+    """
+    secret = current_app.config.get("STRIPE_WEBHOOK_SECRET")
+    if not signature_header or not secret:
+        raise SignatureError("missing signature")
+    try:
+        text = payload.decode("utf-8")
+        stripe.Webhook.construct_event(text, signature_header, secret,
+                                       tolerance=WEBHOOK_TOLERANCE_SECONDS)
+    except (stripe.SignatureVerificationError, UnicodeDecodeError) as exc:
+        raise SignatureError("bad signature") from exc
+    except (ValueError, TypeError, AttributeError, KeyError):
+        pass  # signed by Stripe, but not an event object; the caller stores what it can
+    return json.loads(text, parse_constant=_no_constants)
+
+
+def _no_constants(name):
+    # NaN and Infinity are not JSON, and PostgreSQL would refuse to store them.
+    raise ValueError(f"{name} is not JSON")

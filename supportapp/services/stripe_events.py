@@ -1,0 +1,150 @@
+"""Receiving Stripe events: store by id first, then apply exactly once.
+
+1. The event is INSERTed by its id (ON CONFLICT DO NOTHING) and committed.
+2. Applying it starts by claiming the stored row (UPDATE ... WHERE processed_at IS NULL),
+   which holds a row lock on PostgreSQL and the write lock on SQLite until commit, so a
+   duplicate delivered at the same moment waits, then finds the event processed.
+3. The handlers and `processed_at` commit together. A failure worth retrying rolls back
+   and leaves the event unprocessed for Stripe's retry (or `flask stripe sync`).
+"""
+import hashlib
+import json
+import logging
+import re
+from datetime import UTC, datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import DataError, SQLAlchemyError
+
+from supportapp.extensions import db
+from supportapp.models import StripeEvent
+from supportapp.services import stripe_payload as p
+from supportapp.services.contributions import insert_ignore
+from supportapp.services.fulfilment import apply_event
+from supportapp.services.payments import PaymentsRejected, PaymentsUnavailable, events_since
+
+log = logging.getLogger(__name__)
+
+_EVENT_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,255}$")
+_TYPE_RE = re.compile(r"^[a-z0-9_.]{1,100}$")
+# Problems with the event itself: retrying cannot help, so it is stored, logged and answered.
+PAYLOAD_PROBLEMS = (p.PayloadError, PaymentsRejected, KeyError, TypeError, ValueError,
+                    AttributeError, ArithmeticError, DataError)
+
+
+class RetryLater(Exception):
+    """Applying the event failed for a reason that may pass (database, Stripe unreachable)."""
+
+
+def event_key(event):
+    """The event's id, or for a body without a usable one a digest of the body itself."""
+    event_id = event.get("id") if isinstance(event, dict) else None
+    if isinstance(event_id, str) and _EVENT_ID_RE.match(event_id):
+        return event_id
+    body = json.dumps(event, sort_keys=True, separators=(",", ":"))
+    return "unidentified:" + hashlib.sha256(body.encode()).hexdigest()
+
+
+def event_type(event):
+    kind = event.get("type") if isinstance(event, dict) else None
+    return kind if isinstance(kind, str) and _TYPE_RE.match(kind) else "unknown"
+
+
+def store_event(event):
+    """Keep the event under its id (once, however often it arrives); returns the id."""
+    event_id = event_key(event)
+    created = p.timestamp(event.get("created")) if isinstance(event, dict) else None
+    payload = event if isinstance(event, dict) else {"body": event}
+    insert_ignore(StripeEvent, {"event_id": event_id, "type": event_type(event),
+                                "created": created, "payload": payload,
+                                "received_at": datetime.now(UTC)})
+    db.session.commit()
+    return event_id
+
+
+def _claim(event_id):
+    result = db.session.execute(
+        update(StripeEvent)
+        .where(StripeEvent.event_id == event_id, StripeEvent.processed_at.is_(None))
+        .values(attempts=StripeEvent.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def _stored(event_id):
+    return db.session.scalar(select(StripeEvent).where(StripeEvent.event_id == event_id)
+                             .execution_options(populate_existing=True))
+
+
+def process_event(event_id):
+    """Apply a stored event unless it already was.
+
+    Returns "applied", "ignored" (a type we do not act on), "rejected" (its payload cannot
+    be applied; kept with the error) or "duplicate". Raises RetryLater.
+    """
+    try:
+        if not _claim(event_id):
+            db.session.rollback()
+            return "duplicate"
+        stored = _stored(event_id)
+        handled = apply_event(stored.payload if isinstance(stored.payload, dict) else {})
+        stored.processed_at, stored.error = datetime.now(UTC), None
+        db.session.commit()
+        return "applied" if handled else "ignored"
+    except PAYLOAD_PROBLEMS as exc:
+        db.session.rollback()
+        log.warning("stripe event %s not applicable: %s", event_id, type(exc).__name__)
+        _finish(event_id, processed=True, error=_describe(exc))
+        return "rejected"
+    except (PaymentsUnavailable, SQLAlchemyError) as exc:
+        db.session.rollback()
+        log.warning("stripe event %s will be retried: %s", event_id, type(exc).__name__)
+        _finish(event_id, processed=False, error=_describe(exc))
+        raise RetryLater(event_id) from exc
+
+
+def _describe(exc):
+    # Our own messages carry no personal data; others are reduced to their class name.
+    if isinstance(exc, (p.PayloadError, PaymentsRejected, PaymentsUnavailable)):
+        return f"{type(exc).__name__}: {exc}"[:500]
+    return type(exc).__name__
+
+
+def _finish(event_id, processed, error):
+    values = {"error": error}
+    if processed:
+        values["processed_at"] = datetime.now(UTC)
+    try:
+        db.session.execute(update(StripeEvent)
+                           .where(StripeEvent.event_id == event_id,
+                                  StripeEvent.processed_at.is_(None))
+                           .values(**values).execution_options(synchronize_session=False))
+        db.session.commit()
+    except SQLAlchemyError:
+        db.session.rollback()
+
+
+def receive_event(event):
+    """Store then apply one event from a webhook or from the event list; see process_event."""
+    return process_event(store_event(event))
+
+
+def event_is_processed(event_id):
+    return db.session.scalar(select(StripeEvent.processed_at)
+                             .where(StripeEvent.event_id == event_id)) is not None
+
+
+def fetch_events(since):
+    """Every Stripe event created since `since` (aware datetime), oldest first."""
+    events = list(events_since(int(since.timestamp())))
+    events.reverse()
+    return events
+
+
+def sync_event(event):
+    """Apply an event from Stripe's list unless it is already known: "applied" or "known"."""
+    if event_is_processed(event_key(event)):
+        return "known"
+    result = receive_event(event)
+    return "known" if result == "duplicate" else "applied"

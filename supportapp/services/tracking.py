@@ -1,0 +1,122 @@
+"""Recording appeal events durably and rolling them up into daily counts."""
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from supportapp.extensions import db
+from supportapp.models.tracking import DailyFunnel, TrackingDedup, TrackingEvent, TrackingInbox
+
+FUNNEL_COLUMN = {"rendered": "rendered", "view": "viewable", "click": "clicks",
+                 "checkout": "checkouts"}
+ROLLUP_BATCH = 5000
+
+
+@dataclass(frozen=True)
+class TrackedEvent:
+    kind: str
+    story_id: int = 0
+    appeal_id: int = 0
+    variant_id: int = 0
+    reader_id: str | None = None
+    # Set for events counted once per key (e.g. a view once per reader, story, variant, day).
+    dedup_key: str | None = None
+
+
+def _dialect_insert(model):
+    name = db.session.get_bind().dialect.name
+    return (postgresql.insert if name == "postgresql" else sqlite.insert)(model)
+
+
+def _new_dedup_keys(keys, day):
+    """Insert keys; return those that were not there yet (only they count)."""
+    if not keys:
+        return set()
+    stmt = (_dialect_insert(TrackingDedup).values([{"key": k, "day": day} for k in keys])
+            .on_conflict_do_nothing(index_elements=["key"]).returning(TrackingDedup.key))
+    return set(db.session.scalars(stmt))
+
+
+def record_events(events, now=None):
+    """Store events in the inbox in one transaction; returns how many were new.
+
+    Once this returns, the events are committed: a process that dies afterwards loses none.
+    """
+    now = now or datetime.now(UTC)
+    day = now.date()
+    keys = {e.dedup_key for e in events if e.dedup_key}
+    fresh = _new_dedup_keys(keys, day)
+    rows = []
+    for event in events:
+        if event.dedup_key and event.dedup_key not in fresh:
+            continue
+        fresh.discard(event.dedup_key)  # a key repeated within one batch counts once
+        rows.append({"received_at": now, "day": day, "kind": event.kind,
+                     "story_id": event.story_id, "appeal_id": event.appeal_id,
+                     "variant_id": event.variant_id, "reader_id": event.reader_id})
+    if rows:
+        db.session.execute(insert(TrackingInbox), rows)
+    db.session.commit()
+    return len(rows)
+
+
+def _take_inbox_batch(limit):
+    ids = select(TrackingInbox.id).order_by(TrackingInbox.id).limit(limit)
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Several processes may roll up at once; each takes rows no other has locked.
+        ids = ids.with_for_update(skip_locked=True)
+    stmt = delete(TrackingInbox).where(TrackingInbox.id.in_(ids.scalar_subquery())).returning(
+        *[getattr(TrackingInbox, c.name) for c in TrackingInbox.__table__.columns])
+    return [row._asdict() for row in db.session.execute(stmt)]
+
+
+def _add_to_funnels(rows):
+    totals = Counter()
+    appeals = {}
+    for row in rows:
+        key = (row["day"], row["story_id"], row["variant_id"])
+        totals[key + (FUNNEL_COLUMN[row["kind"]],)] += 1
+        appeals[key] = row["appeal_id"]
+    for key, appeal_id in appeals.items():
+        counts = {col: totals[key + (col,)] for col in FUNNEL_COLUMN.values()}
+        stmt = _dialect_insert(DailyFunnel).values(
+            day=key[0], story_id=key[1], variant_id=key[2], appeal_id=appeal_id, **counts)
+        excluded = stmt.excluded
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["day", "story_id", "variant_id"],
+            set_={col: getattr(DailyFunnel, col) + getattr(excluded, col) for col in counts})
+        db.session.execute(stmt)
+
+
+def roll_up(batch=ROLLUP_BATCH, now=None):
+    """Move every inbox event into the archive and the daily funnels; returns how many moved.
+
+    Each batch is one transaction: rows leave the inbox exactly when they are counted.
+    """
+    moved = 0
+    while True:
+        rows = _take_inbox_batch(batch)
+        if not rows:
+            break
+        db.session.execute(insert(TrackingEvent), rows)
+        _add_to_funnels(rows)
+        db.session.commit()
+        moved += len(rows)
+        if len(rows) < batch:
+            break
+    _forget_old_dedup_keys(now or datetime.now(UTC))
+    return moved
+
+
+def _forget_old_dedup_keys(now):
+    # Keys only matter within their day; keep yesterday's for readers near midnight.
+    cutoff = (now - timedelta(days=2)).date()
+    db.session.execute(delete(TrackingDedup).where(TrackingDedup.day < cutoff))
+    db.session.commit()
+
+
+def record_rendered(story_id, appeal_id, variant_id, reader_id):
+    """Count one appeal put into a page (server-side; every render counts)."""
+    record_events([TrackedEvent("rendered", story_id, appeal_id, variant_id, reader_id)])

@@ -1,0 +1,13 @@
+"""`flask tracking rollup`: fold accepted beacon events into the daily report tables."""
+import click
+
+from supportapp.services.tracking import roll_up
+
+tracking_cli = click.Group("tracking", help="Appeal tracking maintenance.")
+
+
+@tracking_cli.command("rollup")
+def rollup_command():
+    """Move every accepted event into the archive and the daily funnels (safe to run often)."""
+    moved = roll_up()
+    click.echo(f"Rolled up {moved} events.")

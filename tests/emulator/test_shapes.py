@@ -1,0 +1,124 @@
+"""Every object the emulator returns has the keys of Stripe's own fixture for it."""
+
+import pytest
+import stripe
+
+from .helpers import one_off_params
+
+# Keys the emulator leaves out or adds on purpose (see stripe_emulator/shapes/billing.py):
+# the current API has no `invoice.subscription`; `payments` and `line_items` are
+# includable fields that appear only when expanded.
+LEFT_OUT = {"invoice": {"subscription"}}
+INCLUDED_ON_REQUEST = {"invoice": {"payments"}, "checkout.session": {"line_items"}}
+
+
+def assert_same_keys(ours, fixture, resource, path=""):
+    """Top level: exactly the fixture's keys. Nested hashes: at least the fixture's keys."""
+    expected = set(fixture) - LEFT_OUT.get(resource, set()) if not path else set(fixture)
+    actual = set(ours) - INCLUDED_ON_REQUEST.get(resource, set()) if not path else set(ours)
+    if path:
+        assert expected <= actual, f"{resource}{path} lacks {sorted(expected - actual)}"
+    else:
+        assert actual == expected, (
+            f"{resource}: missing {sorted(expected - actual)}, extra {sorted(actual - expected)}"
+        )
+    for key, value in fixture.items():
+        mine = ours.get(key)
+        if isinstance(value, dict) and isinstance(mine, dict) and not _free_form(key):
+            assert_same_keys(mine, value, resource, f"{path}.{key}")
+        elif isinstance(value, list) and value and isinstance(mine, list) and mine:
+            if isinstance(value[0], dict) and isinstance(mine[0], dict):
+                assert_same_keys(mine[0], value[0], resource, f"{path}.{key}[0]")
+
+
+def _free_form(key):
+    # Hashes whose keys are data, not schema.
+    return key in ("metadata", "previous_attributes", "object")
+
+
+@pytest.fixture
+def world(client, pay, control, api, subscribe):
+    """One of everything: a paid one-off (refunded, disputed), a renewed subscription."""
+    session = client.v1.checkout.sessions.create(
+        params=one_off_params(customer_creation="always")
+    )
+    pay(session.id)
+    session = client.v1.checkout.sessions.retrieve(session.id)
+    intent = client.v1.payment_intents.retrieve(session.payment_intent)
+    refund = client.v1.refunds.create(params={"payment_intent": intent.id, "amount": 100})
+    dispute = control("POST", f"/charges/{intent.latest_charge}/dispute").json()
+    sub = subscribe()
+    control("POST", f"/subscriptions/{sub.id}/advance")
+    portal = client.v1.billing_portal.sessions.create(
+        params={"customer": sub.customer, "return_url": "https://news.example/account"}
+    )
+    sub = client.v1.subscriptions.retrieve(sub.id)
+
+    def raw(path):
+        response = api("GET", path)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    invoice = raw(f"/v1/invoices/{sub.latest_invoice}?expand[]=payments")
+    return {
+        "checkout.session": raw(f"/v1/checkout/sessions/{session.id}"),
+        "customer": raw(f"/v1/customers/{session.customer}"),
+        "payment_intent": raw(f"/v1/payment_intents/{intent.id}"),
+        "charge": raw(f"/v1/charges/{intent.latest_charge}"),
+        "refund": raw(f"/v1/refunds/{refund.id}"),
+        "dispute": raw(f"/v1/disputes/{dispute['id']}"),
+        "subscription": raw(f"/v1/subscriptions/{sub.id}"),
+        "subscription_item": raw(f"/v1/subscriptions/{sub.id}")["items"]["data"][0],
+        "plan": raw(f"/v1/subscriptions/{sub.id}")["items"]["data"][0]["plan"],
+        "invoice": invoice,
+        "line_item": invoice["lines"]["data"][0],
+        "invoice_payment": invoice["payments"]["data"][0],
+        "event": raw("/v1/events?limit=1")["data"][0],
+        "billing_portal.session": portal.to_dict(),
+        "item": raw(f"/v1/checkout/sessions/{session.id}/line_items")["data"][0],
+        "price": raw(f"/v1/checkout/sessions/{session.id}/line_items")["data"][0]["price"],
+        "product": raw("/v1/products?limit=1")["data"][0],
+    }
+
+
+@pytest.mark.parametrize("resource", [
+    "checkout.session", "customer", "payment_intent", "charge", "refund", "dispute",
+    "subscription", "subscription_item", "plan", "invoice", "line_item", "invoice_payment",
+    "event", "billing_portal.session", "item", "price", "product",
+])
+def test_object_has_the_fixture_keys(world, fixtures3, resource):
+    """The emulator's object carries the same keys as Stripe's example object."""
+    fixture = fixtures3[resource]
+    if resource == "plan":
+        fixture = fixtures3["subscription_item"]["plan"]
+    assert world[resource]["object"] == fixture["object"]
+    assert_same_keys(world[resource], fixture, resource)
+
+
+def test_list_objects_have_the_fixture_keys(api, fixtures3, paid_one_off):
+    """A list is {object, data, has_more, url} like the fixture's embedded lists."""
+    listed = api("GET", "/v1/charges").json()
+    assert set(listed) == set(fixtures3["charge"]["refunds"])
+    assert listed["object"] == "list" and listed["url"] == "/v1/charges"
+
+
+def test_invoice_uses_current_api_fields(world):
+    """Invoices name their subscription under parent; no legacy top-level links."""
+    invoice = world["invoice"]
+    assert invoice["parent"]["type"] == "subscription_details"
+    assert invoice["parent"]["subscription_details"]["subscription"].startswith("sub_")
+    assert invoice["parent"]["subscription_details"]["metadata"] == {
+        "story": "river-report", "variant": "a"
+    }
+    for legacy in ("subscription", "payment_intent", "charge"):
+        assert legacy not in invoice
+    payment = world["invoice_payment"]
+    assert payment["payment"]["type"] == "payment_intent"
+    assert payment["payment"]["payment_intent"].startswith("pi_")
+
+
+def test_sdk_reads_objects_as_typed_resources(client, paid_one_off):
+    """The official SDK maps the JSON to its classes (so `object` values are right)."""
+    assert isinstance(paid_one_off, stripe.checkout.Session)
+    assert isinstance(paid_one_off.payment_intent, stripe.PaymentIntent)
+    assert isinstance(paid_one_off.payment_intent.latest_charge, stripe.Charge)

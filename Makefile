@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app app
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: setup db run test lint clean
+.PHONY: setup db run test lint clean vendor chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,14 +29,28 @@ run: db
 	@echo "    front page:  http://$(HOST):$(PORT)/"
 	@echo "    a section:   http://$(HOST):$(PORT)/sections/local-government"
 	@echo "    health:      http://$(HOST):$(PORT)/healthz"
+	@echo "    contribute:  http://$(HOST):$(PORT)/contribute"
+	@echo "    dashboard:   http://$(HOST):$(PORT)/dashboard  (first: $(FLASK) users create EMAIL --role admin)"
 	@echo ""
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	$(BIN)/python scripts/run_dev.py --host $(HOST) --port $(PORT)
 
 lint: setup
 	$(BIN)/ruff check .
 
-test: lint
+# The browser tests drive Debian's Chromium through Playwright (which cannot download its own).
+chromium:
+	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+
+test: lint chromium
 	$(BIN)/python -m pytest
+
+# Re-copy the vendored front-end libraries from npm (package-lock.json pins them). Not part
+# of run or test: the copies live in static/vendor/ so the app needs no Node.
+vendor:
+	npm ci --no-audit --no-fund
+	mkdir -p static/vendor/chart.js
+	cp node_modules/chart.js/dist/chart.umd.min.js node_modules/chart.js/LICENSE.md \
+		static/vendor/chart.js/
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -152,6 +152,29 @@ def free_port():
         return sock.getsockname()[1]
 
 
+def _proc_stat(pid):
+    """(ppid, CPU seconds used) of a process, from /proc; None where there is no /proc."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def workers_cpu_seconds(master_pid):
+    """CPU seconds used so far by the gunicorn master's worker processes, or None."""
+    if not os.path.isdir("/proc"):
+        return None
+    total = None
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            stat = _proc_stat(int(entry))
+            if stat and stat[0] == master_pid:
+                total = (total or 0.0) + stat[1]
+    return total
+
+
 def flask_cli(env, *args, timeout=120):
     command = [_bin("flask"), "--app", "app", *args]
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
@@ -205,14 +228,20 @@ class Server:
         self.log.close()
 
 
-def measure(args, phase, port):
-    """Run the load generator once, in its own process, against the server on port."""
+def measure(args, phase, server):
+    """Run the load generator once, in its own process, against the server.
+
+    Also notes the CPU time the gunicorn workers spent, per response (warm-up included):
+    a figure that other load on the machine disturbs much less than requests/s.
+    """
     command = [sys.executable, str(Path(__file__).resolve()), "--load-generator",
-               "--port", str(port), "--slug", args.slug, "--warmup", str(args.warmup),
+               "--port", str(server.port), "--slug", args.slug, "--warmup", str(args.warmup),
                "--duration", str(args.duration), "--concurrency", str(args.concurrency),
                "--expect", phase]
+    cpu_before = workers_cpu_seconds(server.process.pid)
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False,
                             timeout=args.warmup + args.duration + 60)
+    cpu_after = workers_cpu_seconds(server.process.pid)
     if result.returncode != 0:
         raise BenchError(f"load generator failed ({result.returncode}):\n{result.stderr}")
     stats = json.loads(result.stdout)
@@ -223,6 +252,9 @@ def measure(args, phase, port):
             f"errors, {stats['non_200']} non-200, {stats['wrong_content']} with the wrong "
             f"content; first problem: {stats['first_problem']}"
         )
+    stats["cpu_ms"] = None
+    if cpu_before is not None and cpu_after is not None and stats["requests"]:
+        stats["cpu_ms"] = (cpu_after - cpu_before) * 1000 / stats["requests"]
     return stats
 
 
@@ -233,6 +265,7 @@ def set_phase(env, phase):
 
 def benchmark(args):
     results = {"with": [], "without": []}
+    cpu = {"with": [], "without": []}
     with tempfile.TemporaryDirectory(prefix="appeal-bench-") as tmp:
         env = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp}/bench.db", SECRET_KEY="bench",
                    PYTHONDONTWRITEBYTECODE="1")
@@ -256,14 +289,18 @@ def benchmark(args):
                 server = Server(env, args.workers, args.worker_class, log_path)
                 try:
                     server.wait_healthy()
-                    stats = measure(args, phase, server.port)
+                    stats = measure(args, phase, server)
                 finally:
                     server.stop()
                 results[phase].append(stats["rps"])
+                cpu_note = ""
+                if stats["cpu_ms"] is not None:
+                    cpu[phase].append(stats["cpu_ms"])
+                    cpu_note = f", worker CPU {stats['cpu_ms']:.2f} ms/response"
                 print(f"  round {round_number + 1} {phase:<7} appeal: "
                       f"{stats['rps']:8.1f} req/s  ({stats['ok']} responses, mean latency "
-                      f"{stats['mean_latency_ms']:.2f} ms)", flush=True)
-    return results
+                      f"{stats['mean_latency_ms']:.2f} ms{cpu_note})", flush=True)
+    return results, cpu
 
 
 def parse_args(argv=None):
@@ -304,7 +341,7 @@ def main(argv=None):
         return 0
     signal.signal(signal.SIGTERM, _terminate)
     try:
-        results = benchmark(args)
+        results, cpu = benchmark(args)
     except BenchError as exc:
         print(f"\nBENCHMARK FAILED: {exc}", file=sys.stderr)
         return 2
@@ -317,6 +354,12 @@ def main(argv=None):
     print(f"\nmedian with appeal:    {with_rps:8.1f} req/s")
     print(f"median without appeal: {without_rps:8.1f} req/s")
     print(f"ratio with/without:    {ratio:8.3f}  (cost {100 * (1 - ratio):.1f}%)")
+    if cpu["with"] and cpu["without"]:
+        cpu_with, cpu_without = statistics.median(cpu["with"]), statistics.median(cpu["without"])
+        print(f"worker CPU per response: {cpu_with:.2f} ms with, {cpu_without:.2f} ms without "
+              f"(CPU-bound ratio {cpu_without / cpu_with:.3f}; a cross-check, less disturbed "
+              "by other load)")
+    print(f"load average at the end: {os.getloadavg()[0]:.2f}")
     if ratio < args.budget:
         print(f"FAIL: the appeal costs more than {100 * (1 - args.budget):.0f}% of throughput "
               f"(ratio {ratio:.3f} < {args.budget:.2f})")

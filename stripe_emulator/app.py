@@ -19,8 +19,9 @@ def create_emulator(forward_to=None, webhook_secret=None, **delivery_options):
     `max_attempts`, `timeout`), e.g. to keep tests fast.
     """
     app = Flask(__name__)
-    app.extensions["stripe_emulator"] = EmulatorState(forward_to, webhook_secret,
-                                                      **delivery_options)
+    app.extensions["stripe_emulator"] = EmulatorState(
+        forward_to, webhook_secret, **delivery_options
+    )
     app.register_blueprint(api.bp)
     app.register_blueprint(control.bp)
     app.register_blueprint(pages.bp)
@@ -43,11 +44,13 @@ def _stripe_error(error):
 def _http_error(error):
     if request.path.startswith("/v1") and error.code in (404, 405):
         # Stripe answers an unknown route or method the same way.
-        return _stripe_error(StripeError(
-            f"Unrecognized request URL ({request.method}: {request.path}). Please see "
-            "https://stripe.com/docs or we can help at https://support.stripe.com/.",
-            status=404,
-        ))
+        return _stripe_error(
+            StripeError(
+                f"Unrecognized request URL ({request.method}: {request.path}). Please see "
+                "https://stripe.com/docs or we can help at https://support.stripe.com/.",
+                status=404,
+            )
+        )
     if request.path.startswith(("/v1", "/_emulator")):
         return _stripe_error(StripeError(error.description, status=error.code))
     return error
@@ -55,6 +58,8 @@ def _http_error(error):
 
 def _unexpected_error(error):
     log.exception("stripe emulator bug while handling %s %s", request.method, request.path)
-    return _stripe_error(StripeError(
-        "The Stripe emulator hit an internal error; see its log.", status=500, type="api_error"
-    ))
+    return _stripe_error(
+        StripeError(
+            "The Stripe emulator hit an internal error; see its log.", status=500, type="api_error"
+        )
+    )

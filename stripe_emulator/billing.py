@@ -73,7 +73,10 @@ def pay_invoice(state, invoice_id):
     if not _collect(state, invoice, method, off_session=True):
         decline = cards.decline_for(method["card"], off_session=True)
         raise StripeError(
-            decline.message, status=402, type="card_error", code=decline.code,
+            decline.message,
+            status=402,
+            type="card_error",
+            code=decline.code,
             decline_code=decline.decline_code,
         )
     if sub["latest_invoice"] == invoice["id"]:
@@ -188,17 +191,7 @@ def _open(state, invoice):
 
 def _collect(state, invoice, method, off_session):
     """Try to pay an open invoice with `method`; True when it is paid."""
-    description = (
-        "Subscription creation" if invoice["billing_reason"] == "subscription_create"
-        else "Subscription update"
-    )
-    intent = payments.create_intent(
-        state, invoice["amount_remaining"], invoice["currency"],
-        customer=invoice["customer"], description=description,
-    )
-    payment = state.store.add(shapes.invoice_payment(invoice, intent["id"]))
-    state.store.private[invoice["id"]]["payments"].insert(0, payment["id"])
-    invoice.update(attempted=True, attempt_count=invoice["attempt_count"] + 1)
+    intent, payment = _new_attempt(state, invoice)
     decline = cards.decline_for(method["card"], off_session)
     if decline:
         payments.fail(state, intent, method, decline)
@@ -210,12 +203,31 @@ def _collect(state, invoice, method, off_session):
     payment.update(status="paid", amount_paid=intent["amount"])
     payment["status_transitions"]["paid_at"] = paid_at
     invoice.update(
-        status="paid", amount_paid=invoice["amount_paid"] + intent["amount"],
-        amount_remaining=0, next_payment_attempt=None, auto_advance=False,
+        status="paid",
+        amount_paid=invoice["amount_paid"] + intent["amount"],
+        amount_remaining=0,
+        next_payment_attempt=None,
+        auto_advance=False,
     )
     invoice["status_transitions"]["paid_at"] = paid_at
     emit(state, "invoice.paid", invoice)
     return True
+
+
+def _new_attempt(state, invoice):
+    """A PaymentIntent for the amount due, listed under the invoice's `payments`."""
+    first = invoice["billing_reason"] == "subscription_create"
+    intent = payments.create_intent(
+        state,
+        invoice["amount_remaining"],
+        invoice["currency"],
+        customer=invoice["customer"],
+        description="Subscription creation" if first else "Subscription update",
+    )
+    payment = state.store.add(shapes.invoice_payment(invoice, intent["id"]))
+    state.store.private[invoice["id"]]["payments"].insert(0, payment["id"])
+    invoice.update(attempted=True, attempt_count=invoice["attempt_count"] + 1)
+    return intent, payment
 
 
 def _get(state, sub_id):

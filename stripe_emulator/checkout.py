@@ -16,10 +16,14 @@ from .shapes.common import product as new_product
 from .wire import StripeError, not_found
 
 INTERVALS = {"day", "week", "month", "year"}
-LOCALES = set(
-    "auto bg cs da de el en en-GB es es-419 et fi fil fr fr-CA hi-IN hr hu id it ja ko lt "
-    "lv ms mt nb nl pl pt pt-BR ro ru sk sl sv th tr vi zh zh-HK zh-TW".split()
-)
+# fmt: off
+LOCALES = {
+    "auto", "bg", "cs", "da", "de", "el", "en", "en-GB", "es", "es-419", "et", "fi", "fil",
+    "fr", "fr-CA", "hi-IN", "hr", "hu", "id", "it", "ja", "ko", "lt", "lv", "ms", "mt", "nb",
+    "nl", "pl", "pt", "pt-BR", "ro", "ru", "sk", "sl", "sv", "th", "tr", "vi", "zh", "zh-HK",
+    "zh-TW",
+}
+# fmt: on
 # The longest billing interval Stripe allows is three years.
 MAX_INTERVAL_COUNT = {"day": 1095, "week": 156, "month": 36, "year": 3}
 
@@ -49,8 +53,14 @@ _PRICE_DATA = Obj(
 CREATE_FIELDS = {
     "mode": Str(choices={"payment", "setup", "subscription"}),
     "line_items": Arr(
-        Obj({"price": Str(), "price_data": _PRICE_DATA, "quantity": Int(minimum=1),
-             "metadata": Metadata()}),
+        Obj(
+            {
+                "price": Str(),
+                "price_data": _PRICE_DATA,
+                "quantity": Int(minimum=1),
+                "metadata": Metadata(),
+            }
+        ),
         max_items=100,
     ),
     "success_url": Str(max_length=5000),
@@ -99,7 +109,7 @@ def expire(state, session_id):
     session = get_session(state, session_id)
     if session["status"] != "open":
         raise StripeError(
-            f"Only Checkout Sessions with a status in [\"open\"] can be expired; "
+            f'Only Checkout Sessions with a status in ["open"] can be expired; '
             f"{session_id} is {session['status']}."
         )
     return _expire(state, session)
@@ -221,13 +231,15 @@ def _inline_price(state, data, path):
     elif "product_data" in data:
         info = data["product_data"]
         product = state.store.add(
-            new_product(info["name"], info.get("description"), info.get("metadata"),
-                        info.get("images"))
+            new_product(
+                info["name"], info.get("description"), info.get("metadata"), info.get("images")
+            )
         )
     else:
         raise missing(f"{path}[product_data]")
-    price = new_price(product["id"], currency, data["unit_amount"], recurring,
-                      data.get("tax_behavior"))
+    price = new_price(
+        product["id"], currency, data["unit_amount"], recurring, data.get("tax_behavior")
+    )
     return state.store.add(price)
 
 
@@ -250,8 +262,9 @@ def _check_amounts(params, items):
     currency = items[0]["currency"]
     total = sum(item["amount_total"] for item in items)
     if total > MAXIMUM_CHARGE:
-        raise StripeError("The total amount is too large.", code="amount_too_large",
-                          param="line_items")
+        raise StripeError(
+            "The total amount is too large.", code="amount_too_large", param="line_items"
+        )
     if total < MINIMUM_CHARGE[currency]:
         single = len(items) == 1 and "price_data" in params["line_items"][0]
         raise StripeError(

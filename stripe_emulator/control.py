@@ -52,12 +52,14 @@ def advance_subscription(sub_id):
     state = _state()
     with state.store.lock:
         sub, invoice = billing.advance(state, sub_id)
-        return jsonify({
-            "status": sub["status"],
-            "paid": bool(invoice) and invoice["status"] == "paid",
-            "subscription": copy.deepcopy(sub),
-            "invoice": copy.deepcopy(invoice),
-        })
+        return jsonify(
+            {
+                "status": sub["status"],
+                "paid": bool(invoice) and invoice["status"] == "paid",
+                "subscription": copy.deepcopy(sub),
+                "invoice": copy.deepcopy(invoice),
+            }
+        )
 
 
 @bp.post("/charges/<charge_id>/dispute")
@@ -73,19 +75,21 @@ def list_events():
     """Every event, oldest first, with its delivery status."""
     state = _state()
     events = state.store.oldest_first("event")
-    return jsonify({
-        "data": [
-            {
-                "id": event["id"],
-                "type": event["type"],
-                "created": event["created"],
-                "object_id": event["data"]["object"].get("id"),
-                "delivery": state.deliverer.summary(event["id"]),
-            }
-            for event in events
-        ],
-        "pending_deliveries": state.deliverer.pending(),
-    })
+    return jsonify(
+        {
+            "data": [
+                {
+                    "id": event["id"],
+                    "type": event["type"],
+                    "created": event["created"],
+                    "object_id": event["data"]["object"].get("id"),
+                    "delivery": state.deliverer.summary(event["id"]),
+                }
+                for event in events
+            ],
+            "pending_deliveries": state.deliverer.pending(),
+        }
+    )
 
 
 @bp.post("/reset")

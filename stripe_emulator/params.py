@@ -110,9 +110,7 @@ class Metadata(Field):
         for key, item in value.items():
             item_path = _join(path, key)
             if not isinstance(item, str):
-                raise StripeError(
-                    f"Invalid string: {item_path} must be a string", param=item_path
-                )
+                raise StripeError(f"Invalid string: {item_path} must be a string", param=item_path)
             if len(key) > 40:
                 raise StripeError(
                     f"Metadata keys must be at most 40 characters ({key!r}).",
@@ -140,9 +138,7 @@ class Arr(Field):
         else:
             raise StripeError(f"Invalid array: {path} must be an array", param=path)
         if len(items) > self.max_items:
-            raise StripeError(
-                f"{path} can have at most {self.max_items} items.", param=path
-            )
+            raise StripeError(f"{path} can have at most {self.max_items} items.", param=path)
         return [self.item.clean(item, f"{path}[{i}]") for i, item in enumerate(items)]
 
 
@@ -178,9 +174,7 @@ class Range(Field):
 
 
 def missing(path):
-    return StripeError(
-        f"Missing required param: {path}.", code="parameter_missing", param=path
-    )
+    return StripeError(f"Missing required param: {path}.", code="parameter_missing", param=path)
 
 
 def _empty(path):

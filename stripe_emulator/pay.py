@@ -6,7 +6,7 @@ store lock.
 """
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from . import billing, cards, checkout, payments
 from .events import emit
@@ -46,16 +46,16 @@ def pay(state, session_id, attempt):
         return _closed(session)
     email = attempt.email or known_email(state, session) or attempt.fallback_email
     if not email or not _EMAIL.match(email):
-        return Result("invalid", error={"code": "email_invalid",
-                                        "message": "Your email address is invalid."})
+        return Result(
+            "invalid", error={"code": "email_invalid", "message": "Your email address is invalid."}
+        )
     try:
         card = cards.lookup(attempt.card_number)
     except cards.CardInputError as error:
         return Result("invalid", error={"code": error.code, "message": error.message})
     needs_auth = card.outcome == cards.AUTHENTICATE
     if needs_auth and attempt.authenticate is None:
-        state.store.private[session["id"]]["pending"] = Attempt(**{**asdict(attempt),
-                                                                   "email": email})
+        state.store.private[session["id"]]["pending"] = replace(attempt, email=email)
         return Result("requires_action")
     authenticated = needs_auth and attempt.authenticate != "fail"
     method = payments.new_payment_method(
@@ -75,8 +75,13 @@ def authenticate(state, session_id, action):
     checkout.get_session(state, session_id)
     pending = state.store.private[session_id].pop("pending", None)
     if pending is None:
-        return Result("invalid", error={"code": "no_pending_authentication",
-                                        "message": "No payment is waiting for authentication."})
+        return Result(
+            "invalid",
+            error={
+                "code": "no_pending_authentication",
+                "message": "No payment is waiting for authentication.",
+            },
+        )
     pending.authenticate = "fail" if action == "fail" else "complete"
     return pay(state, session_id, pending)
 
@@ -94,11 +99,18 @@ def success_url(session):
 
 def _closed(session):
     if session["status"] == "complete":
-        return Result("already_complete", success_url(session), {
-            "code": "checkout_session_complete",
-            "message": "This Checkout Session is already complete."})
-    return Result("expired", error={"code": "checkout_session_expired",
-                                    "message": "This Checkout Session has expired."})
+        return Result(
+            "already_complete",
+            success_url(session),
+            {
+                "code": "checkout_session_complete",
+                "message": "This Checkout Session is already complete.",
+            },
+        )
+    return Result(
+        "expired",
+        error={"code": "checkout_session_expired", "message": "This Checkout Session has expired."},
+    )
 
 
 def _pay_once(state, session, method, decline):
@@ -106,8 +118,11 @@ def _pay_once(state, session, method, decline):
     intent = state.store.get(session["payment_intent"], "payment_intent")
     if intent is None:
         intent = payments.create_intent(
-            state, session["amount_total"], session["currency"],
-            metadata=private.get("metadata"), description=private.get("description"),
+            state,
+            session["amount_total"],
+            session["currency"],
+            metadata=private.get("metadata"),
+            description=private.get("description"),
         )
         intent["receipt_email"] = private.get("receipt_email")
         session["payment_intent"] = intent["id"]
@@ -157,6 +172,11 @@ def _complete(state, session, email, customer_id):
 
 
 def _declined(decline):
-    return Result("failed", error={
-        "code": decline.code, "decline_code": decline.decline_code, "message": decline.message,
-    })
+    return Result(
+        "failed",
+        error={
+            "code": decline.code,
+            "decline_code": decline.decline_code,
+            "message": decline.message,
+        },
+    )

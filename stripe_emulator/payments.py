@@ -126,4 +126,3 @@ def open_dispute(state, charge_id, reason="fraudulent"):
     obj = state.store.add(shapes.dispute(charge, reason))
     emit(state, "charge.dispute.created", obj)
     return obj
-

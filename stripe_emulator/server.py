@@ -56,14 +56,19 @@ def make_emulator_server(host, port, app, quiet=False):
     return make_server(host, port, app, threaded=True, request_handler=handler)
 
 
-def run_in_thread(port=0, host="127.0.0.1", forward_to=None, webhook_secret=None,
-                  quiet=True, **delivery_options):
+def run_in_thread(
+    port=0, host="127.0.0.1", forward_to=None, webhook_secret=None, quiet=True, **delivery_options
+):
     """Start an emulator on `host:port` (0 = a free port) in a daemon thread."""
     app = create_emulator(forward_to, webhook_secret, **delivery_options)
     server = make_emulator_server(host, port, app, quiet)
     # A short poll interval makes shutdown() quick (tests start and stop emulators).
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
-                              name="stripe-emulator", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever,
+        kwargs={"poll_interval": 0.1},
+        name="stripe-emulator",
+        daemon=True,
+    )
     thread.start()
     url = f"http://{host}:{server.server_port}"
     return EmulatorHandle(url, server.server_port, app, server, thread)

@@ -3,7 +3,7 @@
 import secrets
 
 from .store import Store
-from .webhooks import Deliverer
+from .webhooks import Deliverer, describe_target
 
 
 def new_webhook_secret():
@@ -13,6 +13,7 @@ def new_webhook_secret():
 class EmulatorState:
     def __init__(self, forward_to=None, webhook_secret=None, **delivery_options):
         self.store = Store()
+        # A URL, or a callable `(payload, headers) -> status` for in-process tests.
         self.forward_to = forward_to or None
         # Like `stripe listen`, make up a signing secret when none is given.
         self.webhook_secret = webhook_secret or new_webhook_secret()
@@ -25,7 +26,7 @@ class EmulatorState:
 
     def config(self):
         return {
-            "forward_to": self.forward_to,
+            "forward_to": describe_target(self.forward_to),
             "webhook_secret": self.webhook_secret,
             "delivery_enabled": self.delivery_enabled,
         }

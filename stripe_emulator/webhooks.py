@@ -30,11 +30,18 @@ def signature_header(payload, secret, timestamp=None):
     return f"t={timestamp},v1={digest}"
 
 
+def describe_target(target):
+    """A URL as is; an in-process callable by its name (for JSON answers)."""
+    if target is None or isinstance(target, str):
+        return target
+    return f"<callable {getattr(target, '__qualname__', repr(target))}>"
+
+
 @dataclass
 class Delivery:
     event_id: str
     status: str  # pending | delivered | failed | skipped | no_target
-    url: str | None = None
+    url: object = None  # a URL, or a callable target (see `Deliverer.submit`)
     secret: str | None = None
     payload: bytes = b""
     attempts: int = 0
@@ -48,13 +55,14 @@ class Delivery:
             "attempts": self.attempts,
             "last_status_code": self.last_status_code,
             "last_error": self.last_error,
-            "url": self.url,
+            "url": describe_target(self.url),
         }
 
 
 class Deliverer:
-    def __init__(self, retry_base=0.5, retry_cap=4.0, max_attempts=4, timeout=10.0,
-                 on_delivered=None):
+    def __init__(
+        self, retry_base=0.5, retry_cap=4.0, max_attempts=4, timeout=10.0, on_delivered=None
+    ):
         self.retry_base = retry_base
         self.retry_cap = retry_cap
         self.max_attempts = max_attempts
@@ -69,6 +77,8 @@ class Deliverer:
         self._stopping = False
 
     def submit(self, event_id, payload, url, secret):
+        """Queue an event; `url` may be a callable `(payload, headers) -> status`
+        so tests can deliver into an in-process app (e.g. a Flask test client)."""
         record = Delivery(event_id, "pending", url, secret, payload)
         with self._cond:
             self._records[event_id] = record
@@ -142,16 +152,14 @@ class Deliverer:
             return None
 
     def _send(self, record):
-        request = urllib.request.Request(
-            record.url,
-            data=record.payload,
-            method="POST",
-            headers={
-                "Content-Type": "application/json; charset=utf-8",
-                "Stripe-Signature": signature_header(record.payload, record.secret),
-                "User-Agent": USER_AGENT,
-            },
-        )
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "Stripe-Signature": signature_header(record.payload, record.secret),
+            "User-Agent": USER_AGENT,
+        }
+        if callable(record.url):
+            return _call_in_process(record.url, record.payload, headers)
+        request = urllib.request.Request(record.url, record.payload, headers, method="POST")
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 return response.status, None
@@ -163,7 +171,12 @@ class Deliverer:
     def _finish(self, record, status_code, error):
         delivered = status_code is not None and 200 <= status_code < 300
         # Like `stripe listen`: one line per delivery attempt.
-        log.info("<-- [%s] POST %s [%s]", status_code or error, record.url, record.event_id)
+        log.info(
+            "<-- [%s] POST %s [%s]",
+            status_code or error,
+            describe_target(record.url),
+            record.event_id,
+        )
         with self._cond:
             self._in_flight -= 1
             if self._records.get(record.event_id) is not record:
@@ -183,3 +196,11 @@ class Deliverer:
             self._cond.notify_all()
         if delivered:
             self._on_delivered(record.event_id)
+
+
+def _call_in_process(target, payload, headers):
+    """Deliver to a callable `target(payload, headers) -> status code` (tests)."""
+    try:
+        return int(target(payload, headers)), None
+    except Exception as error:  # noqa: BLE001  (the target's failure is the endpoint's)
+        return None, f"{type(error).__name__}: {error}"

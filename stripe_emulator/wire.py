@@ -60,9 +60,7 @@ def not_found(object_name, object_id, param="id"):
 
 
 def unknown_parameter(path):
-    return StripeError(
-        f"Received unknown parameter: {path}", code="parameter_unknown", param=path
-    )
+    return StripeError(f"Received unknown parameter: {path}", code="parameter_unknown", param=path)
 
 
 def decode_pairs(pairs):
@@ -108,7 +106,6 @@ def _insert(root, parts, value, raw_key):
 def _malformed(raw_key):
     name = raw_key.split("[", 1)[0]
     return StripeError(
-        f"Invalid request: the parameter {raw_key} conflicts with another value "
-        f"given for {name}.",
+        f"Invalid request: the parameter {raw_key} conflicts with another value given for {name}.",
         param=name,
     )

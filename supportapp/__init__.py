@@ -42,7 +42,16 @@ def register_extensions(app):
 
 
 def register_blueprints(app):
-    from supportapp.blueprints import api, articles, contribute, health, tracking, webhooks
+    from supportapp.blueprints import (
+        api,
+        articles,
+        contribute,
+        dashboard,
+        health,
+        reports_api,
+        tracking,
+        webhooks,
+    )
 
     app.register_blueprint(articles.bp)
     app.register_blueprint(contribute.bp)
@@ -50,6 +59,8 @@ def register_blueprints(app):
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(tracking.bp)
+    app.register_blueprint(dashboard.bp)
+    app.register_blueprint(reports_api.bp)
 
 
 def register_commands(app):

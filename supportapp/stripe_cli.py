@@ -3,11 +3,13 @@ import sys
 from datetime import UTC, datetime
 
 import click
+from flask.cli import AppGroup
 
 from supportapp.services.payments import PaymentsRejected, PaymentsUnavailable
 from supportapp.services.stripe_events import RetryLater, fetch_events, sync_event
 
-stripe_cli = click.Group("stripe", help="Work with Stripe (or the local emulator).")
+# AppGroup: its commands run inside this app's context, however they are invoked.
+stripe_cli = AppGroup("stripe", help="Work with Stripe (or the local emulator).")
 
 
 def _date(_ctx, _param, value):

@@ -50,6 +50,7 @@ def make_app(database_url, **extra):
         "APPEAL_CACHE_SECONDS": 0,
         "APPEAL_PROGRESS_CACHE_SECONDS": 0,
         "TRACKING_LOOKUP_SECONDS": 0,
+        "PASSWORD_HASH_PROFILE": "cheapest",  # Argon2 at full cost would slow every login
     }
     config.update(extra)
     return create_app(config)
@@ -143,6 +144,56 @@ def make_story(app):
         return story
 
     return _make
+
+
+@pytest.fixture
+def fake_stripe(app, monkeypatch):
+    """Stripe replaced by an in-memory fake that records what the app asked of it."""
+    from tests.stripe_fakes import FakeStripe
+
+    return FakeStripe.install(monkeypatch)
+
+
+STAFF_PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def make_staff(app):
+    """Create a staff account: make_staff("editor") or make_staff(email=..., password=...)."""
+    from supportapp.services.staff import create_staff
+
+    counter = {"n": 0}
+
+    def _make(role="viewer", email=None, password=STAFF_PASSWORD):
+        counter["n"] += 1
+        return create_staff(email or f"{role}{counter['n']}@newsroom.example", password, role)
+
+    return _make
+
+
+@pytest.fixture
+def staff_client(app, make_staff):
+    """A test client signed in as a new account of a role: staff_client("editor")."""
+    from flask import g
+    from flask.testing import FlaskClient
+
+    class SignedInClient(FlaskClient):
+        # The `app` fixture keeps one app context open, so `g` outlives a request here;
+        # Flask-Login caches the user on `g`, which a real server starts afresh each time.
+        def open(self, *args, **kwargs):
+            g.pop("_login_user", None)
+            return super().open(*args, **kwargs)
+
+    def _client(role="viewer"):
+        staff = make_staff(role)
+        client = SignedInClient(app, app.response_class, use_cookies=True)
+        with client.session_transaction() as session:
+            session["_user_id"] = str(staff.id)
+            session["_fresh"] = True
+        client.staff = staff
+        return client
+
+    return _client
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -173,3 +173,21 @@ def test_reader_cookie_holds_only_random_id(client, make_story):
     (cookie,) = [c for c in page.headers.getlist("Set-Cookie") if c.startswith("sa_rid=")]
     value = cookie.split(";")[0].split("=", 1)[1]
     assert 16 <= len(value) <= 64 and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+@pytest.mark.parametrize("status, hidden", [("active", True), ("past_due", True),
+                                            ("canceled", False)])
+def test_recurring_supporter_cookie_follows_subscription(app, client, make_story, live_appeal,
+                                                         status, hidden):
+    """A recurring supporter sees no appeal while the gift lasts, and sees it once it ended."""
+    from supportapp.extensions import db
+    from supportapp.models import RecurringSupport
+
+    live_appeal()
+    db.session.add(RecurringSupport(stripe_subscription_id="sub_cookie", amount_minor=500,
+                                    currency="USD", interval="month", status=status))
+    db.session.commit()
+    client.set_cookie(SUPPORTER_COOKIE,
+                      make_supporter_token(app.config["SECRET_KEY"], "monthly", "sub_cookie"))
+    shown = bool(_appeals(client.get(f"/stories/{make_story().slug}")))
+    assert shown is not hidden

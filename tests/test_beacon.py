@@ -88,12 +88,16 @@ def test_unknown_story_or_variant_ignored(client, tracked):
     assert db.session.scalar(select(func.count()).select_from(Story)) == stories
 
 
+def _one(kind="view", story="s", appeal=1, variant=1):
+    return json.dumps({"type": kind, "story": story, "appeal": appeal, "variant": variant})
+
+
 @pytest.mark.parametrize("body", [
     "not json", "[]", '{"events": []}', '{"pv": "pageview-1", "events": "x"}',
     '{"events": [{"type": "view", "story": "s", "appeal": 1, "variant": 1}]}',
     '{"pv": "p", "events": [{"type": "view", "story": "s", "appeal": 1, "variant": 1}]}',
-    '{"pv": "pageview-1", "events": [{"type": "rendered", "story": "s", "appeal": 1, "variant": 1}]}',
-    '{"pv": "pageview-1", "events": [{"type": "view", "story": "Bad Slug", "appeal": 1, "variant": 1}]}',
+    '{"pv": "pageview-1", "events": [' + _one(kind="rendered") + "]}",
+    '{"pv": "pageview-1", "events": [' + _one(story="Bad Slug") + "]}",
     '{"pv": "pageview-1", "events": [{"type": "view", "story": "s", "appeal": "1", "variant": 1}]}',
     '{"pv": "pageview-1", "events": [{"type": "view", "story": "s", "appeal": 1, "variant": -4}]}',
     '{"pv": "pageview-1", "events": [' + ",".join(
@@ -180,3 +184,28 @@ def test_concurrent_rollups_count_each_event_once(app, tracked):
     assert sum(moved) == 3000
     assert db.session.scalar(select(func.count()).select_from(TrackingEvent)) == 3000
     assert _funnel() == (3000, 0, 0)
+
+
+def test_checkout_started_counted_once_per_session(client, fake_stripe, tracked):
+    """Starting Checkout from a story counts one checkout for its variant, even on a resubmit."""
+    story, appeal, variant = tracked
+    form = {"frequency": "one_off", "amount": "5", "currency": "USD", "nonce": "n" * 24,
+            "email": "reader@example.com", "story": story.slug, "appeal": str(appeal.id),
+            "variant": str(variant.id)}
+    assert client.post("/contribute", data=form).status_code == 303
+    assert client.post("/contribute", data=form).status_code == 303  # same idempotent session
+    roll_up()
+    row = db.session.scalars(select(DailyFunnel)).one()
+    assert (row.story_id, row.variant_id, row.checkouts) == (story.id, variant.id, 1)
+
+
+def test_checkout_with_foreign_variant_not_attributed(client, fake_stripe, tracked):
+    """A posted variant that is not of the posted appeal is counted without a variant."""
+    story, appeal, variant = tracked
+    form = {"frequency": "one_off", "amount": "5", "currency": "USD", "nonce": "m" * 24,
+            "email": "reader@example.com", "story": story.slug, "appeal": str(appeal.id + 7),
+            "variant": str(variant.id)}
+    assert client.post("/contribute", data=form).status_code == 303
+    roll_up()
+    row = db.session.scalars(select(DailyFunnel)).one()
+    assert (row.story_id, row.appeal_id, row.variant_id, row.checkouts) == (story.id, 0, 0, 1)

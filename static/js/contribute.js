@@ -26,11 +26,15 @@
     return Math.floor((top + bottom - 1) / bottom);
   }
 
+  // As the server formats it: whole amounts without decimals ($5), others with two ($5.46).
   function money(minor, currency) {
+    var digits = minor % 100 === 0 ? 0 : 2;
     try {
-      return new Intl.NumberFormat(document.documentElement.lang || "en",
-        { style: "currency", currency: currency }).format(minor / 100);
-    } catch (e) { return currency + " " + (minor / 100).toFixed(2); }
+      return new Intl.NumberFormat(document.documentElement.lang || "en", {
+        style: "currency", currency: currency,
+        minimumFractionDigits: digits, maximumFractionDigits: digits
+      }).format(minor / 100);
+    } catch (e) { return currency + " " + (minor / 100).toFixed(digits); }
   }
 
   function checked(name) {

@@ -12,7 +12,7 @@ from .. import checkout
 from ..lists import paginate
 from ..params import Arr, Bool, Obj, Str, list_fields
 from ..wire import StripeError, not_found
-from . import bp, endpoint
+from .core import bp, endpoint
 
 
 def equals(key):
@@ -23,9 +23,12 @@ def equals(key):
 class Collection:
     path: str
     object_type: str
-    filters: dict = field(default_factory=dict)  # name -> (Field, predicate(state, obj, value))
-    default: object = None  # predicate applied when no filter of that name is given
-    default_unless: str = ""
+    # filter name -> (its params Field, predicate(state, obj, value))
+    filters: dict = field(default_factory=dict)
+    # (predicate(obj), filter name): the predicate applies unless that filter is given
+    default_filter: tuple | None = None
+    # (state, obj) -> obj: bring an object up to date before it is read
+    refresh: object = None
 
     def endpoint_name(self, action):
         return f"{action}_{self.object_type.replace('.', '_')}"
@@ -55,58 +58,99 @@ def _customer_email(state, obj, value):
 
 _STR = Str()
 SUBSCRIPTION_STATUSES = {
-    "active", "all", "canceled", "ended", "incomplete", "incomplete_expired",
-    "past_due", "paused", "trialing", "unpaid",
+    "active",
+    "all",
+    "canceled",
+    "ended",
+    "incomplete",
+    "incomplete_expired",
+    "past_due",
+    "paused",
+    "trialing",
+    "unpaid",
 }
 
 COLLECTIONS = [
-    Collection("/checkout/sessions", "checkout.session", {
-        "customer": (_STR, equals("customer")),
-        "customer_details": (Obj({"email": Str()}, required=["email"]), _customer_email),
-        "payment_intent": (_STR, equals("payment_intent")),
-        "payment_link": (_STR, equals("payment_link")),
-        "status": (Str(choices={"open", "complete", "expired"}), equals("status")),
-        "subscription": (_STR, equals("subscription")),
-    }),
+    Collection(
+        "/checkout/sessions",
+        "checkout.session",
+        {
+            "customer": (_STR, equals("customer")),
+            "customer_details": (Obj({"email": Str()}, required=["email"]), _customer_email),
+            "payment_intent": (_STR, equals("payment_intent")),
+            "payment_link": (_STR, equals("payment_link")),
+            "status": (Str(choices={"open", "complete", "expired"}), equals("status")),
+            "subscription": (_STR, equals("subscription")),
+        },
+        # A session past its expires_at expires when next looked at.
+        refresh=lambda state, obj: checkout.get_session(state, obj["id"]),
+    ),
     Collection("/customers", "customer", {"email": (Str(max_length=512), equals("email"))}),
     Collection("/payment_intents", "payment_intent", {"customer": (_STR, equals("customer"))}),
-    Collection("/charges", "charge", {
-        "customer": (_STR, equals("customer")),
-        "payment_intent": (_STR, equals("payment_intent")),
-    }),
-    Collection("/refunds", "refund", {
-        "charge": (_STR, equals("charge")),
-        "payment_intent": (_STR, equals("payment_intent")),
-    }),
-    Collection("/disputes", "dispute", {
-        "charge": (_STR, equals("charge")),
-        "payment_intent": (_STR, equals("payment_intent")),
-    }),
     Collection(
-        "/subscriptions", "subscription", {
+        "/charges",
+        "charge",
+        {
+            "customer": (_STR, equals("customer")),
+            "payment_intent": (_STR, equals("payment_intent")),
+        },
+    ),
+    Collection(
+        "/refunds",
+        "refund",
+        {
+            "charge": (_STR, equals("charge")),
+            "payment_intent": (_STR, equals("payment_intent")),
+        },
+    ),
+    Collection(
+        "/disputes",
+        "dispute",
+        {
+            "charge": (_STR, equals("charge")),
+            "payment_intent": (_STR, equals("payment_intent")),
+        },
+    ),
+    Collection(
+        "/subscriptions",
+        "subscription",
+        {
             "customer": (_STR, equals("customer")),
             "price": (_STR, _has_price),
             "status": (Str(choices=SUBSCRIPTION_STATUSES), _subscription_status),
         },
         # Stripe leaves canceled subscriptions out unless a status is asked for.
-        default=lambda obj: obj["status"] != "canceled",
-        default_unless="status",
+        default_filter=(lambda obj: obj["status"] != "canceled", "status"),
     ),
-    Collection("/invoices", "invoice", {
-        "customer": (_STR, equals("customer")),
-        "status": (Str(choices={"draft", "open", "paid", "uncollectible", "void"}),
-                   equals("status")),
-        "subscription": (_STR, _invoice_subscription),
-    }),
-    Collection("/invoice_payments", "invoice_payment", {
-        "invoice": (_STR, equals("invoice")),
-        "status": (Str(choices={"canceled", "open", "paid"}), equals("status")),
-    }),
-    Collection("/events", "event", {
-        "type": (Str(), lambda state, obj, value: fnmatchcase(obj["type"], value)),
-        "types": (Arr(Str(), max_items=20), lambda state, obj, value: obj["type"] in value),
-        "delivery_success": (Bool(), lambda state, obj, value: _delivered(state, obj) == value),
-    }),
+    Collection(
+        "/invoices",
+        "invoice",
+        {
+            "customer": (_STR, equals("customer")),
+            "status": (
+                Str(choices={"draft", "open", "paid", "uncollectible", "void"}),
+                equals("status"),
+            ),
+            "subscription": (_STR, _invoice_subscription),
+        },
+    ),
+    Collection(
+        "/invoice_payments",
+        "invoice_payment",
+        {
+            "invoice": (_STR, equals("invoice")),
+            "status": (Str(choices={"canceled", "open", "paid"}), equals("status")),
+        },
+    ),
+    Collection(
+        "/events",
+        "event",
+        {
+            "type": (Str(), lambda state, obj, value: fnmatchcase(obj["type"], value)),
+            "types": (Arr(Str(), max_items=20), lambda state, obj, value: obj["type"] in value),
+            "delivery_success": (Bool(), lambda state, obj, value: _delivered(state, obj) == value),
+        },
+    ),
     Collection("/prices", "price"),
     Collection("/products", "product"),
 ]
@@ -117,35 +161,41 @@ def _register(collection):
 
     @endpoint(list_fields(**filters), f"list:{collection.object_type}")
     def list_view(state, params):
-        if collection.object_type == "checkout.session":
-            _expire_due_sessions(state)
         if "type" in params and "types" in params:
             raise StripeError(
                 "You may only specify one of these parameters: type, types.",
-                code="parameters_exclusive", param="types",
+                code="parameters_exclusive",
+                param="types",
             )
-        items = [obj for obj in state.store.newest_first(collection.object_type)
-                 if _matches(state, collection, obj, params)]
+        objects = [
+            _read(state, collection, obj)
+            for obj in state.store.newest_first(collection.object_type)
+        ]
+        items = [obj for obj in objects if _matches(state, collection, obj, params)]
         return paginate(items, params, f"/v1{collection.path}", collection.object_type)
 
     @endpoint({}, collection.object_type)
     def retrieve_view(state, params, object_id):
-        if collection.object_type == "checkout.session":
-            return checkout.get_session(state, object_id)
         obj = state.store.get(object_id, collection.object_type)
         if obj is None:
             raise not_found(collection.object_type, object_id)
-        return obj
+        return _read(state, collection, obj)
 
     bp.add_url_rule(collection.path, collection.endpoint_name("list"), list_view)
-    bp.add_url_rule(f"{collection.path}/<object_id>", collection.endpoint_name("retrieve"),
-                    retrieve_view)
+    bp.add_url_rule(
+        f"{collection.path}/<object_id>", collection.endpoint_name("retrieve"), retrieve_view
+    )
+
+
+def _read(state, collection, obj):
+    return collection.refresh(state, obj) if collection.refresh else obj
 
 
 def _matches(state, collection, obj, params):
-    uses_default = collection.default and collection.default_unless not in params
-    if uses_default and not collection.default(obj):
-        return False
+    if collection.default_filter:
+        predicate, unless = collection.default_filter
+        if unless not in params and not predicate(obj):
+            return False
     return all(
         predicate(state, obj, params[name])
         for name, (_, predicate) in collection.filters.items()
@@ -156,12 +206,6 @@ def _matches(state, collection, obj, params):
 def _delivered(state, event):
     summary = state.deliverer.summary(event["id"]) or {}
     return summary.get("delivered", False)
-
-
-def _expire_due_sessions(state):
-    for session in state.store.newest_first("checkout.session"):
-        if session["status"] == "open":
-            checkout.get_session(state, session["id"])  # expires it if it is due
 
 
 for _collection in COLLECTIONS:
@@ -182,9 +226,15 @@ def _nested_list(path, object_type, parent_type, items_of):
     bp.add_url_rule(path, f"nested_{object_type}_{parent_type}".replace(".", "_"), view)
 
 
-_nested_list("/checkout/sessions/<object_id>/line_items", "item", "checkout.session",
-             lambda state, s: state.store.private[s["id"]]["line_items"])
-_nested_list("/charges/<object_id>/refunds", "refund", "charge",
-             lambda state, c: c["refunds"]["data"])
-_nested_list("/invoices/<object_id>/lines", "line_item", "invoice",
-             lambda state, i: i["lines"]["data"])
+_nested_list(
+    "/checkout/sessions/<object_id>/line_items",
+    "item",
+    "checkout.session",
+    lambda state, s: state.store.private[s["id"]]["line_items"],
+)
+_nested_list(
+    "/charges/<object_id>/refunds", "refund", "charge", lambda state, c: c["refunds"]["data"]
+)
+_nested_list(
+    "/invoices/<object_id>/lines", "line_item", "invoice", lambda state, i: i["lines"]["data"]
+)

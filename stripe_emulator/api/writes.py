@@ -7,7 +7,7 @@ from ..events import emit
 from ..params import Bool, Int, Metadata, Obj, Str
 from ..shapes.common import customer
 from ..wire import StripeError
-from . import bp, endpoint
+from .core import bp, endpoint
 
 _CUSTOMER_FIELDS = {
     "email": Str(max_length=512),
@@ -28,8 +28,14 @@ _CANCELLATION_DETAILS = Obj(
         "comment": Str(max_length=5000, unsettable=True),
         "feedback": Str(
             choices={
-                "customer_service", "low_quality", "missing_features", "other",
-                "switched_service", "too_complex", "too_expensive", "unused",
+                "customer_service",
+                "low_quality",
+                "missing_features",
+                "other",
+                "switched_service",
+                "too_complex",
+                "too_expensive",
+                "unused",
             },
             unsettable=True,
         ),
@@ -105,5 +111,6 @@ def params_without_expand(params):
 
 def _check_email(params):
     if "email" in params and "@" not in params["email"]:
-        raise StripeError(f"Invalid email address: {params['email']}", code="email_invalid",
-                          param="email")
+        raise StripeError(
+            f"Invalid email address: {params['email']}", code="email_invalid", param="email"
+        )

@@ -12,6 +12,7 @@ from supportapp.blueprints.reader_state import (
 )
 from supportapp.models.story import section_display_name
 from supportapp.services.appeal_placement import place_appeal
+from supportapp.services.contributions import subscription_is_active
 from supportapp.services.injection import inject_appeal
 from supportapp.services.stories import find_story, latest_stories
 from supportapp.services.tracking import record_rendered
@@ -41,7 +42,7 @@ def story(slug):
     if found is None or found.is_external:
         abort(404)
     settings = appeal_settings()
-    state = read_reader_state(request, found.id, settings)
+    state = read_reader_state(request, found.id, settings, subscription_is_active)
     placement = place_appeal(found, state.context, datetime.now(UTC), settings)
     body = found.body_html
     if placement is not None:

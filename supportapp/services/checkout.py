@@ -5,7 +5,9 @@ from dataclasses import dataclass
 from flask import current_app
 
 from supportapp.services import payments
+from supportapp.services.beacon import known_ids
 from supportapp.services.pricing import charged_amount
+from supportapp.services.tracking import record_checkout_started
 
 FREQUENCY_NAMES = {"one_off": "One-off", "monthly": "Monthly", "annual": "Annual"}
 
@@ -65,4 +67,14 @@ def start_checkout(order, nonce, success_url, cancel_url):
     params = payments.checkout_params(order, total, metadata, success_url, cancel_url)
     session_id, url = payments.create_checkout_session(params, idempotency_key(nonce, order))
     current_app.logger.info("checkout session %s started (%s)", session_id, order.frequency)
+    _count_checkout(session_id, order)
     return url
+
+
+def _count_checkout(session_id, order):
+    # The form's story, appeal and variant come from the reader: count only known ones.
+    story_id, appeal_of_variant = known_ids.lookup(
+        order.story or "", order.variant_id, current_app.config["TRACKING_LOOKUP_SECONDS"])
+    same_appeal = appeal_of_variant is not None and appeal_of_variant == order.appeal_id
+    record_checkout_started(session_id, story_id, order.appeal_id if same_appeal else None,
+                            order.variant_id if same_appeal else None, order.reader_id)

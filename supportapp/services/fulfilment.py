@@ -20,12 +20,14 @@ from supportapp.services.contributions import (
     contribution_exists,
     contribution_for,
     fill,
-    is_newer,
     recurring_support_for,
-    set_status,
+)
+from supportapp.services.recurring import (
+    on_invoice_paid,
+    on_invoice_payment_failed,
+    on_subscription_changed,
 )
 
-FREQUENCY_OF_INTERVAL = {"month": "monthly", "year": "annual"}
 log = logging.getLogger(__name__)
 
 
@@ -142,104 +144,6 @@ def on_checkout_async_failed(session, event):
     if row is not None and hasattr(row, "failed_at"):
         row.failed_at = row.failed_at or p.event_time(event)
         row.refresh_status()
-
-
-def _subscription_of(invoice):
-    details = p.mapping(p.dig(invoice, "parent", "subscription_details"))
-    return p.stripe_id(details.get("subscription")), p.mapping(details.get("metadata"))
-
-
-def _invoice_payment_intent(invoice, invoice_id):
-    """The invoice's payment intent: from the payload when Stripe included `payments`,
-    else asked of Stripe (refunds and disputes name the payment intent, not the invoice)."""
-    payments_list = p.dig(invoice, "payments", "data")
-    for payment in payments_list if isinstance(payments_list, list) else []:
-        intent = p.stripe_id(p.dig(payment, "payment", "payment_intent"))
-        if intent:
-            return intent
-    try:
-        return payments.invoice_payment_intent(invoice_id)
-    except payments.PaymentsRejected:
-        return None
-
-
-def _invoice_records(invoice, amount_field):
-    """(support, contribution) for one payment of a subscription; (None, None) otherwise."""
-    subscription_id, metadata = _subscription_of(invoice)
-    if subscription_id is None:
-        return None, None  # not a subscription invoice: not one of ours
-    invoice_id = p.required(p.stripe_id(invoice.get("id")), "invoice id")
-    amount = p.required(p.amount(invoice.get(amount_field)), amount_field)
-    currency = p.required(p.currency(invoice.get("currency")), "currency")
-    frequency = metadata.get("frequency") if metadata.get("frequency") in INTERVALS else None
-    intent = _invoice_payment_intent(invoice, invoice_id)
-    support = recurring_support_for(subscription_id, amount, currency)
-    won_by = attribution(metadata)
-    fill(support, interval=INTERVALS.get(frequency),
-         email=p.text(invoice.get("customer_email"), 320),
-         stripe_customer_id=p.stripe_id(invoice.get("customer")), **won_by)
-    row = contribution_for({"stripe_invoice_id": invoice_id,
-                            "stripe_payment_intent_id": intent},
-                           amount, currency)
-    fill(row, frequency=frequency or support.frequency, stripe_subscription_id=subscription_id,
-         stripe_customer_id=support.stripe_customer_id, email=support.email,
-         billing_reason=p.text(invoice.get("billing_reason"), 40),
-         story_id=support.story_id, appeal_id=support.appeal_id,
-         variant_id=support.variant_id, reader_id=support.reader_id)
-    return support, row
-
-
-def on_invoice_paid(invoice, event):
-    support, row = _invoice_records(invoice, "amount_paid")
-    if support is None:
-        return
-    paid_at = p.timestamp(p.dig(invoice, "status_transitions", "paid_at"))
-    fill(row, paid_at=paid_at or p.event_time(event))
-    row.refresh_status()
-    set_status(support, "active", p.event_time(event))
-    period_end = p.timestamp(p.dig(invoice, "lines", "data", 0, "period", "end"))
-    if period_end and (support.current_period_end is None
-                       or period_end > support.current_period_end):
-        support.current_period_end = period_end
-
-
-def on_invoice_payment_failed(invoice, event):
-    support, row = _invoice_records(invoice, "amount_due")
-    if support is None:
-        return
-    fill(row, failed_at=p.event_time(event))
-    row.refresh_status()
-    set_status(support, "past_due", p.event_time(event))
-
-
-def on_subscription_changed(subscription, event):
-    subscription_id = p.required(p.stripe_id(subscription.get("id")), "subscription id")
-    item = p.mapping(p.dig(subscription, "items", "data", 0))
-    price = p.mapping(item.get("price"))
-    quantity = p.amount(item.get("quantity")) or 1
-    amount = p.required(p.amount(price.get("unit_amount")), "price.unit_amount") * quantity
-    currency = p.required(p.currency(subscription.get("currency") or price.get("currency")),
-                          "currency")
-    support = recurring_support_for(subscription_id, amount, currency)
-    interval = p.dig(price, "recurring", "interval")
-    fill(support, stripe_customer_id=p.stripe_id(subscription.get("customer")),
-         interval=interval if interval in FREQUENCY_OF_INTERVAL else None,
-         started_at=p.timestamp(subscription.get("start_date")),
-         **attribution(subscription.get("metadata")))
-    at = p.event_time(event)
-    if not is_newer(support, at):
-        return
-    status = p.text(subscription.get("status"), 30)
-    if event.get("type") == "customer.subscription.deleted":
-        status = "canceled"
-    set_status(support, status, at)
-    support.amount_minor = amount
-    support.cancel_at_period_end = subscription.get("cancel_at_period_end") is True
-    support.cancelled_at = p.timestamp(subscription.get("canceled_at")) or (
-        at if status == "canceled" else None)
-    period_end = p.timestamp(item.get("current_period_end"))
-    if period_end:
-        support.current_period_end = period_end
 
 
 def _charge_row(charge_id, intent, amount_minor, currency):

@@ -38,6 +38,7 @@ def _client():
     key, base = config["STRIPE_SECRET_KEY"], config.get("STRIPE_API_BASE") or ""
     clients = current_app.extensions.setdefault("supportapp_stripe", {})
     if (key, base) not in clients:
+        logging.getLogger("stripe").setLevel(logging.WARNING)  # one line per request is noise
         clients[(key, base)] = stripe.StripeClient(
             key,
             base_addresses={"api": base} if base else None,
@@ -62,7 +63,9 @@ def _call(what, request):
 
 
 def _plain(obj):
-    return obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
+    """A StripeObject as plain JSON data. to_dict() turns `*_decimal` strings into Decimal;
+    they go back to the strings the API sent, so the result can be stored as JSON."""
+    return json.loads(json.dumps(obj.to_dict(), default=str))
 
 
 def allowed_redirect(url):
@@ -129,6 +132,13 @@ def create_portal_session(customer_id, return_url):
     if not allowed_redirect(portal.url):
         raise PaymentsRejected("portal URL")
     return portal.url
+
+
+def retrieve_subscription(subscription_id):
+    """The subscription as it is now, as a plain dict."""
+    subscription = _call("subscriptions.retrieve",
+                         lambda: _client().v1.subscriptions.retrieve(subscription_id))
+    return _plain(subscription)
 
 
 def charge_payment_intent(charge_id):

@@ -120,3 +120,9 @@ def _forget_old_dedup_keys(now):
 def record_rendered(story_id, appeal_id, variant_id, reader_id):
     """Count one appeal put into a page (server-side; every render counts)."""
     record_events([TrackedEvent("rendered", story_id, appeal_id, variant_id, reader_id)])
+
+
+def record_checkout_started(session_id, story_id, appeal_id, variant_id, reader_id):
+    """Count a Checkout Session started from a story (once per session, however often asked)."""
+    record_events([TrackedEvent("checkout", story_id or 0, appeal_id or 0, variant_id or 0,
+                                reader_id, dedup_key=f"checkout|{session_id}")])

@@ -57,13 +57,21 @@ def test_nested_unknown_parameter_has_its_full_path(client):
     assert caught.value.param == "line_items[0][price_data][product_data][colour]"
 
 
-@pytest.mark.parametrize("currency, amount, ok", [
-    ("usd", 49, False), ("usd", 50, True),
-    ("eur", 49, False), ("eur", 50, True),
-    ("gbp", 29, False), ("gbp", 30, True),
-    ("cad", 49, False), ("cad", 50, True),
-    ("aud", 49, False), ("aud", 50, True),
-])
+@pytest.mark.parametrize(
+    "currency, amount, ok",
+    [
+        ("usd", 49, False),
+        ("usd", 50, True),
+        ("eur", 49, False),
+        ("eur", 50, True),
+        ("gbp", 29, False),
+        ("gbp", 30, True),
+        ("cad", 49, False),
+        ("cad", 50, True),
+        ("aud", 49, False),
+        ("aud", 50, True),
+    ],
+)
 def test_minimum_charge_per_currency(client, currency, amount, ok):
     """Stripe's documented minimums: 0.50 usd/eur/cad/aud, 0.30 gbp."""
     params = one_off_params(amount=amount, currency=currency)
@@ -83,27 +91,38 @@ def test_subscription_minimum_also_applies(client):
     assert caught.value.code == "amount_too_small"
 
 
-@pytest.mark.parametrize("mutate, param", [
-    (lambda p: p["line_items"][0]["price_data"].update(unit_amount="ten"),
-     "line_items[0][price_data][unit_amount]"),
-    (lambda p: p["line_items"][0]["price_data"].update(unit_amount="10.5"),
-     "line_items[0][price_data][unit_amount]"),
-    (lambda p: p.update(mode="foo"), "mode"),
-    (lambda p: p["line_items"][0]["price_data"].update(recurring={"interval": "fortnight"}),
-     "line_items[0][price_data][recurring][interval]"),
-    (lambda p: p.update(submit_type="give"), "submit_type"),
-    (lambda p: p["line_items"][0].update(quantity="0"), "line_items[0][quantity]"),
-    (lambda p: p["line_items"][0].pop("quantity"), "line_items[0][quantity]"),
-    (lambda p: p.pop("mode"), "mode"),
-    (lambda p: p.update(success_url="not a url"), "success_url"),
-    (lambda p: p.update(customer_email="nobody"), "customer_email"),
-    (lambda p: p.update(customer="cus_missing"), "customer"),
-    (lambda p: p.update(metadata={"story": {"nested": "x"}}), "metadata[story]"),
-    (lambda p: p["line_items"][0]["price_data"].update(currency="xyz"),
-     "line_items[0][price_data][currency]"),
-    (lambda p: p.update(subscription_data={"metadata": {"a": "b"}}), "subscription_data"),
-    (lambda p: p.update(expires_at=1), "expires_at"),
-])
+@pytest.mark.parametrize(
+    "mutate, param",
+    [
+        (
+            lambda p: p["line_items"][0]["price_data"].update(unit_amount="ten"),
+            "line_items[0][price_data][unit_amount]",
+        ),
+        (
+            lambda p: p["line_items"][0]["price_data"].update(unit_amount="10.5"),
+            "line_items[0][price_data][unit_amount]",
+        ),
+        (lambda p: p.update(mode="foo"), "mode"),
+        (
+            lambda p: p["line_items"][0]["price_data"].update(recurring={"interval": "fortnight"}),
+            "line_items[0][price_data][recurring][interval]",
+        ),
+        (lambda p: p.update(submit_type="give"), "submit_type"),
+        (lambda p: p["line_items"][0].update(quantity="0"), "line_items[0][quantity]"),
+        (lambda p: p["line_items"][0].pop("quantity"), "line_items[0][quantity]"),
+        (lambda p: p.pop("mode"), "mode"),
+        (lambda p: p.update(success_url="not a url"), "success_url"),
+        (lambda p: p.update(customer_email="nobody"), "customer_email"),
+        (lambda p: p.update(customer="cus_missing"), "customer"),
+        (lambda p: p.update(metadata={"story": {"nested": "x"}}), "metadata[story]"),
+        (
+            lambda p: p["line_items"][0]["price_data"].update(currency="xyz"),
+            "line_items[0][price_data][currency]",
+        ),
+        (lambda p: p.update(subscription_data={"metadata": {"a": "b"}}), "subscription_data"),
+        (lambda p: p.update(expires_at=1), "expires_at"),
+    ],
+)
 def test_bad_values_are_400_with_param(client, mutate, param):
     """Wrong types, enum values and missing fields are 400s naming the param."""
     params = one_off_params()

@@ -24,12 +24,14 @@ def test_subscription_read_and_list(client, subscribe):
     assert sub.latest_invoice.startswith("in_")
     assert sub["items"].data[0].id.startswith("si_")
     assert [s.id for s in client.v1.subscriptions.list().data] == [sub.id]
-    assert [s.id for s in client.v1.subscriptions.list(
-        params={"customer": sub.customer}).data] == [sub.id]
+    assert [s.id for s in client.v1.subscriptions.list(params={"customer": sub.customer}).data] == [
+        sub.id
+    ]
     client.v1.subscriptions.cancel(sub.id)
     assert client.v1.subscriptions.list().data == []
-    assert [s.id for s in client.v1.subscriptions.list(
-        params={"status": "canceled"}).data] == [sub.id]
+    assert [s.id for s in client.v1.subscriptions.list(params={"status": "canceled"}).data] == [
+        sub.id
+    ]
 
 
 def test_renewal_pays_next_invoice(client, subscribe, control, webhooks):
@@ -53,8 +55,12 @@ def test_renewal_pays_next_invoice(client, subscribe, control, webhooks):
     webhooks.wait_for("invoice.paid")
     renewal_types = [kind for kind, *_ in webhooks.received[start:]]
     assert renewal_types == [
-        "customer.subscription.updated", "invoice.created", "invoice.finalized",
-        "charge.succeeded", "payment_intent.succeeded", "invoice.paid",
+        "customer.subscription.updated",
+        "invoice.created",
+        "invoice.finalized",
+        "charge.succeeded",
+        "payment_intent.succeeded",
+        "invoice.paid",
     ]
     invoices = client.v1.invoices.list(params={"subscription": sub.id}).data
     assert [i.billing_reason for i in invoices] == ["subscription_cycle", "subscription_create"]
@@ -85,8 +91,9 @@ def test_update_cancel_at_period_end_and_metadata(client, subscribe, webhooks):
     """Update emits customer.subscription.updated with previous_attributes."""
     sub = subscribe()
     webhooks.wait_for("checkout.session.completed")
-    updated = client.v1.subscriptions.update(sub.id, params={
-        "cancel_at_period_end": True, "metadata": {"variant": "", "note": "moving"}})
+    updated = client.v1.subscriptions.update(
+        sub.id, params={"cancel_at_period_end": True, "metadata": {"variant": "", "note": "moving"}}
+    )
     assert updated.cancel_at_period_end and updated.canceled_at is not None
     assert updated.cancel_at == updated["items"].data[0].current_period_end
     assert updated.metadata.to_dict() == {"story": "river-report", "note": "moving"}
@@ -113,7 +120,8 @@ def test_cancel_now(client, subscribe, webhooks):
     """DELETE cancels at once and emits customer.subscription.deleted."""
     sub = subscribe()
     canceled = client.v1.subscriptions.cancel(
-        sub.id, params={"cancellation_details": {"feedback": "too_expensive"}})
+        sub.id, params={"cancellation_details": {"feedback": "too_expensive"}}
+    )
     assert canceled.status == "canceled" and canceled.ended_at is not None
     assert canceled.cancellation_details.feedback == "too_expensive"
     webhooks.wait_for("customer.subscription.deleted")
@@ -133,15 +141,18 @@ def test_invoices_list_filters(client, subscribe):
     by_customer = client.v1.invoices.list(params={"customer": second.customer}).data
     assert [i.amount_due for i in by_customer] == [900]
     assert len(client.v1.invoices.list(params={"status": "paid"}).data) == 2
-    assert client.v1.invoice_payments.list(
-        params={"invoice": first.latest_invoice}).data[0].status == "paid"
+    assert (
+        client.v1.invoice_payments.list(params={"invoice": first.latest_invoice}).data[0].status
+        == "paid"
+    )
 
 
 def test_portal_page_cancel_flow(client, subscribe, webhooks):
     """The portal page lists the gift and cancels it at period end, then now."""
     sub = subscribe(amount=1200, interval="year")
     portal = client.v1.billing_portal.sessions.create(
-        params={"customer": sub.customer, "return_url": "https://news.example/account"})
+        params={"customer": sub.customer, "return_url": "https://news.example/account"}
+    )
     page = requests.get(portal.url, timeout=10).text
     assert "$12.00" in page and "annual" in page and "active" in page
     assert "Next renewal" in page and 'href="https://news.example/account"' in page
@@ -163,7 +174,8 @@ def test_portal_refuses_someone_elses_subscription(client, subscribe):
     """A portal session can only act on its own customer's subscriptions."""
     mine, theirs = subscribe(), subscribe()
     portal = client.v1.billing_portal.sessions.create(params={"customer": mine.customer})
-    response = requests.post(f"{portal.url}/subscriptions/{theirs.id}",
-                             data={"action": "cancel_now"}, timeout=10)
+    response = requests.post(
+        f"{portal.url}/subscriptions/{theirs.id}", data={"action": "cancel_now"}, timeout=10
+    )
     assert response.status_code == 404
     assert client.v1.subscriptions.retrieve(theirs.id).status == "active"

@@ -10,10 +10,15 @@ from .helpers import CANCEL_URL, SUCCESS_URL, monthly_params, one_off_params
 
 def test_create_one_off_session(client, emulator):
     """A donate-mode payment session with inline price_data and metadata."""
-    session = client.v1.checkout.sessions.create(params=one_off_params(
-        amount=2500, currency="eur", customer_email="reader@example.com",
-        client_reference_id="reader-42", locale="fr",
-    ))
+    session = client.v1.checkout.sessions.create(
+        params=one_off_params(
+            amount=2500,
+            currency="eur",
+            customer_email="reader@example.com",
+            client_reference_id="reader-42",
+            locale="fr",
+        )
+    )
     assert session.id.startswith("cs_test_")
     assert session.object == "checkout.session"
     assert (session.mode, session.submit_type, session.status) == ("payment", "donate", "open")
@@ -53,8 +58,9 @@ def test_existing_customer_and_customer_email_are_exclusive(client):
     """customer and customer_email cannot both be given."""
     customer = client.v1.customers.create(params={"email": "x@example.com"})
     with pytest.raises(stripe.InvalidRequestError) as caught:
-        client.v1.checkout.sessions.create(params=one_off_params(
-            customer=customer.id, customer_email="y@example.com"))
+        client.v1.checkout.sessions.create(
+            params=one_off_params(customer=customer.id, customer_email="y@example.com")
+        )
     assert caught.value.code == "parameters_exclusive"
 
 
@@ -91,8 +97,9 @@ def test_list_sessions_filters(client, pay):
 
 def test_list_pagination_round_trip(client):
     """limit / starting_after / ending_before / has_more, and SDK auto-paging."""
-    created = [client.v1.customers.create(params={"email": f"r{i}@example.com"}).id
-               for i in range(5)]
+    created = [
+        client.v1.customers.create(params={"email": f"r{i}@example.com"}).id for i in range(5)
+    ]
     newest_first = created[::-1]
     page = client.v1.customers.list(params={"limit": 2})
     assert [c.id for c in page.data] == newest_first[:2] and page.has_more
@@ -116,12 +123,16 @@ def test_list_limit_bounds(client):
 
 def test_customers_create_retrieve_list(client):
     """Customers: create with metadata, retrieve, filter by email."""
-    made = client.v1.customers.create(params={
-        "email": "ann@example.com", "name": "Ann", "metadata": {"reader": "r1"}})
+    made = client.v1.customers.create(
+        params={"email": "ann@example.com", "name": "Ann", "metadata": {"reader": "r1"}}
+    )
     assert made.id.startswith("cus_")
     fetched = client.v1.customers.retrieve(made.id)
     assert (fetched.email, fetched.name, fetched.metadata["reader"]) == (
-        "ann@example.com", "Ann", "r1")
+        "ann@example.com",
+        "Ann",
+        "r1",
+    )
     client.v1.customers.create(params={"email": "bob@example.com"})
     found = client.v1.customers.list(params={"email": "ann@example.com"}).data
     assert [c.id for c in found] == [made.id]
@@ -131,17 +142,31 @@ def test_session_expansions(client, pay):
     """expand[] follows ids, dotted paths, includable line_items and list data."""
     session = client.v1.checkout.sessions.create(params=monthly_params())
     pay(session.id)
-    full = client.v1.checkout.sessions.retrieve(session.id, params={"expand": [
-        "customer", "line_items", "subscription.latest_invoice.payments",
-        "invoice",
-    ]})
+    full = client.v1.checkout.sessions.retrieve(
+        session.id,
+        params={
+            "expand": [
+                "customer",
+                "line_items",
+                "subscription.latest_invoice.payments",
+                "invoice",
+            ]
+        },
+    )
     assert full.customer.object == "customer"
     assert full.line_items.data[0].quantity == 1
     invoice = full.subscription.latest_invoice
     assert invoice.object == "invoice" and invoice.id == full.invoice.id
     assert invoice.payments.data[0].payment.payment_intent.startswith("pi_")
-    deep = client.v1.invoices.retrieve(invoice.id, params={"expand": [
-        "payments.data.payment.payment_intent", "parent.subscription_details.subscription"]})
+    deep = client.v1.invoices.retrieve(
+        invoice.id,
+        params={
+            "expand": [
+                "payments.data.payment.payment_intent",
+                "parent.subscription_details.subscription",
+            ]
+        },
+    )
     assert deep.payments.data[0].payment.payment_intent.status == "succeeded"
     assert deep.parent.subscription_details.subscription.id == full.subscription.id
     listed = client.v1.checkout.sessions.list(params={"expand": ["data.customer"]})
@@ -160,10 +185,24 @@ def test_portal_session(client, subscribe, emulator):
     """A billing portal session for a customer, with a hosted URL."""
     sub = subscribe()
     portal = client.v1.billing_portal.sessions.create(
-        params={"customer": sub.customer, "return_url": "https://news.example/account"})
+        params={"customer": sub.customer, "return_url": "https://news.example/account"}
+    )
     assert portal.id.startswith("bps_")
     assert portal.url == f"{emulator.url}/p/session/{portal.id}"
     assert portal.return_url == "https://news.example/account"
     with pytest.raises(stripe.InvalidRequestError) as caught:
         client.v1.billing_portal.sessions.create(params={"customer": "cus_nope"})
     assert (caught.value.http_status, caught.value.param) == (404, "customer")
+
+
+def test_session_expires_when_its_time_has_passed(client, emulator, control):
+    """A session read after its expires_at is expired (and the event is emitted)."""
+    session = client.v1.checkout.sessions.create(params=one_off_params())
+    with emulator.state.store.lock:  # stand-in for waiting 24 hours
+        emulator.state.store.get(session.id)["expires_at"] = int(time.time()) - 1
+    assert client.v1.checkout.sessions.retrieve(session.id).status == "expired"
+    assert [e["type"] for e in control("GET", "/events").json()["data"]] == [
+        "checkout.session.expired"
+    ]
+    answer = control("POST", f"/checkout/{session.id}/pay", data={"card": "4242424242424242"})
+    assert answer.json()["status"] == "expired"

@@ -100,7 +100,8 @@ def test_a_failing_event_does_not_hold_up_later_ones(client, pay, webhooks, cont
     assert status["charge.succeeded"]["last_status_code"] == 500
     assert status["checkout.session.completed"]["delivered"] is True
     assert client.v1.events.list(params={"delivery_success": False}).data[0].type == (
-        "charge.succeeded")
+        "charge.succeeded"
+    )
 
 
 def test_unreachable_endpoint_is_given_up_on(client, control, emulator):
@@ -125,10 +126,12 @@ def test_delivery_outage_keeps_events_listable(client, pay, webhooks, control):
     listed = client.v1.events.list(params={"type": "checkout.session.completed"}).data
     assert listed[0].data.object.id == session.id and listed[0].pending_webhooks == 0
     assert {e["delivery"]["status"] for e in control("GET", "/events").json()["data"]} == {
-        "skipped"}
+        "skipped"
+    }
     control("POST", "/delivery", data={"enabled": "1"})
-    client.v1.checkout.sessions.expire(client.v1.checkout.sessions.create(
-        params=one_off_params()).id)
+    client.v1.checkout.sessions.expire(
+        client.v1.checkout.sessions.create(params=one_off_params()).id
+    )
     webhooks.wait_for("checkout.session.expired")
     assert webhooks.types() == ["checkout.session.expired"]
 
@@ -136,8 +139,11 @@ def test_delivery_outage_keeps_events_listable(client, pay, webhooks, control):
 def test_config_changes_target_and_secret(client, webhooks, control):
     """POST /_emulator/config switches where and how events are signed."""
     answer = control("POST", "/config", data={"webhook_secret": "whsec_new"}).json()
-    assert answer == {"forward_to": webhooks.url, "webhook_secret": "whsec_new",
-                      "delivery_enabled": True}
+    assert answer == {
+        "forward_to": webhooks.url,
+        "webhook_secret": "whsec_new",
+        "delivery_enabled": True,
+    }
     client.v1.customers.create(params={"email": "x@example.com"})
     webhooks.wait_for("customer.created")
     _, _, body, signature = webhooks.received[0]
@@ -183,8 +189,9 @@ def test_signature_header_matches_stripes_scheme():
     header = signature_header(payload, "whsec_abc")
     assert stripe.Webhook.construct_event(payload, header, "whsec_abc").id == "evt_1"
     with pytest.raises(stripe.SignatureVerificationError):
-        stripe.Webhook.construct_event(payload, signature_header(payload, "whsec_abc", 1),
-                                       "whsec_abc")
+        stripe.Webhook.construct_event(
+            payload, signature_header(payload, "whsec_abc", 1), "whsec_abc"
+        )
 
 
 def test_run_in_thread_standalone():
@@ -192,8 +199,27 @@ def test_run_in_thread_standalone():
     handle = run_in_thread(forward_to=None)
     try:
         assert handle.webhook_secret.startswith("whsec_")
-        response = requests.get(f"{handle.url}/v1/customers", timeout=5,
-                                headers={"Authorization": "Bearer sk_test_x"})
+        response = requests.get(
+            f"{handle.url}/v1/customers", timeout=5, headers={"Authorization": "Bearer sk_test_x"}
+        )
         assert response.json()["object"] == "list"
     finally:
         handle.shutdown()
+
+
+def test_in_process_delivery_target(client, emulator, control):
+    """forward_to may be a callable, e.g. posting into an app's Flask test client."""
+    seen = []
+
+    def target(payload, headers):
+        event = stripe.Webhook.construct_event(payload, headers["Stripe-Signature"], WEBHOOK_SECRET)
+        seen.append(event.type)
+        return 200 if len(seen) > 1 else 503  # first attempt fails: retried
+
+    emulator.state.forward_to = target
+    client.v1.customers.create(params={"email": "x@example.com"})
+    assert emulator.wait_for_deliveries(5)
+    assert seen == ["customer.created", "customer.created"]
+    delivery = control("GET", "/events").json()["data"][0]["delivery"]
+    assert delivery["delivered"] and delivery["attempts"] == 2
+    assert delivery["url"].startswith("<callable")

@@ -15,8 +15,10 @@ CARD_FORM = {"email": "reader@example.com", "expiry": "12 / 34", "cvc": "123"}
 def submit(session, card, **fields):
     """Post the payment form of the session's hosted page, without following redirects."""
     return requests.post(
-        session.url, data={**CARD_FORM, "card_number": card, **fields},
-        allow_redirects=False, timeout=10,
+        session.url,
+        data={**CARD_FORM, "card_number": card, **fields},
+        allow_redirects=False,
+        timeout=10,
     )
 
 
@@ -46,7 +48,9 @@ def test_one_off_checkout_on_the_page(client, webhooks):
 
     webhooks.wait_for("checkout.session.completed")
     assert webhooks.types() == [
-        "charge.succeeded", "payment_intent.succeeded", "checkout.session.completed"
+        "charge.succeeded",
+        "payment_intent.succeeded",
+        "checkout.session.completed",
     ]
     events = {}
     for _, _, body, signature in webhooks.received:
@@ -81,7 +85,8 @@ def test_signature_fails_with_another_secret(client, webhooks):
 def test_customer_creation_always(client, pay):
     """customer_creation=always makes a Customer for a one-off gift."""
     session = client.v1.checkout.sessions.create(
-        params=one_off_params(customer_creation="always", customer_email="c@example.com"))
+        params=one_off_params(customer_creation="always", customer_email="c@example.com")
+    )
     pay(session.id)
     session = client.v1.checkout.sessions.retrieve(session.id, params={"expand": ["customer"]})
     assert session.customer.email == "c@example.com"
@@ -96,9 +101,15 @@ def test_monthly_checkout_on_the_page(client, webhooks):
     assert response.status_code == 303
     webhooks.wait_for("checkout.session.completed")
     assert webhooks.types() == [
-        "customer.created", "customer.subscription.created", "invoice.created",
-        "invoice.finalized", "charge.succeeded", "payment_intent.succeeded", "invoice.paid",
-        "customer.subscription.updated", "checkout.session.completed",
+        "customer.created",
+        "customer.subscription.created",
+        "invoice.created",
+        "invoice.finalized",
+        "charge.succeeded",
+        "payment_intent.succeeded",
+        "invoice.paid",
+        "customer.subscription.updated",
+        "checkout.session.completed",
     ]
     session = client.v1.checkout.sessions.retrieve(session.id)
     assert session.payment_intent is None
@@ -120,7 +131,8 @@ def test_monthly_checkout_on_the_page(client, webhooks):
     created = _event(webhooks, "customer.subscription.created")
     assert created.status == "incomplete"
     updated = stripe.Webhook.construct_event(
-        *_raw(webhooks, "customer.subscription.updated"), WEBHOOK_SECRET)
+        *_raw(webhooks, "customer.subscription.updated"), WEBHOOK_SECRET
+    )
     assert updated.data.object.status == "active"
     assert updated.data.previous_attributes.status == "incomplete"
 
@@ -165,8 +177,9 @@ def test_page_input_errors(client):
     """Bad card numbers, expiry and CVC are caught on the page with Stripe's wording."""
     session = client.v1.checkout.sessions.create(params=one_off_params())
     assert "Your card number is invalid." in submit(session, "4242424242424241").text
-    assert "expiration date is in the past" in submit(
-        session, "4242424242424242", expiry="01/20").text
+    assert (
+        "expiration date is in the past" in submit(session, "4242424242424242", expiry="01/20").text
+    )
     assert "security code is incomplete" in submit(session, "4242424242424242", cvc="1").text
     assert client.v1.checkout.sessions.retrieve(session.id).status == "open"
 
@@ -178,8 +191,12 @@ def test_3d_secure_complete(client, mode_params):
     step = submit(session, "4000002500003155")
     assert step.status_code == 200
     assert 'value="complete"' in step.text and 'value="fail"' in step.text
-    done = requests.post(f"{session.url}/authenticate", data={"action": "complete"},
-                         allow_redirects=False, timeout=10)
+    done = requests.post(
+        f"{session.url}/authenticate",
+        data={"action": "complete"},
+        allow_redirects=False,
+        timeout=10,
+    )
     assert done.status_code == 303
     assert client.v1.checkout.sessions.retrieve(session.id).status == "complete"
 

@@ -50,8 +50,9 @@ def test_partial_then_full_refund_by_payment_intent(client, paid_one_off, webhoo
 def test_full_refund_by_charge(client, paid_one_off):
     """Refund by charge id, with reason and metadata; list and retrieve refunds."""
     charge_id = paid_one_off.payment_intent.latest_charge.id
-    refund = client.v1.refunds.create(params={
-        "charge": charge_id, "reason": "requested_by_customer", "metadata": {"ticket": "7"}})
+    refund = client.v1.refunds.create(
+        params={"charge": charge_id, "reason": "requested_by_customer", "metadata": {"ticket": "7"}}
+    )
     assert refund.id.startswith("re_") and refund.amount == 1000
     assert refund.reason == "requested_by_customer" and refund.metadata["ticket"] == "7"
     assert client.v1.refunds.retrieve(refund.id).payment_intent == paid_one_off.payment_intent.id
@@ -59,12 +60,15 @@ def test_full_refund_by_charge(client, paid_one_off):
     assert client.v1.charges.retrieve(charge_id).refunded
 
 
-@pytest.mark.parametrize("params, code", [
-    ({}, "parameter_missing"),
-    ({"charge": "ch_missing"}, "resource_missing"),
-    ({"payment_intent": "pi_missing"}, "resource_missing"),
-    ({"charge": "ch_x", "payment_intent": "pi_x"}, "parameters_exclusive"),
-])
+@pytest.mark.parametrize(
+    "params, code",
+    [
+        ({}, "parameter_missing"),
+        ({"charge": "ch_missing"}, "resource_missing"),
+        ({"payment_intent": "pi_missing"}, "resource_missing"),
+        ({"charge": "ch_x", "payment_intent": "pi_x"}, "parameters_exclusive"),
+    ],
+)
 def test_refund_errors(client, params, code):
     """Refund requests without a valid target are refused."""
     with pytest.raises(stripe.InvalidRequestError) as caught:

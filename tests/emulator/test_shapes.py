@@ -26,9 +26,12 @@ def assert_same_keys(ours, fixture, resource, path=""):
         mine = ours.get(key)
         if isinstance(value, dict) and isinstance(mine, dict) and not _free_form(key):
             assert_same_keys(mine, value, resource, f"{path}.{key}")
-        elif isinstance(value, list) and value and isinstance(mine, list) and mine:
-            if isinstance(value[0], dict) and isinstance(mine[0], dict):
-                assert_same_keys(mine[0], value[0], resource, f"{path}.{key}[0]")
+        elif _first_is_dict(value) and _first_is_dict(mine):
+            assert_same_keys(mine[0], value[0], resource, f"{path}.{key}[0]")
+
+
+def _first_is_dict(value):
+    return isinstance(value, list) and bool(value) and isinstance(value[0], dict)
 
 
 def _free_form(key):
@@ -39,9 +42,7 @@ def _free_form(key):
 @pytest.fixture
 def world(client, pay, control, api, subscribe):
     """One of everything: a paid one-off (refunded, disputed), a renewed subscription."""
-    session = client.v1.checkout.sessions.create(
-        params=one_off_params(customer_creation="always")
-    )
+    session = client.v1.checkout.sessions.create(params=one_off_params(customer_creation="always"))
     pay(session.id)
     session = client.v1.checkout.sessions.retrieve(session.id)
     intent = client.v1.payment_intents.retrieve(session.payment_intent)
@@ -81,11 +82,28 @@ def world(client, pay, control, api, subscribe):
     }
 
 
-@pytest.mark.parametrize("resource", [
-    "checkout.session", "customer", "payment_intent", "charge", "refund", "dispute",
-    "subscription", "subscription_item", "plan", "invoice", "line_item", "invoice_payment",
-    "event", "billing_portal.session", "item", "price", "product",
-])
+@pytest.mark.parametrize(
+    "resource",
+    [
+        "checkout.session",
+        "customer",
+        "payment_intent",
+        "charge",
+        "refund",
+        "dispute",
+        "subscription",
+        "subscription_item",
+        "plan",
+        "invoice",
+        "line_item",
+        "invoice_payment",
+        "event",
+        "billing_portal.session",
+        "item",
+        "price",
+        "product",
+    ],
+)
 def test_object_has_the_fixture_keys(world, fixtures3, resource):
     """The emulator's object carries the same keys as Stripe's example object."""
     fixture = fixtures3[resource]
@@ -108,7 +126,8 @@ def test_invoice_uses_current_api_fields(world):
     assert invoice["parent"]["type"] == "subscription_details"
     assert invoice["parent"]["subscription_details"]["subscription"].startswith("sub_")
     assert invoice["parent"]["subscription_details"]["metadata"] == {
-        "story": "river-report", "variant": "a"
+        "story": "river-report",
+        "variant": "a",
     }
     for legacy in ("subscription", "payment_intent", "charge"):
         assert legacy not in invoice

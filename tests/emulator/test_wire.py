@@ -11,13 +11,15 @@ from stripe_emulator.wire import StripeError, decode_pairs
 
 def test_nested_keys_become_nested_dicts():
     """Stripe's bracket keys nest; indexes stay keys until a schema reads a list."""
-    params = decode_pairs([
-        ("line_items[0][price_data][recurring][interval]", "month"),
-        ("line_items[0][quantity]", "1"),
-        ("metadata[story]", "s1"),
-        ("expand[]", "customer"),
-        ("expand[]", "invoice"),
-    ])
+    params = decode_pairs(
+        [
+            ("line_items[0][price_data][recurring][interval]", "month"),
+            ("line_items[0][quantity]", "1"),
+            ("metadata[story]", "s1"),
+            ("expand[]", "customer"),
+            ("expand[]", "invoice"),
+        ]
+    )
     assert params == {
         "line_items": {"0": {"price_data": {"recurring": {"interval": "month"}}, "quantity": "1"}},
         "metadata": {"story": "s1"},
@@ -25,13 +27,16 @@ def test_nested_keys_become_nested_dicts():
     }
 
 
-@pytest.mark.parametrize("pairs", [
-    [("a", "1"), ("a[b]", "2")],
-    [("a[b]", "1"), ("a", "2")],
-    [("a[]", "1"), ("a[b]", "2")],
-    [("a[", "1")],
-    [("a[][b]", "1")],
-])
+@pytest.mark.parametrize(
+    "pairs",
+    [
+        [("a", "1"), ("a[b]", "2")],
+        [("a[b]", "1"), ("a", "2")],
+        [("a[]", "1"), ("a[b]", "2")],
+        [("a[", "1")],
+        [("a[][b]", "1")],
+    ],
+)
 def test_conflicting_or_malformed_keys_are_client_errors(pairs):
     """A key used both as a value and as a hash is a 400, not a crash."""
     with pytest.raises(StripeError) as caught:
@@ -47,14 +52,17 @@ def test_indexed_and_bracket_arrays_both_validate():
     assert validate({"expand": ["a", "b"]}, {})["expand"] == ["a", "b"]
 
 
-@pytest.mark.parametrize("params, param, code", [
-    ({"bogus": "1"}, "bogus", "parameter_unknown"),
-    ({"o": {"x": "1"}}, "o[x]", "parameter_unknown"),
-    ({"n": "abc"}, "n", "parameter_invalid_integer"),
-    ({"n": "1.5"}, "n", "parameter_invalid_integer"),
-    ({"s": ""}, "s", "parameter_invalid_empty"),
-    ({"o": {}}, "o[n]", "parameter_missing"),
-])
+@pytest.mark.parametrize(
+    "params, param, code",
+    [
+        ({"bogus": "1"}, "bogus", "parameter_unknown"),
+        ({"o": {"x": "1"}}, "o[x]", "parameter_unknown"),
+        ({"n": "abc"}, "n", "parameter_invalid_integer"),
+        ({"n": "1.5"}, "n", "parameter_invalid_integer"),
+        ({"s": ""}, "s", "parameter_invalid_empty"),
+        ({"o": {}}, "o[n]", "parameter_missing"),
+    ],
+)
 def test_validation_errors_name_the_param(params, param, code):
     """Each refusal carries Stripe's code and the offending param's full path."""
     fields = {"n": Int(), "s": Str(), "o": Obj({"n": Int()}, required=["n"])}

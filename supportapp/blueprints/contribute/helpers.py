@@ -38,7 +38,7 @@ def form_context(form):
     chosen = form.amount.data or ""
     total = fee = None
     amount_minor = form.chosen_amount_minor()
-    if amount_minor is not None:
+    if amount_minor is not None and form.currency.data in config["FEES"]:
         total = charged_amount(amount_minor, form.currency.data, True, config["FEES"])
         fee = format_money(total - amount_minor, form.currency.data)
         total = format_money(total if form.cover_fees.data else amount_minor, form.currency.data)

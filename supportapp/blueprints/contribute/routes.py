@@ -23,14 +23,11 @@ from supportapp.blueprints.contribute.helpers import (
     remember_supporter,
 )
 from supportapp.extensions import csrf, limiter
+from supportapp.services import payments
 from supportapp.services.checkout import start_checkout
 from supportapp.services.currency import currency_for_languages
 from supportapp.services.fulfilment import fulfil_checkout
-from supportapp.services.payments import (
-    PaymentsRejected,
-    PaymentsUnavailable,
-    create_portal_session,
-)
+from supportapp.services.payments import PaymentsRejected, PaymentsUnavailable
 from supportapp.services.reader_cookies import READER_ID_COOKIE, valid_reader_id
 
 SESSION_ID_RE = re.compile(r"^cs_(?:test|live)_[A-Za-z0-9]{1,250}$")
@@ -99,7 +96,8 @@ def manage():
         flash("To manage your contribution, use the link in your receipt email.", "error")
         return redirect(url_for("articles.home"), 303)
     try:
-        url = create_portal_session(customer_id, url_for("articles.home", _external=True))
+        url = payments.create_portal_session(customer_id,
+                                             url_for("articles.home", _external=True))
     except (PaymentsUnavailable, PaymentsRejected):
         return render_template("contribute/unavailable.html", portal=True), 503
     return redirect(url, 303)

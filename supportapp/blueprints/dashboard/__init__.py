@@ -10,6 +10,7 @@ from supportapp.blueprints.dashboard import (  # noqa: E402, F401
     contributions,
     exports,
     overview,
+    reporting,
     stories,
     users,
 )

@@ -10,6 +10,7 @@ from wtforms import (
     HiddenField,
     IntegerField,
     PasswordField,
+    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
@@ -87,7 +88,7 @@ class VariantForm(Form):
     cta_label = StringField("Button label", validators=[DataRequired(), Length(max=100)])
     presets = FormField(PresetsForm)
     default_frequency = SelectField(
-        "Default frequency", choices=[(f, FREQUENCY_LABELS[f]) for f in FREQUENCIES],
+        "Default frequency", choices=[SelectChoice(f, FREQUENCY_LABELS[f]) for f in FREQUENCIES],
         default="monthly")
     weight = IntegerField("Traffic weight", default=1, validators=[InputRequired()])
     is_control = BooleanField("Control (the wording others are compared with)")
@@ -113,12 +114,14 @@ class AppealForm(FlaskForm):
                                     validators=[Length(max=2000), _sections])
     goal_amount = StringField("Funding goal (blank: no ticker)",
                               validators=[Optional(), Length(max=20)])
-    goal_currency = SelectField("Goal currency", choices=list(SUPPORTED_CURRENCIES))
+    goal_currency = SelectField("Goal currency", choices=list(SUPPORTED_CURRENCIES),
+                                default="USD")
     goal_label = StringField("Goal label", validators=[Length(max=300)])
     variants = FieldList(FormField(VariantForm), min_entries=1, max_entries=MAX_VARIANTS)
     # Not saved: which variant and currency the live preview shows.
     preview_variant = IntegerField("Preview variant", default=0, validators=[Optional()])
-    preview_currency = SelectField("Preview currency", choices=list(SUPPORTED_CURRENCIES))
+    preview_currency = SelectField("Preview currency", choices=list(SUPPORTED_CURRENCIES),
+                                   default="USD")
 
     def validate_goal_amount(self, field):
         try:

@@ -1,7 +1,7 @@
 """What the number pages share: the period from the query string, sorting, Stripe links."""
 from datetime import UTC, datetime
 
-from flask import current_app, render_template, request
+from flask import current_app, render_template, request, url_for
 
 from supportapp.blueprints.dashboard import bp
 from supportapp.config import SUPPORTED_CURRENCIES, TEST_KEY_PREFIXES
@@ -64,13 +64,20 @@ def stripe_url(kind, object_id):
     return f"{STRIPE_DASHBOARD}{mode}/{STRIPE_PATHS[kind]}/{object_id}"
 
 
-@bp.app_context_processor
+def query_url(**changes):
+    """This page's URL with some query parameters changed (None drops one)."""
+    args = {**request.args.to_dict(), **changes}
+    args = {k: v for k, v in args.items() if v not in (None, "")}
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+@bp.context_processor
 def _dashboard_helpers():
-    return {"stripe_url": stripe_url}
+    return {"stripe_url": stripe_url, "period_choices": PERIOD_CHOICES,
+            "period_args": period_args, "query_url": query_url}
 
 
 @bp.errorhandler(ReportError)
 def period_error(error):
     """A period that makes no sense: say why on the page, with the picker to fix it."""
-    return render_template("dashboard/period_error.html", message=str(error),
-                           period_choices=PERIOD_CHOICES), 400
+    return render_template("dashboard/period_error.html", message=str(error)), 400

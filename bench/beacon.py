@@ -1,0 +1,503 @@
+"""Benchmark: how many beacon events can the app take, and does it keep every one it answers?
+
+    .venv/bin/python bench/beacon.py [--database postgresql|sqlite] [--duration 10]
+                                     [--concurrency 8] [--rounds 1]
+
+Builds a throwaway database (PostgreSQL database `bench_supportapp` at 127.0.0.1:5432 when
+it answers, else SQLite in a temporary folder; `flask db upgrade` + `flask seed`), serves
+`bench/beacon_app.py` with gunicorn (2 gthread workers x 4 threads, 127.0.0.1, a free port)
+and drives it from a separate load-generator process (keep-alive http.client connections,
+one thread each). Every beacon carries one "view" event with a fresh reader id and page
+view id, for a seeded story and a variant of the live appeal, so every event is new.
+
+1. throughput: POST /api/events, then POST /bench/bare (same body; a route that only
+   answers 204), each for --duration seconds after a warm-up. Prints events/s, requests/s
+   and the ratio (budget: at least 0.5). Rate limiting is off in bench/beacon_app.py: the
+   beacon limit (600/min per address) would otherwise refuse this one-address flood.
+2. durability: runs roll_up() and checks, reader id by reader id, that every event that
+   got a 204 is in tracking_event or tracking_inbox ("lost" must be 0).
+3. crash: beacons again for --kill-duration seconds and SIGKILLs one gunicorn worker part
+   way through. Every event answered 204 must still be stored; requests that got no
+   answer may or may not be, and are reported as failed.
+
+Exit status: 0 when the ratio meets the budget and nothing answered was lost, 1 when not,
+2 when the benchmark itself could not run. Everything it starts (gunicorn, the load
+generator, the database) is stopped or dropped on the way out, Ctrl-C included.
+This is a benchmark, not a test: pytest does not collect it.
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import resource
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from benchdb import ROOT, BenchError, Database, flask_cli, machine, postgres_reachable, tool
+
+BUDGET = 0.5
+USER_AGENT = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+              "Chrome/131.0 Safari/537.36")
+HEADERS = {
+    "Host": "127.0.0.1",
+    "User-Agent": USER_AGENT,
+    "Content-Type": "text/plain;charset=UTF-8",  # what navigator.sendBeacon sends
+    "Connection": "keep-alive",
+}
+
+
+# --------------------------------------------------------------------------- load generator
+
+
+def run_load(port, path, prefix, targets, warmup, duration, concurrency, out_path):
+    """POST beacons with `concurrency` keep-alive clients; returns counts as a dict.
+
+    Runs in its own process (`--load-generator`). Each request has a reader id and page
+    view id never used before; the reader ids of all requests answered 204 (warm-up
+    included) go to out_path, one a line. Failed requests are not retried.
+    """
+    start = time.monotonic()
+    window_start, window_end = start + warmup, start + warmup + duration
+    lock = threading.Lock()
+    totals = {"in_window": 0, "answered": 0, "failed": 0, "other_status": {},
+              "latency_sum": 0.0, "first_problem": None}
+    answered = []
+
+    def client(index):
+        conn = None
+        number = 0
+        mine, in_window, latency_sum, failed, other = [], 0, 0.0, 0, {}
+        problem = None
+        while time.monotonic() < window_end:
+            number += 1
+            reader = f"{prefix}-{index:03d}-{number:010d}"
+            slug, appeal_id, variant_id = targets[(index + number) % len(targets)]
+            body = json.dumps({"pv": f"pv-{reader}", "reader": reader, "events": [
+                {"type": "view", "story": slug, "appeal": appeal_id, "variant": variant_id}]})
+            sent = time.monotonic()
+            try:
+                if conn is None:
+                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                conn.request("POST", path, body=body.encode(), headers=HEADERS)
+                response = conn.getresponse()
+                response.read()
+                if response.will_close:
+                    conn.close()
+                    conn = None
+            except (OSError, http.client.HTTPException) as exc:
+                if conn is not None:
+                    conn.close()
+                    conn = None
+                failed += 1
+                problem = problem or f"{type(exc).__name__}: {exc}"
+                time.sleep(0.01)
+                continue
+            done = time.monotonic()
+            if response.status != 204:
+                other[response.status] = other.get(response.status, 0) + 1
+                problem = problem or f"HTTP {response.status} from {path}"
+                continue
+            mine.append(reader)
+            if window_start <= done < window_end:
+                in_window += 1
+                latency_sum += done - sent
+        if conn is not None:
+            conn.close()
+        with lock:
+            answered.extend(mine)
+            totals["in_window"] += in_window
+            totals["latency_sum"] += latency_sum
+            totals["failed"] += failed
+            for status, count in other.items():
+                totals["other_status"][str(status)] = (
+                    totals["other_status"].get(str(status), 0) + count)
+            totals["first_problem"] = totals["first_problem"] or problem
+
+    threads = [threading.Thread(target=client, args=(i,), daemon=True)
+               for i in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=max(0.0, window_end - time.monotonic()) + 30)
+    if any(thread.is_alive() for thread in threads):
+        raise BenchError("a load-generator thread did not finish")
+    Path(out_path).write_text("".join(f"{r}\n" for r in answered))
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    in_window = totals.pop("in_window")
+    latency_sum = totals.pop("latency_sum")
+    return dict(totals, answered=len(answered), in_window=in_window, duration=duration,
+                per_second=in_window / duration,
+                mean_latency_ms=latency_sum / in_window * 1000 if in_window else None,
+                client_cpu_seconds=usage.ru_utime + usage.ru_stime,
+                client_seconds=time.monotonic() - start)
+
+
+# --------------------------------------------------------------------------- database
+
+
+class AppDb:
+    """The app in this process, on the bench database: targets, roll-up, stored events."""
+
+    def __init__(self, url):
+        from supportapp import create_app
+
+        self.app = create_app({"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False})
+
+    def targets(self):
+        """[(story slug, appeal id, variant id)] for every seeded story x live variant."""
+        from sqlalchemy import select
+
+        from supportapp.extensions import db
+        from supportapp.models import Appeal, AppealVariant, Story
+
+        with self.app.app_context():
+            slugs = db.session.scalars(select(Story.slug).order_by(Story.id)).all()
+            variants = db.session.execute(
+                select(AppealVariant.appeal_id, AppealVariant.id).join(Appeal)
+                .where(Appeal.status == "live").order_by(AppealVariant.id)).all()
+        if not slugs or not variants:
+            raise BenchError(f"the seed left {len(slugs)} stories and {len(variants)} "
+                             "live variants; need at least one of each")
+        return [(slug, appeal_id, variant_id)
+                for slug in slugs for appeal_id, variant_id in variants]
+
+    def roll_up(self):
+        from supportapp.services.tracking import roll_up
+
+        with self.app.app_context():
+            started = time.monotonic()
+            moved = roll_up()
+            return moved, time.monotonic() - started
+
+    def stored_view_readers(self):
+        """Reader ids of stored view events (archive and inbox), with duplicates counted."""
+        from sqlalchemy import select, union_all
+
+        from supportapp.extensions import db
+        from supportapp.models import TrackingEvent, TrackingInbox
+
+        with self.app.app_context():
+            query = union_all(
+                select(TrackingEvent.reader_id).where(TrackingEvent.kind == "view"),
+                select(TrackingInbox.reader_id).where(TrackingInbox.kind == "view"))
+            readers = db.session.scalars(query).all()
+        return readers
+
+    def close(self):
+        from supportapp.extensions import db
+
+        with self.app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+# --------------------------------------------------------------------------- server
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """gunicorn serving bench.beacon_app:app in its own process group."""
+
+    def __init__(self, env, args, log_path):
+        self.port = free_port()
+        self.log = open(log_path, "ab")  # closed in stop()
+        command = [tool("gunicorn"), "--workers", str(args.workers), "--threads",
+                   str(args.threads), "--worker-class", "gthread",
+                   "--bind", f"127.0.0.1:{self.port}", "--log-level", "warning",
+                   "bench.beacon_app:app"]
+        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self.log,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+
+    def wait_healthy(self, workers, timeout=30):
+        """Until /healthz answers 200 and all `workers` workers are up."""
+        deadline = time.monotonic() + timeout
+        last = "no answer"
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise BenchError(f"gunicorn exited with {self.process.returncode}; "
+                                 f"see {self.log.name}")
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+                conn.request("GET", "/healthz")
+                response = conn.getresponse()
+                response.read()
+                conn.close()
+                if response.status == 200 and len(self.worker_pids()) >= workers:
+                    return
+                last = f"HTTP {response.status}, {len(self.worker_pids())} workers"
+            except (OSError, http.client.HTTPException) as exc:
+                last = f"{type(exc).__name__}: {exc}"
+            time.sleep(0.1)
+        raise BenchError(f"gunicorn did not answer /healthz within {timeout} s ({last})")
+
+    def worker_pids(self):
+        """Pids of the master's children (its workers), from /proc."""
+        pids = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            # pid (comm) state ppid ...; comm may contain spaces, so split after ')'.
+            if int(stat.rsplit(")", 1)[1].split()[1]) == self.process.pid:
+                pids.append(int(entry.name))
+        return sorted(pids)
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()  # the master stops its workers on SIGTERM
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)  # the group this script made
+                self.process.wait(timeout=10)
+        self.log.close()
+
+
+# --------------------------------------------------------------------------- orchestration
+
+
+class LoadRun:
+    """One load-generator process (this script with --load-generator)."""
+
+    def __init__(self, args, port, path, prefix, targets, tmp, duration, warmup):
+        self.out = Path(tmp) / f"answered-{prefix}.txt"
+        command = [sys.executable, str(Path(__file__).resolve()), "--load-generator",
+                   "--port", str(port), "--path", path, "--prefix", prefix,
+                   "--targets", json.dumps(targets), "--warmup", str(warmup),
+                   "--duration", str(duration), "--concurrency", str(args.concurrency),
+                   "--out", str(self.out)]
+        self.timeout = warmup + duration + 60
+        self.process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE, text=True)
+
+    def result(self):
+        try:
+            stdout, stderr = self.process.communicate(timeout=self.timeout)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+                self.process.wait()
+        if self.process.returncode != 0:
+            raise BenchError(f"load generator failed ({self.process.returncode}):\n{stderr}")
+        stats = json.loads(stdout)
+        stats["readers"] = self.out.read_text().split()
+        return stats
+
+
+def _describe(stats, unit):
+    latency = stats["mean_latency_ms"]
+    extra = f", mean latency {latency:.2f} ms" if latency is not None else ""
+    problems = ""
+    if stats["failed"] or stats["other_status"]:
+        problems = (f", {stats['failed']} failed requests, other answers "
+                    f"{stats['other_status'] or 'none'} (first: {stats['first_problem']})")
+    client_cpu = stats["client_cpu_seconds"] / stats["client_seconds"]
+    return (f"{stats['per_second']:8.1f} {unit}  ({stats['in_window']} answered 204 in "
+            f"{stats['duration']:g} s{extra}; load generator used {client_cpu:.0%} of a core"
+            f"{problems})")
+
+
+def check_stored(appdb, prefixes, stats_by_prefix):
+    """Compare answered reader ids with stored ones, per load run; returns {prefix: dict}."""
+    moved, seconds = appdb.roll_up()
+    print(f"roll_up(): moved {moved} events to tracking_event + daily_funnel in {seconds:.2f} s")
+    stored = appdb.stored_view_readers()
+    stored_set = set(stored)
+    duplicates = len(stored) - len(stored_set)
+    report = {}
+    for prefix in prefixes:
+        answered = set(stats_by_prefix[prefix]["readers"])
+        mine = {r for r in stored_set if r and r.startswith(f"{prefix}-")}
+        report[prefix] = {"answered": len(answered), "stored": len(mine),
+                          "lost": len(answered - mine), "stored_unanswered": len(mine - answered),
+                          "failed": stats_by_prefix[prefix]["failed"],
+                          "duplicates": duplicates}
+    return report
+
+
+def benchmark(args):
+    """Returns (events per second, bare per second, durability report, crash report)."""
+    with tempfile.TemporaryDirectory(prefix="beacon-bench-") as tmp, \
+            Database(args.database, tmp) as database:
+        env = dict(os.environ, DATABASE_URL=database.url, SECRET_KEY="bench",
+                   SUPPORTAPP_LOG_LEVEL="WARNING", PYTHONDONTWRITEBYTECODE="1")
+        env.pop("FLASK_DEBUG", None)
+        flask_cli(env, "db", "upgrade")
+        flask_cli(env, "seed")
+        appdb = AppDb(database.url)
+        try:
+            targets = appdb.targets()
+            print(f"database: {database.label} ({database.server_version()})")
+            print(f"gunicorn --workers {args.workers} --threads {args.threads} --worker-class "
+                  f"gthread bench.beacon_app:app; {args.concurrency} keep-alive clients; "
+                  f"{len(targets)} story x variant targets; {args.warmup:g} s warm-up + "
+                  f"{args.duration:g} s per run; {args.rounds} round(s)")
+            print(f"machine: {machine()} at start")
+            server = Server(env, args, Path(tmp) / "gunicorn.log")
+            try:
+                server.wait_healthy(args.workers)
+                events, bare, stats_by_prefix = _throughput(args, server, targets, tmp)
+                durability = check_stored(appdb, list(stats_by_prefix), stats_by_prefix)
+                crash = _crash_phase(args, server, targets, tmp, appdb)
+            finally:
+                server.stop()
+        finally:
+            appdb.close()
+    return events, bare, durability, crash
+
+
+def _throughput(args, server, targets, tmp):
+    events, bare, stats_by_prefix = [], [], {}
+    for round_number in range(1, args.rounds + 1):
+        order = ("events", "bare") if round_number % 2 else ("bare", "events")
+        for phase in order:
+            path = "/api/events" if phase == "events" else "/bench/bare"
+            prefix = f"{'e' if phase == 'events' else 'b'}{round_number}"
+            stats = LoadRun(args, server.port, path, prefix, targets, tmp, args.duration,
+                            args.warmup).result()
+            if stats["failed"] or stats["other_status"] or not stats["in_window"]:
+                raise BenchError(f"{path}: {_describe(stats, 'per s')}")
+            if phase == "events":
+                events.append(stats["per_second"])
+                stats_by_prefix[prefix] = stats
+                print(f"  round {round_number} POST /api/events: {_describe(stats, 'events/s')}",
+                      flush=True)
+            else:
+                bare.append(stats["per_second"])
+                print(f"  round {round_number} POST /bench/bare: "
+                      f"{_describe(stats, 'requests/s')}", flush=True)
+    return statistics.median(events), statistics.median(bare), stats_by_prefix
+
+
+def _crash_phase(args, server, targets, tmp, appdb):
+    """Beacons while one worker is SIGKILLed; returns the stored-vs-answered report."""
+    if args.kill_duration <= 0:
+        return None
+    print(f"\ncrash phase: {args.kill_duration:g} s of beacons, one worker SIGKILLed after "
+          f"{args.kill_duration * 0.4:.1f} s")
+    run = LoadRun(args, server.port, "/api/events", "k1", targets, tmp, args.kill_duration, 0)
+    killed = None
+    try:
+        time.sleep(args.kill_duration * 0.4)
+        workers = server.worker_pids()
+        if not workers:
+            raise BenchError("no gunicorn worker to kill")
+        killed = workers[0]
+        os.kill(killed, signal.SIGKILL)  # a worker of the gunicorn this script started
+    finally:
+        stats = run.result()
+    print(f"  killed worker pid {killed}; gunicorn workers now {server.worker_pids()}")
+    print(f"  POST /api/events: {_describe(stats, 'events/s')}")
+    return check_stored(appdb, ["k1"], {"k1": stats})["k1"]
+
+
+def _print_report(name, report):
+    print(f"  {name}: answered 204: {report['answered']}, stored: {report['stored']}, "
+          f"lost: {report['lost']}, stored without an answer: {report['stored_unanswered']}, "
+          f"failed requests: {report['failed']}")
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database", choices=("postgresql", "sqlite"),
+                        help="default: postgresql when 127.0.0.1:5432 answers, else sqlite")
+    parser.add_argument("--duration", type=float, default=10.0,
+                        help="measured seconds per throughput run (default 10)")
+    parser.add_argument("--warmup", type=float, default=2.0,
+                        help="unmeasured seconds before each throughput run (default 2)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="throughput runs of each endpoint, interleaved (default 1)")
+    parser.add_argument("--concurrency", type=int, default=8,
+                        help="concurrent keep-alive client connections (default 8)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
+    parser.add_argument("--threads", type=int, default=4,
+                        help="threads per gunicorn worker (default 4)")
+    parser.add_argument("--kill-duration", type=float, default=6.0,
+                        help="seconds of the crash phase; 0 skips it (default 6)")
+    parser.add_argument("--budget", type=float, default=BUDGET,
+                        help=f"lowest acceptable events/bare ratio (default {BUDGET})")
+    # Internal: run as the load generator (a separate process) and print JSON.
+    parser.add_argument("--load-generator", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--path", help=argparse.SUPPRESS)
+    parser.add_argument("--prefix", help=argparse.SUPPRESS)
+    parser.add_argument("--targets", help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.duration <= 0 or args.warmup < 0 or args.rounds < 1 or args.concurrency < 1:
+        parser.error("--duration must be > 0, --warmup >= 0, --rounds and --concurrency >= 1")
+    return args
+
+
+def _terminate(signum, _frame):
+    raise SystemExit(128 + signum)  # unwinds through the finally blocks that stop gunicorn
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.load_generator:
+        targets = [tuple(t) for t in json.loads(args.targets)]
+        stats = run_load(args.port, args.path, args.prefix, targets, args.warmup,
+                         args.duration, args.concurrency, args.out)
+        print(json.dumps(stats))
+        return 0
+    signal.signal(signal.SIGTERM, _terminate)
+    os.chdir(ROOT)
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("SECRET_KEY", "bench")
+    os.environ.setdefault("SUPPORTAPP_LOG_LEVEL", "WARNING")
+    if args.database is None:
+        args.database = "postgresql" if postgres_reachable() else "sqlite"
+    try:
+        events, bare, durability, crash = benchmark(args)
+    except BenchError as exc:
+        print(f"\nBENCHMARK FAILED: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\ninterrupted; gunicorn stopped, database dropped", file=sys.stderr)
+        return 130
+    ratio = events / bare
+    print(f"\nPOST /api/events: {events:8.1f} events/s")
+    print(f"POST /bench/bare: {bare:8.1f} requests/s")
+    print(f"ratio events/bare: {ratio:.3f}  (budget >= {args.budget:g})")
+    print("stored vs answered (view events in tracking_event + tracking_inbox, by reader id):")
+    for prefix, report in durability.items():
+        _print_report(f"throughput run {prefix}", report)
+    if crash is not None:
+        _print_report("crash phase", crash)
+    lost = sum(r["lost"] for r in durability.values()) + (crash["lost"] if crash else 0)
+    duplicates = next(iter(durability.values()))["duplicates"] if durability else 0
+    print(f"lost: {lost}")
+    failures = []
+    if ratio < args.budget:
+        failures.append(f"ratio {ratio:.3f} < {args.budget:g}")
+    if lost:
+        failures.append(f"{lost} events answered 204 are not stored")
+    if duplicates:
+        failures.append(f"{duplicates} events stored twice")
+    if failures:
+        print("FAIL: " + "; ".join(failures))
+        return 1
+    print(f"PASS: ratio {ratio:.3f} >= {args.budget:g}, no answered event lost")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

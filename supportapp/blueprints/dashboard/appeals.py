@@ -1,0 +1,111 @@
+"""Appeals: the list, editing an appeal and its variants with a live preview, start/pause/end,
+and the variant comparison."""
+from types import SimpleNamespace
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from supportapp.blueprints.dashboard import bp
+from supportapp.blueprints.dashboard.access import role_required
+from supportapp.blueprints.dashboard.appeal_form import apply_form, form_data, preview_placement
+from supportapp.blueprints.dashboard.forms import MAX_VARIANTS, AppealForm
+from supportapp.blueprints.dashboard.reporting import current_period
+from supportapp.extensions import db
+from supportapp.models import Appeal
+from supportapp.services.appeals import AppealError, save_appeal, set_appeal_status
+from supportapp.services.reports import variants_table
+
+# Buttons on the appeal page: the status each one sets, and what the flash says.
+STATUS_ACTIONS = {"live": "started", "paused": "paused", "ended": "ended"}
+PREVIEW_STORY = SimpleNamespace(slug="preview")
+NEW_APPEAL = {"goal_currency": "USD", "variants": [
+    {"name": "control", "heading": "Since you're here…", "cta_label": "Support us",
+     "default_frequency": "monthly", "weight": 1, "is_control": True}]}
+
+
+@bp.get("/appeals")
+@role_required("viewer")
+def appeals():
+    rows = db.session.scalars(select(Appeal).order_by(Appeal.id.desc())).all()
+    return render_template("dashboard/appeals/list.html", appeals=rows)
+
+
+@bp.get("/appeals/<int:appeal_id>")
+@role_required("viewer")
+def appeal_report(appeal_id):
+    appeal = db.get_or_404(Appeal, appeal_id)
+    period = current_period()
+    return render_template("dashboard/appeals/report.html", appeal=appeal, period=period,
+                           rows=variants_table(appeal_id, period))
+
+
+def _save(form, appeal):
+    """Save a validated form; a redirect when saved, None (and a flash saying why) when not."""
+    try:
+        warnings = save_appeal(apply_form(form, appeal), current_app.config["MAX_AMOUNT_MINOR"])
+    except AppealError as exc:
+        db.session.rollback()  # nothing of the refused form is kept
+        flash(f"Not saved: {exc}.", "error")
+        return None
+    for warning in warnings:
+        flash(warning, "warning")
+    flash("Appeal saved.", "info")
+    return redirect(url_for("dashboard.edit_appeal", appeal_id=appeal.id))
+
+
+def _edit_page(form, appeal):
+    """Add a variant, refresh the preview, or save; the form page again unless saved."""
+    if request.form.get("add_variant"):
+        if len(form.variants) < MAX_VARIANTS:
+            form.variants.append_entry()
+        else:
+            flash(f"An appeal can have at most {MAX_VARIANTS} variants.", "error")
+    elif not request.form.get("refresh_preview") and form.validate_on_submit():
+        saved = _save(form, appeal)
+        if saved is not None:
+            return saved
+    return render_template("dashboard/appeals/edit.html", form=form, appeal=appeal,
+                           preview=preview_placement(form, appeal.id), story=PREVIEW_STORY)
+
+
+@bp.route("/appeals/new", methods=["GET", "POST"])
+@role_required("editor")
+def new_appeal():
+    form = AppealForm(data=None if request.method == "POST" else NEW_APPEAL)
+    return _edit_page(form, Appeal(status="draft"))
+
+
+@bp.route("/appeals/<int:appeal_id>/edit", methods=["GET", "POST"])
+@role_required("editor")
+def edit_appeal(appeal_id):
+    appeal = db.get_or_404(Appeal, appeal_id)
+    form = AppealForm(data=None if request.method == "POST" else form_data(appeal))
+    return _edit_page(form, appeal)
+
+
+@bp.post("/appeals/preview")
+@role_required("editor")
+def preview_appeal():
+    """The appeal partial for the chosen variant of the form as typed (nothing is saved)."""
+    form = AppealForm()
+    placement = preview_placement(form, request.args.get("appeal", type=int))
+    return render_template("dashboard/appeals/_preview.html", preview=placement,
+                           story=PREVIEW_STORY)
+
+
+@bp.post("/appeals/<int:appeal_id>/status")
+@role_required("editor")
+def appeal_status(appeal_id):
+    status = request.form.get("status", "")
+    if status not in STATUS_ACTIONS:
+        abort(400)
+    try:
+        appeal = set_appeal_status(appeal_id, status)
+    except AppealError as exc:
+        db.session.rollback()
+        flash(f"Not changed: {exc}.", "error")
+        return redirect(url_for("dashboard.edit_appeal", appeal_id=appeal_id))
+    if appeal is None:
+        abort(404)
+    flash(f"Appeal {STATUS_ACTIONS[status]}.", "info")
+    return redirect(url_for("dashboard.appeals"))

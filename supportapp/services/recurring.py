@@ -1,0 +1,143 @@
+"""Recurring gifts from Stripe's invoice and subscription events.
+
+Every payment of a subscription (the first and each renewal) is one contribution, keyed by
+its invoice. The recurring support's state (status, period, cancellation) is taken from
+Stripe's current subscription, asked for after the support's row is locked: events that
+arrive out of order, or in the same second, still leave Stripe's latest state behind.
+"""
+from datetime import UTC, datetime
+
+from supportapp.models.recurring_support import INTERVALS
+from supportapp.services import payments
+from supportapp.services import stripe_payload as p
+from supportapp.services.contributions import (
+    attribution,
+    contribution_for,
+    fill,
+    is_newer,
+    recurring_support_for,
+    set_status,
+)
+
+FREQUENCY_OF_INTERVAL = {"month": "monthly", "year": "annual"}
+
+
+def _subscription_of(invoice):
+    details = p.mapping(p.dig(invoice, "parent", "subscription_details"))
+    return p.stripe_id(details.get("subscription")), p.mapping(details.get("metadata"))
+
+
+def _invoice_payment_intent(invoice, invoice_id):
+    """The invoice's payment intent: from the payload when Stripe included `payments`,
+    else asked of Stripe (refunds and disputes name the payment intent, not the invoice)."""
+    payments_list = p.dig(invoice, "payments", "data")
+    for payment in payments_list if isinstance(payments_list, list) else []:
+        intent = p.stripe_id(p.dig(payment, "payment", "payment_intent"))
+        if intent:
+            return intent
+    try:
+        return payments.invoice_payment_intent(invoice_id)
+    except payments.PaymentsRejected:
+        return None
+
+
+def _invoice_records(invoice, amount_field):
+    """(support, contribution) for one payment of a subscription; (None, None) otherwise."""
+    subscription_id, metadata = _subscription_of(invoice)
+    if subscription_id is None:
+        return None, None  # not a subscription invoice: not one of ours
+    invoice_id = p.required(p.stripe_id(invoice.get("id")), "invoice id")
+    amount = p.required(p.amount(invoice.get(amount_field)), amount_field)
+    currency = p.required(p.currency(invoice.get("currency")), "currency")
+    frequency = metadata.get("frequency") if metadata.get("frequency") in INTERVALS else None
+    intent = _invoice_payment_intent(invoice, invoice_id)
+    support = recurring_support_for(subscription_id, amount, currency)
+    fill(support, interval=INTERVALS.get(frequency),
+         email=p.text(invoice.get("customer_email"), 320),
+         stripe_customer_id=p.stripe_id(invoice.get("customer")), **attribution(metadata))
+    row = contribution_for({"stripe_invoice_id": invoice_id, "stripe_payment_intent_id": intent},
+                           amount, currency)
+    fill(row, frequency=frequency or support.frequency, stripe_subscription_id=subscription_id,
+         stripe_customer_id=support.stripe_customer_id, email=support.email,
+         billing_reason=p.text(invoice.get("billing_reason"), 40),
+         story_id=support.story_id, appeal_id=support.appeal_id,
+         variant_id=support.variant_id, reader_id=support.reader_id)
+    return support, row
+
+
+def on_invoice_paid(invoice, event):
+    support, row = _invoice_records(invoice, "amount_paid")
+    if support is None:
+        return
+    paid_at = p.timestamp(p.dig(invoice, "status_transitions", "paid_at"))
+    fill(row, paid_at=paid_at or p.event_time(event))
+    row.refresh_status()
+    _follow_stripe(support, None, "active", p.event_time(event))
+    period_end = p.timestamp(p.dig(invoice, "lines", "data", 0, "period", "end"))
+    if period_end and (support.current_period_end is None
+                       or period_end > support.current_period_end):
+        support.current_period_end = period_end
+
+
+def on_invoice_payment_failed(invoice, event):
+    support, row = _invoice_records(invoice, "amount_due")
+    if support is None:
+        return
+    fill(row, failed_at=p.event_time(event))
+    row.refresh_status()
+    _follow_stripe(support, None, "past_due", p.event_time(event))
+
+
+def _price(subscription):
+    item = p.mapping(p.dig(subscription, "items", "data", 0))
+    price = p.mapping(item.get("price"))
+    quantity = p.amount(item.get("quantity")) or 1
+    amount = p.amount(price.get("unit_amount"))
+    currency = p.currency(subscription.get("currency") or price.get("currency"))
+    return (amount * quantity if amount is not None else None), currency, item, price
+
+
+def on_subscription_changed(subscription, event):
+    subscription_id = p.required(p.stripe_id(subscription.get("id")), "subscription id")
+    amount, currency, _, _ = _price(subscription)
+    support = recurring_support_for(subscription_id, p.required(amount, "price.unit_amount"),
+                                    p.required(currency, "currency"))
+    fill(support, **attribution(subscription.get("metadata")))
+    if event.get("type") == "customer.subscription.deleted":
+        subscription = {**subscription, "status": "canceled"}
+    _follow_stripe(support, subscription, None, p.event_time(event))
+
+
+def _follow_stripe(support, payload, fallback_status, at):
+    """Take the support's state from Stripe's subscription as it is now (the support row is
+    locked, so the latest answer is the one that stays); if Stripe does not know it, from
+    the event's own payload, or else just the status the event implies."""
+    try:
+        current = payments.retrieve_subscription(support.stripe_subscription_id)
+        at = datetime.now(UTC)
+    except payments.PaymentsRejected:
+        current = payload
+    if current is None:
+        set_status(support, fallback_status, at)
+    else:
+        _apply_subscription(support, current, at)
+
+
+def _apply_subscription(support, subscription, at):
+    amount, _, item, price = _price(subscription)
+    interval = p.dig(price, "recurring", "interval")
+    fill(support, stripe_customer_id=p.stripe_id(subscription.get("customer")),
+         interval=interval if interval in FREQUENCY_OF_INTERVAL else None,
+         started_at=p.timestamp(subscription.get("start_date")))
+    if not is_newer(support, at):
+        return
+    status = p.text(subscription.get("status"), 30)
+    set_status(support, status, at)
+    if amount:
+        support.amount_minor = amount
+    support.cancel_at_period_end = subscription.get("cancel_at_period_end") is True
+    support.cancelled_at = p.timestamp(subscription.get("canceled_at")) or (
+        at if status == "canceled" else None)
+    period_end = p.timestamp(item.get("current_period_end"))
+    if period_end:
+        support.current_period_end = period_end

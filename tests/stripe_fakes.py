@@ -1,0 +1,177 @@
+"""Stripe payloads shaped like Stripe's own examples (shared/stripe/fixtures3.json), signed
+webhook requests, and an in-memory stand-in for supportapp.services.payments."""
+import copy
+import hashlib
+import hmac
+import itertools
+import json
+import time
+from functools import cache
+from pathlib import Path
+
+FIXTURES3 = Path(__file__).resolve().parents[2] / "shared" / "stripe" / "fixtures3.json"
+WEBHOOK_SECRET = "whsec_local_emulator"  # the app's default when no STRIPE_SECRET_KEY is set
+_ids = itertools.count(1)
+
+
+@cache
+def _resources():
+    return json.loads(FIXTURES3.read_text())["resources"]
+
+
+def resource(name, **overrides):
+    """A deep copy of Stripe's example object `name` with top-level fields replaced."""
+    obj = copy.deepcopy(_resources()[name])
+    obj.update(overrides)
+    return obj
+
+
+def new_id(prefix):
+    return f"{prefix}_test{next(_ids):06d}"
+
+
+def event(event_type, obj, created=None, event_id=None):
+    return resource("event", id=event_id or new_id("evt"), type=event_type,
+                    created=created or int(time.time()), data={"object": obj})
+
+
+def checkout_session(mode="payment", status="complete", payment_status="paid", amount=500,
+                     currency="usd", metadata=None, **fields):
+    subscription = new_id("sub") if mode == "subscription" else None
+    return resource(
+        "checkout.session", id=new_id("cs_test"), mode=mode, status=status,
+        payment_status=payment_status, amount_total=amount, currency=currency,
+        metadata=metadata or {}, customer=new_id("cus"),
+        payment_intent=new_id("pi") if mode == "payment" else None,
+        subscription=subscription, submit_type="donate" if mode == "payment" else None,
+        **fields,
+    )
+
+
+def invoice(subscription_id, amount=500, currency="usd", reason="subscription_create",
+            metadata=None, payment_intent=None, status="paid", period_end=None):
+    obj = resource("invoice", id=new_id("in"), amount_paid=amount if status == "paid" else 0,
+                   amount_due=amount, currency=currency, billing_reason=reason, status=status,
+                   customer_email="reader@example.com")
+    obj["parent"] = {"type": "subscription_details", "quote_details": None,
+                     "subscription_details": {"subscription": subscription_id,
+                                              "metadata": metadata or {}}}
+    obj["status_transitions"]["paid_at"] = int(time.time()) if status == "paid" else None
+    obj["lines"]["data"][0]["period"]["end"] = period_end or int(time.time()) + 30 * 86400
+    if payment_intent:
+        obj["payments"] = {"object": "list", "data": [
+            resource("invoice_payment", invoice=obj["id"],
+                     payment={"type": "payment_intent", "payment_intent": payment_intent})]}
+    return obj
+
+
+def subscription(subscription_id, status="active", amount=500, interval="month", **fields):
+    fields = {"cancel_at_period_end": False, "canceled_at": None, "metadata": {}, **fields}
+    obj = resource("subscription", id=subscription_id, status=status, currency="usd", **fields)
+    item = obj["items"]["data"][0]
+    item["price"].update(unit_amount=amount, currency="usd")
+    item["price"]["recurring"]["interval"] = interval
+    item["current_period_end"] = int(time.time()) + 30 * 86400
+    return obj
+
+
+def charge(payment_intent, amount=500, refunded=0, currency="usd"):
+    return resource("charge", id=new_id("ch"), payment_intent=payment_intent, amount=amount,
+                    amount_refunded=refunded, refunded=refunded >= amount, currency=currency)
+
+
+def dispute(charge_id, payment_intent, amount=500):
+    return resource("dispute", id=new_id("dp"), charge=charge_id, payment_intent=payment_intent,
+                    amount=amount, currency="usd")
+
+
+def signature(payload, secret=WEBHOOK_SECRET, timestamp=None):
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + payload,
+                      hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def post_event(client, evt, secret=WEBHOOK_SECRET, timestamp=None):
+    """POST an event to the webhook as Stripe would, signed."""
+    body = json.dumps(evt).encode()
+    return client.post("/stripe/webhook", data=body, content_type="application/json",
+                       headers={"Stripe-Signature": signature(body, secret, timestamp)})
+
+
+class FakeStripe:
+    """Replaces the functions of supportapp.services.payments that reach Stripe."""
+
+    def __init__(self):
+        self.created = []  # (params, idempotency key)
+        self.sessions = {}
+        self.portals = []
+        self.invoice_intents = {}
+        self.subscriptions = {}
+        self.events = []
+        self.unavailable = False
+
+    @classmethod
+    def install(cls, monkeypatch):
+        from supportapp.services import payments
+
+        fake = cls()
+        for name in ("create_checkout_session", "retrieve_checkout_session",
+                     "create_portal_session", "charge_payment_intent",
+                     "invoice_payment_intent", "events_since", "retrieve_subscription"):
+            monkeypatch.setattr(payments, name, getattr(fake, name))
+        return fake
+
+    def _check(self):
+        from supportapp.services.payments import PaymentsUnavailable
+
+        if self.unavailable:
+            raise PaymentsUnavailable("fake outage")
+
+    def create_checkout_session(self, params, idempotency_key):
+        self._check()
+        for earlier, key in self.created:
+            if key == idempotency_key:
+                return earlier["id"], earlier["url"]
+        session_id = new_id("cs_test")
+        params = {**copy.deepcopy(params), "id": session_id,
+                  "url": f"https://checkout.stripe.com/c/pay/{session_id}"}
+        self.created.append((params, idempotency_key))
+        return session_id, params["url"]
+
+    def add_session(self, session):
+        self.sessions[session["id"]] = session
+        return session
+
+    def retrieve_checkout_session(self, session_id):
+        from supportapp.services.payments import PaymentsRejected
+
+        self._check()
+        if session_id not in self.sessions:
+            raise PaymentsRejected("no such session")
+        return copy.deepcopy(self.sessions[session_id])
+
+    def create_portal_session(self, customer_id, return_url):
+        self._check()
+        self.portals.append((customer_id, return_url))
+        return f"https://billing.stripe.com/p/session/{new_id('bps')}"
+
+    def retrieve_subscription(self, subscription_id):
+        from supportapp.services.payments import PaymentsRejected
+
+        self._check()
+        if subscription_id not in self.subscriptions:
+            raise PaymentsRejected("no such subscription")
+        return copy.deepcopy(self.subscriptions[subscription_id])
+
+    def charge_payment_intent(self, charge_id):
+        self._check()
+        return None
+
+    def invoice_payment_intent(self, invoice_id):
+        self._check()
+        return self.invoice_intents.get(invoice_id)
+
+    def events_since(self, created_gte):
+        self._check()
+        yield from (e for e in reversed(self.events) if e["created"] >= created_gte)

@@ -41,7 +41,6 @@ MARKER = b'<section class="appeal"'
 DEFAULT_SLUG = "harbour-parking-fee-vote-delayed"
 BUDGET = 0.90
 HEADERS = {
-    "Host": "127.0.0.1",
     "User-Agent": "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
     "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
     "Accept-Language": "en-US,en;q=0.5",
@@ -201,8 +200,8 @@ class Server:
         last = "no answer"
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise BenchError(f"gunicorn exited with {self.process.returncode}; "
-                                 f"see its log at {self.log.name}")
+                raise BenchError(f"gunicorn exited with {self.process.returncode}:\n"
+                                 f"{self.log_tail()}")
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
                 conn.request("GET", "/healthz")
@@ -216,6 +215,27 @@ class Server:
                 last = f"{type(exc).__name__}: {exc}"
             time.sleep(0.1)
         raise BenchError(f"gunicorn did not answer /healthz within {timeout} s ({last})")
+
+    def log_tail(self, chars=3000):
+        self.log.flush()
+        return Path(self.log.name).read_text(errors="replace")[-chars:]
+
+    def check_page(self, path, expect_appeal):
+        """One request before the run: fail at once if the page is not what the phase needs."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        try:
+            conn.request("GET", path, headers=HEADERS)
+            response = conn.getresponse()
+            body = response.read()
+        except (OSError, http.client.HTTPException) as exc:
+            raise BenchError(f"GET {path} failed: {type(exc).__name__}: {exc}") from exc
+        finally:
+            conn.close()
+        if response.status != 200:
+            raise BenchError(f"GET {path} answered HTTP {response.status}")
+        if (MARKER in body) != expect_appeal:
+            state = "missing from" if expect_appeal else "still in"
+            raise BenchError(f"the appeal ({MARKER.decode()}...) is {state} {path}")
 
     def stop(self):
         if self.process.poll() is None:
@@ -289,6 +309,7 @@ def benchmark(args):
                 server = Server(env, args.workers, args.worker_class, log_path)
                 try:
                     server.wait_healthy()
+                    server.check_page(f"/stories/{args.slug}", phase == "with")
                     stats = measure(args, phase, server)
                 finally:
                     server.stop()
@@ -328,8 +349,8 @@ def parse_args(argv=None):
     return args
 
 
-def _terminate(signum, _frame):
-    raise SystemExit(128 + signum)  # unwinds through the finally blocks that stop gunicorn
+def _terminate(_signum, _frame):
+    raise KeyboardInterrupt  # unwinds through the finally blocks that stop gunicorn
 
 
 def main(argv=None):

@@ -42,7 +42,16 @@ import threading
 import time
 from pathlib import Path
 
-from benchdb import ROOT, BenchError, Database, flask_cli, machine, postgres_reachable, tool
+from benchdb import (
+    PG_DATABASE,
+    ROOT,
+    BenchError,
+    Database,
+    flask_cli,
+    machine,
+    postgres_reachable,
+    tool,
+)
 
 BUDGET = 0.5
 USER_AGENT = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -273,6 +282,52 @@ class Server:
 # --------------------------------------------------------------------------- orchestration
 
 
+def _cpu_seconds(pid):
+    """User + system CPU seconds a process has used so far (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _bench_backends():
+    """Pids of PostgreSQL backends connected to the bench database (by process title)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                title = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if title.startswith(b"postgres: ") and f" {PG_DATABASE} ".encode() in title:
+                pids.append(int(entry.name))
+    return pids
+
+
+class CpuMeter:
+    """CPU used by the gunicorn workers and the bench database's backends during a run.
+
+    CPU per request does not depend on how busy the machine is with other work, so it
+    says what a beacon costs more steadily than requests per second do.
+    """
+
+    def __init__(self, server):
+        self.server = server
+        self.start = self._read()
+
+    def _read(self):
+        return {"gunicorn": {p: _cpu_seconds(p) for p in self.server.worker_pids()},
+                "postgres": {p: _cpu_seconds(p) for p in _bench_backends()}}
+
+    def per_request(self, requests):
+        """{"gunicorn": ms, "postgres": ms} of CPU per request since the meter started."""
+        end = self._read()
+        return {part: sum(end[part][p] - self.start[part].get(p, 0.0)
+                          for p in end[part]) * 1000 / max(requests, 1)
+                for part in end}
+
+
 class LoadRun:
     """One load-generator process (this script with --load-generator)."""
 
@@ -365,13 +420,17 @@ def benchmark(args):
 
 def _throughput(args, server, targets, tmp):
     events, bare, stats_by_prefix = [], [], {}
+    cpu = {"events": [], "bare": []}
     for round_number in range(1, args.rounds + 1):
         order = ("events", "bare") if round_number % 2 else ("bare", "events")
         for phase in order:
             path = "/api/events" if phase == "events" else "/bench/bare"
             prefix = f"{'e' if phase == 'events' else 'b'}{round_number}"
+            meter = CpuMeter(server)
             stats = LoadRun(args, server.port, path, prefix, targets, tmp, args.duration,
                             args.warmup).result()
+            stats["cpu_ms"] = meter.per_request(stats["answered"])
+            cpu[phase].append(stats["cpu_ms"])
             if stats["failed"] or stats["other_status"] or not stats["in_window"]:
                 raise BenchError(f"{path}: {_describe(stats, 'per s')}")
             if phase == "events":
@@ -383,6 +442,11 @@ def _throughput(args, server, targets, tmp):
                 bare.append(stats["per_second"])
                 print(f"  round {round_number} POST /bench/bare: "
                       f"{_describe(stats, 'requests/s')}", flush=True)
+    for phase, path in (("events", "/api/events"), ("bare", "/bench/bare")):
+        gunicorn = statistics.median(c["gunicorn"] for c in cpu[phase])
+        postgres = statistics.median(c["postgres"] for c in cpu[phase])
+        print(f"  CPU per request, {path}: {gunicorn:.2f} ms in gunicorn workers"
+              + (f", {postgres:.2f} ms in PostgreSQL backends" if postgres else ""))
     return statistics.median(events), statistics.median(bare), stats_by_prefix
 
 

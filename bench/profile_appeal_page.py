@@ -40,7 +40,7 @@ def _per_request(stats, requests):
 
 
 def run_phase(client, url, expect_appeal, requests):
-    headers = {k: v for k, v in HEADERS.items() if k not in ("Host", "Connection")}
+    headers = {k: v for k, v in HEADERS.items() if k != "Connection"}
 
     def get():
         response = client.get(url, headers=headers)

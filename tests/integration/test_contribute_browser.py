@@ -6,8 +6,11 @@ import pytest
 
 from supportapp.models import Appeal, AppealVariant
 from supportapp.services.appeals import save_appeal
+from tests.conftest import STAFF_PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
+DESKTOP_CHROME = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+                  "Chrome/156.0.0.0 Safari/537.36")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 
@@ -24,7 +27,9 @@ def browser_page():
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_context(locale="en-US").new_page()
+        # Headless Chromium says "HeadlessChrome", which the beacon rightly drops as a bot;
+        # this reader's browser says what a desktop Chrome says.
+        page = browser.new_context(locale="en-US", user_agent=DESKTOP_CHROME).new_page()
         page.set_default_timeout(15_000)
         yield page
         browser.close()
@@ -40,17 +45,20 @@ def _live_appeal():
         cta_label="Support us", preset_amounts=presets, default_frequency="one_off",
         weight=1, is_control=True))
     save_appeal(appeal)
+    return appeal
 
 
 @pytest.mark.parametrize("live", [{"WTF_CSRF_ENABLED": True}], indirect=True)
-def test_reader_gives_monthly_from_appeal(live, make_story, browser_page):
+def test_reader_gives_monthly_from_appeal(live, make_story, make_staff, browser_page):
     """Choose 5 monthly in the appeal, add an email, pay with 4242 on Checkout, get thanked,
-    and see no appeal on the next story."""
+    and see no appeal on the next story; then staff find that gift's story and variant."""
     first, second = make_story(slug="harbour-dredging"), make_story(slug="ferry-timetable")
-    _live_appeal()
+    drive = _live_appeal()
     page = browser_page
     page.goto(f"{live.url}/stories/{first.slug}")
     appeal = page.locator("section.appeal")
+    appeal.scroll_into_view_if_needed()
+    page.wait_for_timeout(1500)  # on screen for a second: a viewable impression
     appeal.locator("input[name=frequency][value=monthly]").check()
     appeal.locator(".appeal__amounts--monthly input[name=amount][value='5']").check()
     appeal.locator("button.appeal__cta").click()
@@ -79,3 +87,29 @@ def test_reader_gives_monthly_from_appeal(live, make_story, browser_page):
     page.goto(f"{live.url}/stories/{second.slug}")
     assert page.locator("h1").inner_text() == second.title
     assert page.locator("section.appeal").count() == 0
+
+    live.settle()
+    _staff_find_the_gift(live, browser_page, make_staff("viewer"), first, drive)
+
+
+def _staff_find_the_gift(live, page, staff, story, appeal):
+    """A staff member signs in and finds the reader's story and variant with the amount."""
+    page.context.clear_cookies()
+    page.goto(f"{live.url}/dashboard/login")
+    page.fill("input[name=email]", staff.email)
+    page.fill("input[name=password]", STAFF_PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(f"{live.url}/dashboard/stories?period=today")
+    row = page.locator("table.numbers tbody tr", has_text=story.title)
+    cells = row.locator("td")
+    assert cells.nth(6).inner_text() == "1"  # payments
+    assert cells.nth(7).inner_text() == "1"  # recurring supporters won
+    assert cells.nth(9).inner_text() == "$5"  # revenue
+    funnel = [cells.nth(n).inner_text() for n in (2, 3, 4, 5)]
+    assert funnel == ["1", "1", "1", "1"]  # shown, viewable, clicked, checkout started
+    page.goto(f"{live.url}/dashboard/appeals/{appeal.id}?period=today")
+    variant = page.locator("table.numbers tbody tr", has_text="control")
+    assert variant.locator("td").nth(4).inner_text() == "1"  # payments
+    assert variant.locator("td").nth(8).inner_text() == "$5"  # revenue
+    # 5 a month is 60 a year, over one viewable impression: 60,000 per 1,000.
+    assert variant.locator("td").nth(9).inner_text() == "$60,000"

@@ -225,9 +225,9 @@ class Server:
         self.port = free_port()
         self.log = open(log_path, "ab")  # closed in stop()
         command = [tool("gunicorn"), "--workers", str(args.workers), "--threads",
-                   str(args.threads), "--worker-class", "gthread",
+                   str(args.threads), "--worker-class", args.worker_class,
                    "--bind", f"127.0.0.1:{self.port}", "--log-level", "warning",
-                   "bench.beacon_app:app"]
+                   args.app]
         self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self.log,
                                         stderr=subprocess.STDOUT, start_new_session=True)
 
@@ -401,7 +401,7 @@ def benchmark(args):
             targets = appdb.targets()
             print(f"database: {database.label} ({database.server_version()})")
             print(f"gunicorn --workers {args.workers} --threads {args.threads} --worker-class "
-                  f"gthread bench.beacon_app:app; {args.concurrency} keep-alive clients; "
+                  f"{args.worker_class} {args.app}; {args.concurrency} keep-alive clients; "
                   f"{len(targets)} story x variant targets; {args.warmup:g} s warm-up + "
                   f"{args.duration:g} s per run; {args.rounds} round(s)")
             print(f"machine: {machine()} at start")
@@ -493,10 +493,15 @@ def parse_args(argv=None):
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     parser.add_argument("--threads", type=int, default=4,
                         help="threads per gunicorn worker (default 4)")
+    parser.add_argument("--worker-class", default="gthread",
+                        help="gunicorn worker class (default gthread)")
     parser.add_argument("--kill-duration", type=float, default=6.0,
                         help="seconds of the crash phase; 0 skips it (default 6)")
     parser.add_argument("--budget", type=float, default=BUDGET,
                         help=f"lowest acceptable events/bare ratio (default {BUDGET})")
+    parser.add_argument("--app", default="bench.beacon_app:app",
+                        help="WSGI app for gunicorn; it must also serve POST /bench/bare "
+                             "(default bench.beacon_app:app)")
     # Internal: run as the load generator (a separate process) and print JSON.
     parser.add_argument("--load-generator", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)

@@ -43,7 +43,8 @@ def test_appeal_after_paragraph_n(client, make_story, live_appeal):
     (appeal,) = _appeals(page)
     previous = appeal.getprevious()
     assert previous.tag == "p" and previous.text.startswith("Paragraph 2 of story")
-    assert appeal.xpath(".//form[@method='post'][@action='/contribute']//input[@name='csrf_token']")
+    assert appeal.xpath(".//form[@method='post'][@action='/contribute']")
+    assert appeal.xpath(".//input[@name='story']/@value") == [story.slug]
 
 
 def test_same_reader_same_variant(client, make_story, live_appeal):
@@ -191,3 +192,25 @@ def test_recurring_supporter_cookie_follows_subscription(app, client, make_story
                       make_supporter_token(app.config["SECRET_KEY"], "monthly", "sub_cookie"))
     shown = bool(_appeals(client.get(f"/stories/{make_story().slug}")))
     assert shown is not hidden
+
+
+def test_story_page_sets_no_session(client, make_story, live_appeal):
+    """Anonymous readers get no session cookie from a story page, appeal or not."""
+    live_appeal()
+    page = client.get(f"/stories/{make_story().slug}")
+    assert _appeals(page)
+    assert not any(c.startswith("session=") for c in page.headers.getlist("Set-Cookie"))
+
+
+def test_appeal_post_cannot_start_a_payment_on_its_own(database_url, make_story, fake_stripe):
+    """With CSRF on, the appeal's POST (even with an email forged in) only shows the form."""
+    from tests.conftest import make_app
+
+    app = make_app(database_url, WTF_CSRF_ENABLED=True)
+    client = app.test_client()
+    form = {"frequency": "monthly", "amount": "5", "currency": "USD", "story": "x",
+            "email": "victim@example.com", "nonce": "n" * 24}
+    response = client.post("/contribute", data=form)
+    assert response.status_code == 200
+    assert b'name="csrf_token"' in response.data and b'value="victim@example.com"' in response.data
+    assert fake_stripe.created == []

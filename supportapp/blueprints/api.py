@@ -1,8 +1,9 @@
 """JSON for other sites: the appeal for a story, and the script that embeds it."""
 from datetime import UTC, datetime
 
-from flask import Blueprint, current_app, jsonify, render_template, request, send_from_directory
+from flask import Blueprint, current_app, jsonify, request, send_from_directory
 
+from supportapp.blueprints.appeal_html import appeal_html
 from supportapp.blueprints.reader_state import appeal_settings, reader_currency
 from supportapp.extensions import limiter
 from supportapp.services.appeal_placement import ReaderContext, place_appeal
@@ -40,8 +41,9 @@ def appeal():
     placement = place_appeal(story, reader, datetime.now(UTC), appeal_settings())
     html = ""
     if placement is not None:
-        html = render_template("appeal/_appeal.html", p=placement, story=story, embed=True)
-        record_rendered(story.id, placement.appeal_id, placement.variant_id, reader.reader_id)
+        html = appeal_html(placement, story.slug, embed=True)
+        record_rendered(story.id, placement.appeal_id, placement.variant_id, reader.reader_id,
+                        current_app.config["TRACKING_RENDERED_BUFFER_SECONDS"])
     return jsonify(story=story.slug, html=html,
                    appeal_id=placement.appeal_id if placement else None,
                    variant_id=placement.variant_id if placement else None)

@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 from flask import Blueprint, abort, current_app, make_response, render_template, request
 from markupsafe import Markup
 
+from supportapp.blueprints.appeal_html import appeal_html
 from supportapp.blueprints.reader_state import (
     appeal_settings,
     note_appeal_view,
@@ -46,12 +47,11 @@ def story(slug):
     placement = place_appeal(found, state.context, datetime.now(UTC), settings)
     body = found.body_html
     if placement is not None:
-        appeal_html = render_template("appeal/_appeal.html", p=placement, story=found,
-                                      embed=False)
-        body = inject_appeal(body, appeal_html, placement.after_paragraph)
+        body = inject_appeal(body, appeal_html(placement, found.slug), placement.after_paragraph)
         note_appeal_view(state, settings)
         record_rendered(found.id, placement.appeal_id, placement.variant_id,
-                        state.context.reader_id)
+                        state.context.reader_id,
+                        current_app.config["TRACKING_RENDERED_BUFFER_SECONDS"])
     page = render_template("articles/story.html", story=found, body=Markup(body),
                            placement=placement)
     return write_reader_cookies(make_response(page), state)

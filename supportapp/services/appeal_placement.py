@@ -52,7 +52,7 @@ class Placement:
     cta_label: str
     currency: str
     default_frequency: str
-    amounts: dict  # frequency -> [(minor, "5", "$5"), ...]
+    amounts: tuple  # ((frequency, ((minor, "5", "$5"), ...)), ...)
     goal: GoalProgress | None
 
 
@@ -84,11 +84,12 @@ def _progress(appeal, settings):
 
 
 def _amount_choices(variant, currency):
-    return {
-        frequency: [(m, decimal_string(m), format_money(m, currency))
-                    for m in variant.amounts(currency, frequency)]
+    # Tuples all the way down: a Placement is hashable, so its HTML can be cached.
+    return tuple(
+        (frequency, tuple((m, decimal_string(m), format_money(m, currency))
+                          for m in variant.amounts(currency, frequency)))
         for frequency in FREQUENCY_LABELS
-    }
+    )
 
 
 def place_appeal(story, reader, now, settings):

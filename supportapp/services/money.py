@@ -1,5 +1,6 @@
 """Money for people: integer minor units in, Babel-formatted text out. Never floats."""
 from decimal import Decimal
+from functools import lru_cache
 
 from babel.numbers import format_currency
 
@@ -17,6 +18,7 @@ def decimal_string(amount_minor):
     return str(whole) if cents == 0 else f"{whole}.{cents:02d}"
 
 
+@lru_cache(maxsize=4096)  # appeals show the same few amounts on every story page
 def format_money(amount_minor, currency, locale="en"):
     """500, 'GBP' -> '£5'; 1250, 'USD' -> '$12.50'. Whole amounts drop their zeros."""
     value = to_decimal(amount_minor)

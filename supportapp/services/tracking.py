@@ -1,10 +1,16 @@
 """Recording appeal events durably and rolling them up into daily counts."""
+import atexit
+import os
+import threading
+import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
 
 from supportapp.extensions import db
 from supportapp.models.tracking import DailyFunnel, TrackingDedup, TrackingEvent, TrackingInbox
@@ -39,6 +45,12 @@ def _new_dedup_keys(keys, day):
     return set(db.session.scalars(stmt))
 
 
+def _inbox_row(event, now):
+    return {"received_at": now, "day": now.date(), "kind": event.kind,
+            "story_id": event.story_id, "appeal_id": event.appeal_id,
+            "variant_id": event.variant_id, "reader_id": event.reader_id}
+
+
 def record_events(events, now=None):
     """Store events in the inbox in one transaction; returns how many were new.
 
@@ -53,9 +65,7 @@ def record_events(events, now=None):
         if event.dedup_key and event.dedup_key not in fresh:
             continue
         fresh.discard(event.dedup_key)  # a key repeated within one batch counts once
-        rows.append({"received_at": now, "day": day, "kind": event.kind,
-                     "story_id": event.story_id, "appeal_id": event.appeal_id,
-                     "variant_id": event.variant_id, "reader_id": event.reader_id})
+        rows.append(_inbox_row(event, now))
     if rows:
         db.session.execute(insert(TrackingInbox), rows)
     db.session.commit()
@@ -95,6 +105,7 @@ def roll_up(batch=ROLLUP_BATCH, now=None):
 
     Each batch is one transaction: rows leave the inbox exactly when they are counted.
     """
+    rendered_buffer.flush()  # this process's latest renders, so reports include them
     moved = 0
     while True:
         rows = _take_inbox_batch(batch)
@@ -117,12 +128,85 @@ def _forget_old_dedup_keys(now):
     db.session.commit()
 
 
-def record_rendered(story_id, appeal_id, variant_id, reader_id):
-    """Count one appeal put into a page (server-side; every render counts)."""
-    record_events([TrackedEvent("rendered", story_id, appeal_id, variant_id, reader_id)])
+def record_rendered(story_id, appeal_id, variant_id, reader_id, buffer_seconds=0):
+    """Count one appeal put into a page (server-side; every render counts).
+
+    With buffer_seconds > 0 the count waits in this process's buffer for at most that long,
+    so story pages do not pay for a database write each (see RenderedBuffer).
+    """
+    event = TrackedEvent("rendered", story_id, appeal_id, variant_id, reader_id)
+    if buffer_seconds <= 0:
+        record_events([event])
+    else:
+        rendered_buffer.add(event, buffer_seconds)
 
 
 def record_checkout_started(session_id, story_id, appeal_id, variant_id, reader_id):
     """Count a Checkout Session started from a story (once per session, however often asked)."""
     record_events([TrackedEvent("checkout", story_id or 0, appeal_id or 0, variant_id or 0,
                                 reader_id, dedup_key=f"checkout|{session_id}")])
+
+
+class RenderedBuffer:
+    """Rendered counts held briefly in memory, then written to the inbox in one statement.
+
+    Rendered is the one count that happens on every story page view, so it is batched: a
+    background thread writes the buffer every few seconds, and a full buffer or the process's
+    normal exit writes it at once. A process killed outright (SIGKILL, out of memory) loses
+    at most those few seconds of rendered counts; views, clicks, checkouts and payments are
+    never buffered.
+    """
+
+    MAX_EVENTS = 2000
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._rows = []
+        self._owner = None  # the pid whose flusher thread runs: a forked worker starts its own
+        self._app = None
+
+    def add(self, event, interval):
+        row = _inbox_row(event, datetime.now(UTC))
+        with self._lock:
+            self._rows.append(row)
+            self._app = current_app._get_current_object()
+            if self._owner != os.getpid():
+                if self._owner is not None:
+                    self._rows = [row]  # forked: the parent's rows are the parent's to write
+                self._start(interval)
+            full = len(self._rows) >= self.MAX_EVENTS
+        if full:
+            self.flush()
+
+    def _start(self, interval):
+        self._owner = os.getpid()
+        threading.Thread(target=self._run, args=(interval,), daemon=True,
+                         name="rendered-buffer").start()
+
+    def _run(self, interval):
+        while True:
+            time.sleep(interval)
+            self.flush()
+
+    def flush(self):
+        """Write what is buffered; safe to call from any thread, at any time."""
+        with self._lock:
+            rows, self._rows = self._rows, []
+            app = self._app
+        if not rows or app is None:
+            return 0
+        try:
+            with app.app_context():
+                # A connection of its own: never commits, or expires, a request's session.
+                with db.engine.begin() as conn:
+                    conn.execute(insert(TrackingInbox), rows)
+        except SQLAlchemyError:
+            app.logger.exception("rendered counts not written; keeping %d for later", len(rows))
+            with self._lock:
+                self._rows = (rows + self._rows)[-self.MAX_EVENTS * 10:]
+            return 0
+        return len(rows)
+
+
+rendered_buffer = RenderedBuffer()
+atexit.register(rendered_buffer.flush)

@@ -77,7 +77,7 @@ def timed(send, paths, requests, rounds=7):
 # Where a beacon's CPU goes, by function (file suffix, function name) -> label.
 BREAKDOWN = [
     (("flask/app.py", "wsgi_app"), "the whole request inside Flask (wsgi_app)"),
-    (("flask_limiter/_limits.py", "__inner"), "  rate-limit decorator (limiter disabled)"),
+    (("flask_limiter/_limits.py", "__inner"), "  rate-limit decorator (off) + view"),
     (("supportapp/blueprints/tracking.py", "events"), "  the view"),
     (("supportapp/services/beacon.py", "is_bot"), "    is_bot (lru_cache)"),
     (("supportapp/services/beacon.py", "parse_beacon"), "    parse_beacon"),

@@ -404,6 +404,8 @@ def _terminate(signum, _frame):
 def main(argv=None):
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, _terminate)
+    # Ctrl-C must clean up even when the shell started us with SIGINT ignored (`cmd &`).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     os.chdir(ROOT)
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("SECRET_KEY", "bench")

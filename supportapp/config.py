@@ -141,7 +141,9 @@ def load_config(instance_path):
         "APPEAL_CACHE_SECONDS": _int("SUPPORTAPP_APPEAL_CACHE_SECONDS", 15),
         "APPEAL_PROGRESS_CACHE_SECONDS": _int("SUPPORTAPP_APPEAL_PROGRESS_CACHE_SECONDS", 60),
         "BEACON_RATE_LIMIT": os.environ.get("SUPPORTAPP_BEACON_RATE_LIMIT", "600 per minute"),
-        "TRACKING_RENDERED_BUFFER_SECONDS": _int("SUPPORTAPP_RENDERED_BUFFER_SECONDS", 2),
+        "TRACKING_JOURNAL_SECONDS": _int("SUPPORTAPP_TRACKING_JOURNAL_SECONDS", 1),
+        # Unset: a folder per database under instance/ (see services/event_journal.py).
+        "TRACKING_JOURNAL_DIR": os.environ.get("SUPPORTAPP_TRACKING_JOURNAL_DIR") or None,
         "TRACKING_LOOKUP_SECONDS": _int("SUPPORTAPP_TRACKING_LOOKUP_SECONDS", 60),
         "EMBED_RATE_LIMIT": os.environ.get("SUPPORTAPP_EMBED_RATE_LIMIT", "300 per minute"),
         "LOGIN_RATE_LIMIT": os.environ.get("SUPPORTAPP_LOGIN_RATE_LIMIT", "10 per minute"),

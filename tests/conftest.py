@@ -50,7 +50,7 @@ def make_app(database_url, **extra):
         "APPEAL_CACHE_SECONDS": 0,
         "APPEAL_PROGRESS_CACHE_SECONDS": 0,
         "TRACKING_LOOKUP_SECONDS": 0,
-        "TRACKING_RENDERED_BUFFER_SECONDS": 0,
+        "TRACKING_JOURNAL_SECONDS": 0,
         "PASSWORD_HASH_PROFILE": "cheapest",  # Argon2 at full cost would slow every login
     }
     config.update(extra)

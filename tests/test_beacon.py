@@ -210,16 +210,3 @@ def test_checkout_with_foreign_variant_not_attributed(client, fake_stripe, track
     row = db.session.scalars(select(DailyFunnel)).one()
     assert (row.story_id, row.appeal_id, row.variant_id, row.checkouts) == (story.id, 0, 0, 1)
 
-
-def test_buffered_rendered_counts_reach_reports(app, client, tracked):
-    """With buffering on, rendered counts wait in memory and are written before a report."""
-    from supportapp.models import TrackingInbox
-    from supportapp.services.tracking import rendered_buffer
-
-    story, _appeal, _variant = tracked
-    app.config["TRACKING_RENDERED_BUFFER_SECONDS"] = 3600
-    rendered_buffer.flush()
-    for _ in range(3):
-        client.get(f"/stories/{story.slug}")
-    assert db.session.scalar(select(func.count()).select_from(TrackingInbox)) == 0
-    assert _funnel() == (3, 0, 0)  # roll_up writes this process's buffer first

@@ -42,8 +42,7 @@ def appeal():
     html = ""
     if placement is not None:
         html = appeal_html(placement, story.slug, embed=True)
-        record_rendered(story.id, placement.appeal_id, placement.variant_id, reader.reader_id,
-                        current_app.config["TRACKING_RENDERED_BUFFER_SECONDS"])
+        record_rendered(story.id, placement.appeal_id, placement.variant_id, reader.reader_id)
     return jsonify(story=story.slug, html=html,
                    appeal_id=placement.appeal_id if placement else None,
                    variant_id=placement.variant_id if placement else None)

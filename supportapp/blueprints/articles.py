@@ -50,8 +50,7 @@ def story(slug):
         body = inject_appeal(body, appeal_html(placement, found.slug), placement.after_paragraph)
         note_appeal_view(state, settings)
         record_rendered(found.id, placement.appeal_id, placement.variant_id,
-                        state.context.reader_id,
-                        current_app.config["TRACKING_RENDERED_BUFFER_SECONDS"])
+                        state.context.reader_id)
     page = render_template("articles/story.html", story=found, body=Markup(body),
                            placement=placement)
     return write_reader_cookies(make_response(page), state)

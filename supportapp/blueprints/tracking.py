@@ -14,7 +14,7 @@ from supportapp.services.beacon import (
     parse_beacon,
 )
 from supportapp.services.reader_cookies import READER_ID_COOKIE
-from supportapp.services.tracking import record_events
+from supportapp.services.tracking import accept_events
 
 bp = Blueprint("tracking", __name__)
 
@@ -40,7 +40,7 @@ def events():
     found = beacon_events(data, _reader_id(data), datetime.now(UTC).date(),
                           current_app.config["TRACKING_LOOKUP_SECONDS"])
     try:
-        record_events(found)
+        accept_events(found)
     except SQLAlchemyError:
         db.session.rollback()
         current_app.logger.exception("beacon: events not stored")

@@ -1,8 +1,4 @@
 """Recording appeal events durably and rolling them up into daily counts."""
-import atexit
-import os
-import threading
-import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -10,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 from flask import current_app
 from sqlalchemy import delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import SQLAlchemyError
 
 from supportapp.extensions import db
 from supportapp.models.tracking import DailyFunnel, TrackingDedup, TrackingEvent, TrackingInbox
@@ -29,6 +24,7 @@ class TrackedEvent:
     reader_id: str | None = None
     # Set for events counted once per key (e.g. a view once per reader, story, variant, day).
     dedup_key: str | None = None
+    at: datetime | None = None  # when it was received, if not now (events from the journal)
 
 
 def _dialect_insert(model):
@@ -46,18 +42,23 @@ def _new_dedup_keys(keys, day):
 
 
 def _inbox_row(event, now):
+    now = event.at or now
     return {"received_at": now, "day": now.date(), "kind": event.kind,
             "story_id": event.story_id, "appeal_id": event.appeal_id,
             "variant_id": event.variant_id, "reader_id": event.reader_id}
 
 
-def record_events(events, now=None):
+def record_events(events, now=None, batch_key=None):
     """Store events in the inbox in one transaction; returns how many were new.
 
     Once this returns, the events are committed: a process that dies afterwards loses none.
+    A batch_key makes the whole batch count once, however often it is recorded.
     """
     now = now or datetime.now(UTC)
     day = now.date()
+    if batch_key and not _new_dedup_keys({batch_key}, day):
+        db.session.rollback()
+        return 0
     keys = {e.dedup_key for e in events if e.dedup_key}
     fresh = _new_dedup_keys(keys, day)
     rows = []
@@ -105,7 +106,7 @@ def roll_up(batch=ROLLUP_BATCH, now=None):
 
     Each batch is one transaction: rows leave the inbox exactly when they are counted.
     """
-    rendered_buffer.flush()  # this process's latest renders, so reports include them
+    _drain_journal()  # what beacons and pages handed to journals, so reports include it
     moved = 0
     while True:
         rows = _take_inbox_batch(batch)
@@ -121,6 +122,14 @@ def roll_up(batch=ROLLUP_BATCH, now=None):
     return moved
 
 
+def _drain_journal():
+    from supportapp.services.event_journal import journal, journal_directory
+
+    app = current_app._get_current_object()
+    if app.config["TRACKING_JOURNAL_SECONDS"] > 0:
+        journal.drain(app, journal_directory(app))
+
+
 def _forget_old_dedup_keys(now):
     # Keys only matter within their day; keep yesterday's for readers near midnight.
     cutoff = (now - timedelta(days=2)).date()
@@ -128,17 +137,32 @@ def _forget_old_dedup_keys(now):
     db.session.commit()
 
 
-def record_rendered(story_id, appeal_id, variant_id, reader_id, buffer_seconds=0):
-    """Count one appeal put into a page (server-side; every render counts).
+def record_rendered(story_id, appeal_id, variant_id, reader_id):
+    """Count one appeal put into a page (server-side; every render counts)."""
+    accept_events([TrackedEvent("rendered", story_id, appeal_id, variant_id, reader_id)])
 
-    With buffer_seconds > 0 the count waits in this process's buffer for at most that long,
-    so story pages do not pay for a database write each (see RenderedBuffer).
+
+def accept_events(events):
+    """Take events from a request: into this process's journal, or straight to the database.
+
+    The journal (services/event_journal.py) is the fast path for story pages and beacons:
+    one append to a local file, moved to the database in batches about every second. With
+    TRACKING_JOURNAL_SECONDS = 0, or if the journal cannot be written, events are committed
+    to the database before this returns.
     """
-    event = TrackedEvent("rendered", story_id, appeal_id, variant_id, reader_id)
-    if buffer_seconds <= 0:
-        record_events([event])
-    else:
-        rendered_buffer.add(event, buffer_seconds)
+    from supportapp.services.event_journal import journal, journal_directory
+
+    if not events:
+        return 0
+    app = current_app._get_current_object()
+    interval = app.config["TRACKING_JOURNAL_SECONDS"]
+    if interval > 0:
+        try:
+            journal.append(events, app, journal_directory(app), interval)
+            return len(events)
+        except OSError:
+            current_app.logger.exception("event journal not writable; writing to the database")
+    return record_events(events)
 
 
 def record_checkout_started(session_id, story_id, appeal_id, variant_id, reader_id):
@@ -146,67 +170,3 @@ def record_checkout_started(session_id, story_id, appeal_id, variant_id, reader_
     record_events([TrackedEvent("checkout", story_id or 0, appeal_id or 0, variant_id or 0,
                                 reader_id, dedup_key=f"checkout|{session_id}")])
 
-
-class RenderedBuffer:
-    """Rendered counts held briefly in memory, then written to the inbox in one statement.
-
-    Rendered is the one count that happens on every story page view, so it is batched: a
-    background thread writes the buffer every few seconds, and a full buffer or the process's
-    normal exit writes it at once. A process killed outright (SIGKILL, out of memory) loses
-    at most those few seconds of rendered counts; views, clicks, checkouts and payments are
-    never buffered.
-    """
-
-    MAX_EVENTS = 2000
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._rows = []
-        self._owner = None  # the pid whose flusher thread runs: a forked worker starts its own
-        self._app = None
-
-    def add(self, event, interval):
-        row = _inbox_row(event, datetime.now(UTC))
-        with self._lock:
-            self._rows.append(row)
-            self._app = current_app._get_current_object()
-            if self._owner != os.getpid():
-                if self._owner is not None:
-                    self._rows = [row]  # forked: the parent's rows are the parent's to write
-                self._start(interval)
-            full = len(self._rows) >= self.MAX_EVENTS
-        if full:
-            self.flush()
-
-    def _start(self, interval):
-        self._owner = os.getpid()
-        threading.Thread(target=self._run, args=(interval,), daemon=True,
-                         name="rendered-buffer").start()
-
-    def _run(self, interval):
-        while True:
-            time.sleep(interval)
-            self.flush()
-
-    def flush(self):
-        """Write what is buffered; safe to call from any thread, at any time."""
-        with self._lock:
-            rows, self._rows = self._rows, []
-            app = self._app
-        if not rows or app is None:
-            return 0
-        try:
-            with app.app_context():
-                # A connection of its own: never commits, or expires, a request's session.
-                with db.engine.begin() as conn:
-                    conn.execute(insert(TrackingInbox), rows)
-        except SQLAlchemyError:
-            app.logger.exception("rendered counts not written; keeping %d for later", len(rows))
-            with self._lock:
-                self._rows = (rows + self._rows)[-self.MAX_EVENTS * 10:]
-            return 0
-        return len(rows)
-
-
-rendered_buffer = RenderedBuffer()
-atexit.register(rendered_buffer.flush)

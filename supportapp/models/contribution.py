@@ -1,8 +1,9 @@
 """One payment a reader made (or tried to make): a one-off gift or one payment of a subscription."""
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from supportapp.extensions import db
+from supportapp.models.attribution import AttributedToAppeal
 from supportapp.models.types import UTCDateTime, utcnow
 
 CONTRIBUTION_STATUSES = (
@@ -15,7 +16,7 @@ STRIPE_KEYS = (
 )
 
 
-class Contribution(db.Model):
+class Contribution(AttributedToAppeal, db.Model):
     __tablename__ = "contribution"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -34,13 +35,6 @@ class Contribution(db.Model):
     stripe_invoice_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     stripe_subscription_id: Mapped[str | None] = mapped_column(String(255), index=True)
     stripe_customer_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
-    story_id: Mapped[int | None] = mapped_column(
-        ForeignKey("story.id", ondelete="SET NULL"), index=True, nullable=True)
-    appeal_id: Mapped[int | None] = mapped_column(
-        ForeignKey("appeal.id", ondelete="SET NULL"), index=True, nullable=True)
-    variant_id: Mapped[int | None] = mapped_column(
-        ForeignKey("appeal_variant.id", ondelete="SET NULL"), index=True, nullable=True)
-    reader_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     email: Mapped[str | None] = mapped_column(String(320), nullable=True)
     created_at = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
     updated_at = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False)

@@ -1,8 +1,9 @@
 """A reader's recurring gift: one Stripe subscription, whatever its payments."""
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from supportapp.extensions import db
+from supportapp.models.attribution import AttributedToAppeal
 from supportapp.models.types import UTCDateTime, utcnow
 
 # Stripe subscription statuses in which the reader is still a supporter.
@@ -10,7 +11,7 @@ SUPPORTING_STATUSES = ("active", "trialing", "past_due")
 INTERVALS = {"monthly": "month", "annual": "year"}
 
 
-class RecurringSupport(db.Model):
+class RecurringSupport(AttributedToAppeal, db.Model):
     __tablename__ = "recurring_support"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -28,13 +29,6 @@ class RecurringSupport(db.Model):
     cancel_at_period_end: Mapped[bool] = mapped_column(Boolean, default=False)
     cancelled_at = mapped_column(UTCDateTime(), nullable=True)
     current_period_end = mapped_column(UTCDateTime(), nullable=True)
-    story_id: Mapped[int | None] = mapped_column(
-        ForeignKey("story.id", ondelete="SET NULL"), index=True, nullable=True)
-    appeal_id: Mapped[int | None] = mapped_column(
-        ForeignKey("appeal.id", ondelete="SET NULL"), index=True, nullable=True)
-    variant_id: Mapped[int | None] = mapped_column(
-        ForeignKey("appeal_variant.id", ondelete="SET NULL"), index=True, nullable=True)
-    reader_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     email: Mapped[str | None] = mapped_column(String(320), nullable=True)
     created_at = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
     updated_at = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False)

@@ -37,24 +37,34 @@ import json
 import os
 import resource
 import signal
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
 from benchdb import (
     PG_DATABASE,
-    ROOT,
-    BenchError,
+    AppOnDb,
     Database,
-    flask_cli,
+    app_env,
+    default_database,
+    enter_project,
+    migrate_and_seed,
+)
+from benchkit import (
+    BenchError,
+    Connection,
+    Gunicorn,
+    LoadGenerator,
+    add_load_options,
+    cpu_seconds,
     machine,
-    postgres_reachable,
-    tool,
+    parse_load_args,
+    run_clients,
+    run_or_exit,
+    unwind_on_signals,
+    verdict,
 )
 
 BUDGET = 0.5
@@ -86,7 +96,7 @@ def run_load(port, path, prefix, targets, warmup, duration, concurrency, out_pat
     answered = []
 
     def client(index):
-        conn = None
+        conn = Connection(port)
         number = 0
         mine, in_window, latency_sum, failed, other = [], 0, 0.0, 0, {}
         problem = None
@@ -98,18 +108,9 @@ def run_load(port, path, prefix, targets, warmup, duration, concurrency, out_pat
                 {"type": "view", "story": slug, "appeal": appeal_id, "variant": variant_id}]})
             sent = time.monotonic()
             try:
-                if conn is None:
-                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-                conn.request("POST", path, body=body.encode(), headers=HEADERS)
-                response = conn.getresponse()
-                response.read()
-                if response.will_close:
-                    conn.close()
-                    conn = None
+                response, _body = conn.request("POST", path, body=body.encode(),
+                                               headers=HEADERS)
             except (OSError, http.client.HTTPException) as exc:
-                if conn is not None:
-                    conn.close()
-                    conn = None
                 failed += 1
                 problem = problem or f"{type(exc).__name__}: {exc}"
                 time.sleep(0.01)
@@ -123,8 +124,7 @@ def run_load(port, path, prefix, targets, warmup, duration, concurrency, out_pat
             if window_start <= done < window_end:
                 in_window += 1
                 latency_sum += done - sent
-        if conn is not None:
-            conn.close()
+        conn.close()
         with lock:
             answered.extend(mine)
             totals["in_window"] += in_window
@@ -135,13 +135,7 @@ def run_load(port, path, prefix, targets, warmup, duration, concurrency, out_pat
                     totals["other_status"].get(str(status), 0) + count)
             totals["first_problem"] = totals["first_problem"] or problem
 
-    threads = [threading.Thread(target=client, args=(i,), daemon=True)
-               for i in range(concurrency)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=max(0.0, window_end - time.monotonic()) + 30)
-    if any(thread.is_alive() for thread in threads):
+    if not run_clients(client, concurrency, window_end):
         raise BenchError("a load-generator thread did not finish")
     Path(out_path).write_text("".join(f"{r}\n" for r in answered))
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -157,13 +151,8 @@ def run_load(port, path, prefix, targets, warmup, duration, concurrency, out_pat
 # --------------------------------------------------------------------------- database
 
 
-class AppDb:
+class AppDb(AppOnDb):
     """The app in this process, on the bench database: targets, roll-up, stored events."""
-
-    def __init__(self, url):
-        from supportapp import create_app
-
-        self.app = create_app({"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False})
 
     def targets(self):
         """[(story slug, appeal id, variant id)] for every seeded story x live variant."""
@@ -205,94 +194,8 @@ class AppDb:
             readers = db.session.scalars(query).all()
         return readers
 
-    def close(self):
-        from supportapp.extensions import db
-
-        with self.app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-
-
-# --------------------------------------------------------------------------- server
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    """gunicorn serving bench.beacon_app:app in its own process group."""
-
-    def __init__(self, env, args, log_path):
-        self.port = free_port()
-        self.log = open(log_path, "ab")  # closed in stop()
-        command = [tool("gunicorn"), "--workers", str(args.workers), "--threads",
-                   str(args.threads), "--worker-class", args.worker_class,
-                   "--bind", f"127.0.0.1:{self.port}", "--log-level", "warning",
-                   args.app]
-        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self.log,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
-
-    def wait_healthy(self, workers, timeout=30):
-        """Until /healthz answers 200 and all `workers` workers are up."""
-        deadline = time.monotonic() + timeout
-        last = "no answer"
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise BenchError(f"gunicorn exited with {self.process.returncode}; "
-                                 f"see {self.log.name}")
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-                conn.request("GET", "/healthz")
-                response = conn.getresponse()
-                response.read()
-                conn.close()
-                if response.status == 200 and len(self.worker_pids()) >= workers:
-                    return
-                last = f"HTTP {response.status}, {len(self.worker_pids())} workers"
-            except (OSError, http.client.HTTPException) as exc:
-                last = f"{type(exc).__name__}: {exc}"
-            time.sleep(0.1)
-        raise BenchError(f"gunicorn did not answer /healthz within {timeout} s ({last})")
-
-    def worker_pids(self):
-        """Pids of the master's children (its workers), from /proc."""
-        pids = []
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            # pid (comm) state ppid ...; comm may contain spaces, so split after ')'.
-            if int(stat.rsplit(")", 1)[1].split()[1]) == self.process.pid:
-                pids.append(int(entry.name))
-        return sorted(pids)
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.terminate()  # the master stops its workers on SIGTERM
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)  # the group this script made
-                self.process.wait(timeout=10)
-        self.log.close()
-
 
 # --------------------------------------------------------------------------- orchestration
-
-
-def _cpu_seconds(pid):
-    """User + system CPU seconds a process has used so far (0 when it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _bench_backends():
@@ -321,8 +224,8 @@ class CpuMeter:
         self.start = self._read()
 
     def _read(self):
-        return {"gunicorn": {p: _cpu_seconds(p) for p in self.server.worker_pids()},
-                "postgres": {p: _cpu_seconds(p) for p in _bench_backends()}}
+        return {"gunicorn": {p: cpu_seconds(p) for p in self.server.worker_pids()},
+                "postgres": {p: cpu_seconds(p) for p in _bench_backends()}}
 
     def per_request(self, requests):
         """{"gunicorn": ms, "postgres": ms} of CPU per request since the meter started."""
@@ -337,25 +240,14 @@ class LoadRun:
 
     def __init__(self, args, port, path, prefix, targets, tmp, duration, warmup):
         self.out = Path(tmp) / f"answered-{prefix}.txt"
-        command = [sys.executable, str(Path(__file__).resolve()), "--load-generator",
-                   "--port", str(port), "--path", path, "--prefix", prefix,
+        options = ["--port", str(port), "--path", path, "--prefix", prefix,
                    "--targets", json.dumps(targets), "--warmup", str(warmup),
                    "--duration", str(duration), "--concurrency", str(args.concurrency),
                    "--out", str(self.out)]
-        self.timeout = warmup + duration + 60
-        self.process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE,
-                                        stderr=subprocess.PIPE, text=True)
+        self.generator = LoadGenerator(__file__, options, timeout=warmup + duration + 60)
 
     def result(self):
-        try:
-            stdout, stderr = self.process.communicate(timeout=self.timeout)
-        finally:
-            if self.process.poll() is None:
-                self.process.kill()
-                self.process.wait()
-        if self.process.returncode != 0:
-            raise BenchError(f"load generator failed ({self.process.returncode}):\n{stderr}")
-        stats = json.loads(stdout)
+        stats = self.generator.result()
         stats["readers"] = self.out.read_text().split()
         return stats
 
@@ -396,13 +288,10 @@ def check_stored(appdb, prefixes, stats_by_prefix):
 
 def benchmark(args):
     """Returns (events per second, bare per second, durability report, crash report)."""
-    with tempfile.TemporaryDirectory(prefix="beacon-bench-") as tmp, \
-            Database(args.database, tmp) as database:
-        env = dict(os.environ, DATABASE_URL=database.url, SECRET_KEY="bench",
-                   SUPPORTAPP_LOG_LEVEL="WARNING", PYTHONDONTWRITEBYTECODE="1")
-        env.pop("FLASK_DEBUG", None)
-        flask_cli(env, "db", "upgrade")
-        flask_cli(env, "seed")
+    with Database(args.database, prefix="beacon-bench-") as database:
+        tmp = database.tmp
+        env = app_env(database.url, SUPPORTAPP_LOG_LEVEL="WARNING")
+        migrate_and_seed(env)
         appdb = AppDb(database.url)
         try:
             targets = appdb.targets()
@@ -412,9 +301,11 @@ def benchmark(args):
                   f"{len(targets)} story x variant targets; {args.warmup:g} s warm-up + "
                   f"{args.duration:g} s per run; {args.rounds} round(s)")
             print(f"machine: {machine()} at start")
-            server = Server(env, args, Path(tmp) / "gunicorn.log")
+            server = Gunicorn(env, Path(tmp) / "gunicorn.log", args.app,
+                              "--workers", str(args.workers), "--threads", str(args.threads),
+                              "--worker-class", args.worker_class, log_in_errors=False)
             try:
-                server.wait_healthy(args.workers)
+                server.wait_healthy(workers=args.workers)
                 events, bare, stats_by_prefix = _throughput(args, server, targets, tmp)
                 durability = check_stored(appdb, list(stats_by_prefix), stats_by_prefix)
                 crash = _crash_phase(args, server, targets, tmp, appdb)
@@ -491,14 +382,8 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database", choices=("postgresql", "sqlite"),
                         help="default: postgresql when 127.0.0.1:5432 answers, else sqlite")
-    parser.add_argument("--duration", type=float, default=10.0,
-                        help="measured seconds per throughput run (default 10)")
-    parser.add_argument("--warmup", type=float, default=2.0,
-                        help="unmeasured seconds before each throughput run (default 2)")
-    parser.add_argument("--rounds", type=int, default=3,
-                        help="throughput runs of each endpoint, interleaved (default 3)")
-    parser.add_argument("--concurrency", type=int, default=8,
-                        help="concurrent keep-alive client connections (default 8)")
+    add_load_options(parser, concurrency=8, run="throughput run",
+                     warmup="before each throughput run", rounds="throughput runs of each endpoint")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     parser.add_argument("--threads", type=int, default=4,
                         help="threads per gunicorn worker (default 4)")
@@ -511,21 +396,7 @@ def parse_args(argv=None):
     parser.add_argument("--app", default="bench.beacon_app:app",
                         help="WSGI app for gunicorn; it must also serve POST /bench/bare "
                              "(default bench.beacon_app:app)")
-    # Internal: run as the load generator (a separate process) and print JSON.
-    parser.add_argument("--load-generator", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--path", help=argparse.SUPPRESS)
-    parser.add_argument("--prefix", help=argparse.SUPPRESS)
-    parser.add_argument("--targets", help=argparse.SUPPRESS)
-    parser.add_argument("--out", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.duration <= 0 or args.warmup < 0 or args.rounds < 1 or args.concurrency < 1:
-        parser.error("--duration must be > 0, --warmup >= 0, --rounds and --concurrency >= 1")
-    return args
-
-
-def _terminate(signum, _frame):
-    raise SystemExit(128 + signum)  # unwinds through the finally blocks that stop gunicorn
+    return parse_load_args(parser, argv, "--path", "--prefix", "--targets", "--out")
 
 
 def main(argv=None):
@@ -536,23 +407,11 @@ def main(argv=None):
                          args.duration, args.concurrency, args.out)
         print(json.dumps(stats))
         return 0
-    signal.signal(signal.SIGTERM, _terminate)
-    # Ctrl-C must clean up even when the shell started us with SIGINT ignored (`cmd &`).
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    os.chdir(ROOT)
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("SECRET_KEY", "bench")
-    os.environ.setdefault("SUPPORTAPP_LOG_LEVEL", "WARNING")
-    if args.database is None:
-        args.database = "postgresql" if postgres_reachable() else "sqlite"
-    try:
-        events, bare, durability, crash = benchmark(args)
-    except BenchError as exc:
-        print(f"\nBENCHMARK FAILED: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("\ninterrupted; gunicorn stopped, database dropped", file=sys.stderr)
-        return 130
+    unwind_on_signals()
+    enter_project()
+    args.database = default_database(args.database)
+    events, bare, durability, crash = run_or_exit(benchmark, args,
+                                                  "gunicorn stopped, database dropped")
     ratio = events / bare
     print(f"\nPOST /api/events: {events:8.1f} events/s")
     print(f"POST /bench/bare: {bare:8.1f} requests/s")
@@ -572,11 +431,7 @@ def main(argv=None):
         failures.append(f"{lost} events answered 204 are not stored")
     if duplicates:
         failures.append(f"{duplicates} events stored twice")
-    if failures:
-        print("FAIL: " + "; ".join(failures))
-        return 1
-    print(f"PASS: ratio {ratio:.3f} >= {args.budget:g}, no answered event lost")
-    return 0
+    return verdict(failures, f"ratio {ratio:.3f} >= {args.budget:g}, no answered event lost")
 
 
 if __name__ == "__main__":

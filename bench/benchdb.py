@@ -1,33 +1,22 @@
-"""Shared by the benchmarks in bench/: a throwaway database, the flask CLI, the machine.
+"""Shared by the benchmarks in bench/: a throwaway database, the flask CLI, the app in-process.
 
-Not a benchmark itself. The scripts import it as `benchdb` (they run from bench/).
+Not a benchmark itself. The scripts import it as `benchdb` (they run from bench/); what
+is not about the database (gunicorn, the load generator, signals, the machine) is in
+`benchkit`.
 """
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
-from pathlib import Path
+import tempfile
+import time
+from contextlib import contextmanager
 
-ROOT = Path(__file__).resolve().parent.parent
+from benchkit import ROOT, BenchError, tool
+
 PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
 PG_DATABASE = "bench_supportapp"
-
-
-class BenchError(RuntimeError):
-    """The benchmark could not measure what it set out to measure."""
-
-
-def tool(name):
-    """A program from the project's virtualenv, else next to this interpreter, else PATH."""
-    for folder in (ROOT / ".venv" / "bin", Path(sys.executable).parent):
-        if (folder / name).exists():
-            return str(folder / name)
-    found = shutil.which(name)
-    if not found:
-        raise BenchError(f"cannot find {name!r} in .venv/bin or on PATH")
-    return found
 
 
 def postgres_reachable():
@@ -41,6 +30,11 @@ def postgres_reachable():
     return True
 
 
+def default_database(kind):
+    """kind, else "postgresql" when 127.0.0.1:5432 answers, else "sqlite"."""
+    return kind or ("postgresql" if postgres_reachable() else "sqlite")
+
+
 def _pg_admin(sql):
     import psycopg
 
@@ -49,30 +43,43 @@ def _pg_admin(sql):
 
 
 class Database:
-    """The throwaway database: created on enter, dropped on exit (SQLite: a file in tmp).
+    """The throwaway database in a temporary folder `tmp` (prefix: its name's start).
 
+    Created on enter, dropped and the folder deleted on exit. SQLite: a file in the folder.
     PostgreSQL: database `bench_supportapp` on 127.0.0.1:5432, dropped WITH (FORCE) first
     and last, so only one benchmark may use it at a time.
     """
 
-    def __init__(self, kind, tmp):
-        self.kind = kind
-        if kind == "postgresql":
-            self.url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{PG_DATABASE}"
-            self.label = f"PostgreSQL database {PG_DATABASE} at 127.0.0.1:5432"
-        else:
-            self.url = f"sqlite:///{tmp}/bench.db"
-            self.label = f"SQLite (WAL) in {tmp}"
+    def __init__(self, kind, prefix):
+        self.kind, self.prefix = kind, prefix
 
     def __enter__(self):
+        self._folder = tempfile.TemporaryDirectory(prefix=self.prefix)
+        self.tmp = self._folder.name
+        # The event journal goes with the database: beacons of a dropped bench database must
+        # not wait in instance/ for the next run. Inherited by gunicorn and the flask CLI.
+        os.environ["SUPPORTAPP_TRACKING_JOURNAL_DIR"] = os.path.join(self.tmp, "journal")
         if self.kind == "postgresql":
-            _pg_admin(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
-            _pg_admin(f"CREATE DATABASE {PG_DATABASE}")
+            self.url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{PG_DATABASE}"
+            self.label = f"PostgreSQL database {PG_DATABASE} at 127.0.0.1:5432"
+            try:
+                _pg_admin(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
+                _pg_admin(f"CREATE DATABASE {PG_DATABASE}")
+            except BaseException:
+                self._folder.cleanup()
+                raise
+        else:
+            self.url = f"sqlite:///{self.tmp}/bench.db"
+            self.label = f"SQLite (WAL) in {self.tmp}"
         return self
 
     def __exit__(self, *exc):
-        if self.kind == "postgresql":
-            _pg_admin(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
+        os.environ.pop("SUPPORTAPP_TRACKING_JOURNAL_DIR", None)
+        try:
+            if self.kind == "postgresql":
+                _pg_admin(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
+        finally:
+            self._folder.cleanup()
 
     def part(self, name):
         """URL of a separate, empty part of this database for one data set.
@@ -100,6 +107,17 @@ class Database:
             return "PostgreSQL " + conn.execute("SHOW server_version").fetchone()[0]
 
 
+# --------------------------------------------------------------------------- the flask CLI
+
+
+def app_env(url, **settings):
+    """Environment for the flask CLI and gunicorn on the database at url (no debug mode)."""
+    env = dict(os.environ, DATABASE_URL=url, SECRET_KEY="bench", **settings,
+               PYTHONDONTWRITEBYTECODE="1")
+    env.pop("FLASK_DEBUG", None)
+    return env
+
+
 def flask_cli(env, *args, timeout=180):
     """Run `flask --app app ARGS` in the project with env; its output, or BenchError."""
     command = [tool("flask"), "--app", "app", *args]
@@ -111,11 +129,62 @@ def flask_cli(env, *args, timeout=180):
     return result.stdout.strip()
 
 
-def machine():
-    """'2 CPUs, 24 GiB RAM, Python 3.11.7, load average 0.42' for the report header."""
+def migrate_and_seed(env):
+    """`flask db upgrade` and `flask seed` on the database that env names."""
+    flask_cli(env, "db", "upgrade")
+    flask_cli(env, "seed")
+
+
+# --------------------------------------------------------------------------- the app in-process
+
+
+def enter_project():
+    """Work from the project: its folder the cwd, its packages importable, settings defaulted."""
+    os.chdir(ROOT)
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("SECRET_KEY", "bench")
+    os.environ.setdefault("SUPPORTAPP_LOG_LEVEL", "WARNING")
+
+
+def release(app):
+    """Close the app's database session and connection pool."""
+    from supportapp.extensions import db
+
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+class AppOnDb:
+    """The app in this process on the bench database at url, rate limiting off."""
+
+    def __init__(self, url):
+        from supportapp import create_app
+
+        self.app = create_app({"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False})
+
+    def close(self):
+        release(self.app)
+
+
+@contextmanager
+def timed_statements(engine):
+    """A list that fills with (seconds, statement, parameters) per cursor.execute on engine."""
+    from sqlalchemy import event
+
+    seen = []
+
+    def before(conn, _cursor, _statement, _parameters, _context, _many):
+        conn.info["bench_started"] = time.perf_counter()
+
+    def after(conn, _cursor, statement, parameters, _context, _many):
+        seen.append((time.perf_counter() - conn.info.pop("bench_started"), statement,
+                     parameters))
+
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "after_cursor_execute", after)
     try:
-        gib = f"{os.sysconf('SC_PHYS_PAGES') * os.sysconf('SC_PAGE_SIZE') / 2**30:.0f}"
-    except (ValueError, OSError):
-        gib = "?"
-    return (f"{os.cpu_count()} CPUs, {gib} GiB RAM, Python {sys.version.split()[0]}, "
-            f"load average {os.getloadavg()[0]:.2f}")
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+        event.remove(engine, "after_cursor_execute", after)

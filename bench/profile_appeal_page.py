@@ -19,18 +19,11 @@ import os
 import pstats
 import statistics
 import sys
-import tempfile
 import time
 
-from appeal_page import DEFAULT_SLUG, HEADERS, MARKER, ROOT, flask_cli
-
-
-def _label(func):
-    filename, line, name = func
-    for prefix in (str(ROOT) + "/", "site-packages/", "python3.11/"):
-        if prefix in filename:
-            filename = filename.split(prefix, 1)[1]
-    return f"{filename}:{line}({name})"
+from appeal_page import DEFAULT_SLUG, HEADERS, MARKER
+from benchdb import Database, flask_cli, migrate_and_seed
+from benchkit import ROOT, profile_label
 
 
 def _per_request(stats, requests):
@@ -70,12 +63,11 @@ def main(argv=None):
     parser.add_argument("--top", type=int, default=25, help="rows per table")
     parser.add_argument("--slug", default=DEFAULT_SLUG)
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="appeal-profile-") as tmp:
-        os.environ.update(DATABASE_URL=f"sqlite:///{tmp}/bench.db", SECRET_KEY="bench",
+    with Database("sqlite", prefix="appeal-profile-") as database:
+        os.environ.update(DATABASE_URL=database.url, SECRET_KEY="bench",
                           SUPPORTAPP_LOG_LEVEL="WARNING")
         env = dict(os.environ)
-        flask_cli(env, "db", "upgrade")
-        flask_cli(env, "seed")
+        migrate_and_seed(env)
         flask_cli(env, "appeals", "activate", "1")
         sys.path.insert(0, str(ROOT))
         os.chdir(ROOT)
@@ -104,12 +96,12 @@ def main(argv=None):
     print(f"\nCumulative ms/request under cProfile, largest growth first (top {args.top}):")
     print(f"  {'delta':>7} {'with':>7} {'without':>7}  function")
     for delta, cum, cum0, _own, func in rows[:args.top]:
-        print(f"  {delta:7.3f} {cum:7.3f} {cum0:7.3f}  {_label(func)}")
+        print(f"  {delta:7.3f} {cum:7.3f} {cum0:7.3f}  {profile_label(func)}")
 
     print(f"\nOwn-time ms/request with the appeal (top {args.top}):")
     for own, cum, func in sorted(((o, c, f) for f, (o, c) in with_prof.items()),
                                  reverse=True)[:args.top]:
-        print(f"  {own:7.3f} (cum {cum:7.3f})  {_label(func)}")
+        print(f"  {own:7.3f} (cum {cum:7.3f})  {profile_label(func)}")
     return 0
 
 

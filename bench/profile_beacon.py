@@ -8,7 +8,9 @@ bench/beacon_app.py (one thread, no server, no network) and prints:
 
 * milliseconds per request for /api/events and /bench/bare (median of 5 batches, no
   profiler attached), wall clock and process CPU, so waiting on the database shows;
-* the SQL statements one beacon sends, with their share of the time;
+* the SQL statements one beacon sends inside its request, with their share of the time
+  (none with the event journal on, the default: run with SUPPORTAPP_TRACKING_JOURNAL_SECONDS=0
+  to profile the path that writes the database in the request);
 * under cProfile, the functions with the largest cumulative and own time per beacon.
 """
 from __future__ import annotations
@@ -20,23 +22,20 @@ import os
 import pstats
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from beacon import USER_AGENT, AppDb  # noqa: E402
-from benchdb import Database, flask_cli, postgres_reachable  # noqa: E402
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _label(func):
-    filename, line, name = func
-    for prefix in (str(ROOT) + "/", "site-packages/", "python3.11/"):
-        if prefix in filename:
-            filename = filename.split(prefix, 1)[1]
-    return f"{filename}:{line}({name})"
+from benchdb import (  # noqa: E402
+    Database,
+    default_database,
+    enter_project,
+    migrate_and_seed,
+    release,
+    timed_statements,
+)
+from benchkit import profile_label  # noqa: E402
 
 
 class Sender:
@@ -105,31 +104,18 @@ def breakdown(stats, requests):
 
 def sql_trace(app, send):
     """The statements one beacon sends, with their wall time."""
-    from sqlalchemy import event
-
     from supportapp.extensions import db
 
     with app.app_context():
         engine = db.engine
-    seen = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        conn.info["bench_started"] = time.perf_counter()
-
-    def after(conn, cursor, statement, parameters, context, executemany):
-        seen.append((time.perf_counter() - conn.info.pop("bench_started"),
-                     " ".join(statement.split())[:110]))
-
-    event.listen(engine, "before_cursor_execute", before)
-    event.listen(engine, "after_cursor_execute", after)
-    send("/api/events")
-    seen.clear()
-    started = time.perf_counter()
-    send("/api/events")
-    total = time.perf_counter() - started
-    event.remove(engine, "before_cursor_execute", before)
-    event.remove(engine, "after_cursor_execute", after)
-    return total, seen
+    with timed_statements(engine) as seen:
+        send("/api/events")
+        seen.clear()
+        started = time.perf_counter()
+        send("/api/events")
+        total = time.perf_counter() - started
+    return total, [(seconds, " ".join(statement.split())[:110])
+                   for seconds, statement, _parameters in seen]
 
 
 def main(argv=None):
@@ -140,21 +126,13 @@ def main(argv=None):
     parser.add_argument("--timer", choices=("cpu", "wall"), default="cpu",
                         help="what cProfile measures: process CPU time (default) or wall time")
     args = parser.parse_args(argv)
-    os.chdir(ROOT)
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("SECRET_KEY", "bench")
-    os.environ.setdefault("SUPPORTAPP_LOG_LEVEL", "WARNING")
-    database = args.database or ("postgresql" if postgres_reachable() else "sqlite")
-    with tempfile.TemporaryDirectory(prefix="beacon-profile-") as tmp, \
-            Database(database, tmp) as db_handle:
-        env = dict(os.environ, DATABASE_URL=db_handle.url)
-        flask_cli(env, "db", "upgrade")
-        flask_cli(env, "seed")
+    enter_project()
+    database = default_database(args.database)
+    with Database(database, prefix="beacon-profile-") as db_handle:
+        migrate_and_seed(dict(os.environ, DATABASE_URL=db_handle.url))
         targets = AppDb(db_handle.url).targets()
         os.environ["DATABASE_URL"] = db_handle.url
         from beacon_app import app
-
-        from supportapp.extensions import db
 
         try:
             send = Sender(app.test_client(), targets)
@@ -190,15 +168,13 @@ def main(argv=None):
                   "cumulative ms")
             for cum, own, calls, func in sorted(rows, key=lambda r: r[0],
                                                 reverse=True)[:args.top]:
-                print(f"  {cum:7.3f} cum {own:7.3f} own {calls:5.1f} calls  {_label(func)}")
+                print(f"  {cum:7.3f} cum {own:7.3f} own {calls:5.1f} calls  {profile_label(func)}")
             print(f"\ntop {args.top} by own ms")
             for cum, own, calls, func in sorted(rows, key=lambda r: r[1],
                                                 reverse=True)[:args.top]:
-                print(f"  {own:7.3f} own {cum:7.3f} cum {calls:5.1f} calls  {_label(func)}")
+                print(f"  {own:7.3f} own {cum:7.3f} cum {calls:5.1f} calls  {profile_label(func)}")
         finally:
-            with app.app_context():
-                db.session.remove()
-                db.engine.dispose()
+            release(app)
     return 0
 
 

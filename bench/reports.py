@@ -32,14 +32,21 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import signal
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 
-from benchdb import ROOT, BenchError, Database, flask_cli, machine, postgres_reachable
+from benchdb import (
+    AppOnDb,
+    Database,
+    app_env,
+    default_database,
+    enter_project,
+    flask_cli,
+    timed_statements,
+)
+from benchkit import BenchError, machine, run_or_exit, unwind_on_signals, verdict
 
 STORIES = 200
 DAYS = 365
@@ -91,16 +98,14 @@ ORDER BY day, story_id, variant_id
 """
 
 
-class Bench:
+class Bench(AppOnDb):
     """The app in this process on the bench database, with the fixed part of the data."""
 
     def __init__(self, kind, url, today):
-        from supportapp import create_app
-
         self.kind, self.url = kind, url
         self.today = today
         self.start = today - timedelta(days=DAYS - 1)
-        self.app = create_app({"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False})
+        super().__init__(url)
 
     def db(self):
         from supportapp.extensions import db
@@ -259,38 +264,21 @@ class Bench:
 
     def detail(self):
         """One more run of each report with its SQL timed, and the slowest statement's plan."""
-        from sqlalchemy import event
-
         from supportapp.services.reports import parse_period, stories_table, variants_table
 
         db = self.db()
         period = parse_period("90d", None, None, self.today)
         with self.app.app_context():
             engine = db.engine
-        seen = []
-
-        def before(conn, _cursor, _statement, _parameters, _context, _many):
-            conn.info["bench_started"] = time.perf_counter()
-
-        def after(conn, _cursor, statement, parameters, _context, _many):
-            seen.append((time.perf_counter() - conn.info.pop("bench_started"), statement,
-                         parameters))
 
         for name, report in (("stories_table", lambda: stories_table(period)),
                              ("variants_table", lambda: variants_table(self.appeal_id,
                                                                        period))):
-            seen.clear()
-            event.listen(engine, "before_cursor_execute", before)
-            event.listen(engine, "after_cursor_execute", after)
-            try:
-                with self.app.app_context():
-                    started = time.perf_counter()
-                    report()
-                    total = time.perf_counter() - started
-                    db.session.remove()
-            finally:
-                event.remove(engine, "before_cursor_execute", before)
-                event.remove(engine, "after_cursor_execute", after)
+            with timed_statements(engine) as seen, self.app.app_context():
+                started = time.perf_counter()
+                report()
+                total = time.perf_counter() - started
+                db.session.remove()
             sql = sum(seconds for seconds, _s, _p in seen)
             # SQLite does much of a SELECT's work while rows are fetched: that counts as rest.
             print(f"    {name}: {total * 1000:.1f} ms, of which {sql * 1000:.1f} ms in "
@@ -307,18 +295,11 @@ class Bench:
                     for (line,) in cursor.fetchall():
                         print(f"        {line}")
 
-    def close(self):
-        db = self.db()
-        with self.app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-
 
 def benchmark(args):
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",")]
     benches = {}
-    with tempfile.TemporaryDirectory(prefix="reports-bench-") as tmp, \
-            Database(args.database, tmp) as database:
+    with Database(args.database, prefix="reports-bench-") as database:
         print(f"database: {database.label} ({database.server_version()}), one "
               f"{'schema' if args.database == 'postgresql' else 'file'} per size")
         print(f"machine: {machine()} at start")
@@ -326,10 +307,7 @@ def benchmark(args):
         try:
             for size in sizes:
                 url = database.part(f"events_{size}")
-                env = dict(os.environ, DATABASE_URL=url, SECRET_KEY="bench",
-                           SUPPORTAPP_LOG_LEVEL="WARNING", PYTHONDONTWRITEBYTECODE="1")
-                env.pop("FLASK_DEBUG", None)
-                flask_cli(env, "db", "upgrade")
+                flask_cli(app_env(url, SUPPORTAPP_LOG_LEVEL="WARNING"), "db", "upgrade")
                 bench = benches[size] = Bench(args.database, url, today)
                 bench.setup()
                 if size == sizes[0]:
@@ -397,29 +375,12 @@ def parse_args(argv=None):
     return args
 
 
-def _terminate(signum, _frame):
-    raise SystemExit(128 + signum)  # unwinds through the finally that drops the database
-
-
 def main(argv=None):
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, _terminate)
-    # Ctrl-C must clean up even when the shell started us with SIGINT ignored (`cmd &`).
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    os.chdir(ROOT)
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("SECRET_KEY", "bench")
-    os.environ.setdefault("SUPPORTAPP_LOG_LEVEL", "WARNING")
-    if args.database is None:
-        args.database = "postgresql" if postgres_reachable() else "sqlite"
-    try:
-        sizes, results = benchmark(args)
-    except BenchError as exc:
-        print(f"\nBENCHMARK FAILED: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("\ninterrupted; database dropped", file=sys.stderr)
-        return 130
+    unwind_on_signals()
+    enter_project()
+    args.database = default_database(args.database)
+    sizes, results = run_or_exit(benchmark, args, "database dropped")
     small, large = sizes[0], sizes[-1]
     print(f"\n{large:,} vs {small:,} events ({large / small:g}x the events), medians:")
     failures = []
@@ -431,11 +392,8 @@ def main(argv=None):
               f"ratio {ratio:.2f}  (budget <= {args.budget:g})")
         if ratio > args.budget:
             failures.append(f"{name} ratio {ratio:.2f} > {args.budget:g}")
-    if failures:
-        print("FAIL: " + "; ".join(failures))
-        return 1
-    print(f"PASS: {large / small:g}x the events costs at most {args.budget:g}x the time")
-    return 0
+    return verdict(failures, f"{large / small:g}x the events costs at most {args.budget:g}x "
+                             "the time")
 
 
 if __name__ == "__main__":

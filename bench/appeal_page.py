@@ -1,8 +1,10 @@
 """Benchmark: what does putting the appeal into a story page cost in throughput?
 
-    .venv/bin/python bench/appeal_page.py [--duration 10] [--rounds 3] [--concurrency 4]
+    .venv/bin/python bench/appeal_page.py [--database postgresql|sqlite] [--duration 10]
+                                          [--rounds 3] [--concurrency 4]
 
-Builds a throwaway SQLite database (migrations + seed) in a temporary folder, serves the
+Builds a throwaway database (migrations + seed; PostgreSQL, the production database, when
+127.0.0.1:5432 answers, else SQLite in a temporary folder), serves the
 app with gunicorn (one sync worker, 127.0.0.1 on a free port) and drives
 GET /stories/<slug> from a separate load-generator process for a fixed time, counting
 completed 200 responses:
@@ -31,7 +33,7 @@ import threading
 import time
 from pathlib import Path
 
-from benchdb import Database, app_env, flask_cli, migrate_and_seed
+from benchdb import Database, app_env, default_database, flask_cli, migrate_and_seed
 from benchkit import (
     BenchError,
     Connection,
@@ -167,7 +169,7 @@ def set_phase(env, phase):
 def benchmark(args):
     results = {"with": [], "without": []}
     cpu = {"with": [], "without": []}
-    with Database("sqlite", prefix="appeal-bench-") as database:
+    with Database(args.database, prefix="appeal-bench-") as database:
         env = app_env(database.url)
         migrate_and_seed(env)
         current = "with"  # the seed leaves appeal 1 live
@@ -206,6 +208,8 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_load_options(parser, concurrency=4, run="run", warmup="of load before each run",
                      rounds="runs of each phase")
+    parser.add_argument("--database", choices=("postgresql", "sqlite"),
+                        help="default: postgresql when 127.0.0.1:5432 answers, else sqlite")
     parser.add_argument("--slug", default=DEFAULT_SLUG, help="story to request")
     parser.add_argument("--workers", type=int, default=1, help="gunicorn workers (default 1)")
     parser.add_argument("--worker-class", default="sync", help="gunicorn worker class")
@@ -224,6 +228,7 @@ def main(argv=None):
         print(json.dumps(stats))
         return 0
     unwind_on_signals(sigterm_interrupts=True, restore_sigint=False)
+    args.database = default_database(args.database)
     results, cpu = run_or_exit(benchmark, args, "gunicorn stopped")
     with_rps = statistics.median(results["with"])
     without_rps = statistics.median(results["without"])

@@ -8,8 +8,8 @@ from supportapp.blueprints.reader_state import appeal_settings, reader_currency
 from supportapp.extensions import limiter
 from supportapp.services.appeal_placement import ReaderContext, place_appeal
 from supportapp.services.embed import EmbedError, resolve_embed_story
+from supportapp.services.event_journal import record_rendered
 from supportapp.services.reader_cookies import valid_reader_id
-from supportapp.services.tracking import record_rendered
 
 bp = Blueprint("api", __name__)
 

@@ -14,9 +14,9 @@ from supportapp.blueprints.reader_state import (
 from supportapp.models.story import section_display_name
 from supportapp.services.appeal_placement import place_appeal
 from supportapp.services.contributions import subscription_is_active
+from supportapp.services.event_journal import record_rendered
 from supportapp.services.injection import inject_appeal
 from supportapp.services.stories import find_story, latest_stories
-from supportapp.services.tracking import record_rendered
 
 bp = Blueprint("articles", __name__)
 

@@ -13,8 +13,8 @@ from supportapp.services.beacon import (
     is_bot,
     parse_beacon,
 )
+from supportapp.services.event_journal import accept_events
 from supportapp.services.reader_cookies import READER_ID_COOKIE
-from supportapp.services.tracking import accept_events
 
 bp = Blueprint("tracking", __name__)
 

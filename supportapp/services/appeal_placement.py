@@ -1,6 +1,7 @@
 """Deciding whether a reader sees the appeal in a story, and what it says to them."""
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 
 from supportapp.services.appeal_copy import render_body, render_heading
 from supportapp.services.appeals import appeal_for_section, choose_variant
@@ -112,8 +113,13 @@ def build_placement(appeal, variant, currency, values):
     `values` fills the copy: article_count, supporter_count and raised_minor (toward the
     goal). Story pages and the dashboard's preview both build what they show here.
     """
+    return _placement(appeal, variant, currency, tuple(sorted(values.items())))
+
+
+@lru_cache(maxsize=2048)  # most readers of a story get one of a few identical placements
+def _placement(appeal, variant, currency, value_items):
     goal = None
-    values = dict(values)
+    values = dict(value_items)
     raised = values.pop("raised_minor", 0)
     if appeal.goal_amount_minor and appeal.goal_amount_minor > 0:
         goal = GoalProgress(raised, appeal.goal_amount_minor, appeal.goal_currency,

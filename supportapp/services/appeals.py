@@ -25,7 +25,9 @@ class AppealError(ValueError):
     """An appeal that must not be saved; the message says why."""
 
 
-@dataclass(frozen=True)
+# eq=False: views hash by identity, so the placement built from one can be cached until the
+# live-appeal cache hands out fresh views.
+@dataclass(frozen=True, eq=False)
 class VariantView:
     """A variant as served to readers: plain values, safe to share between requests."""
 
@@ -45,7 +47,7 @@ class VariantView:
         return list(chosen) if chosen else list(DEFAULT_PRESETS[frequency])
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class AppealView:
     id: int
     name: str

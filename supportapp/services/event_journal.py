@@ -19,6 +19,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from flask import current_app
 from sqlalchemy.exc import SQLAlchemyError
 
 from supportapp.services.tracking import TrackedEvent, record_events
@@ -191,6 +192,32 @@ class EventJournal:
 
 
 journal = EventJournal()
+
+
+def record_rendered(story_id, appeal_id, variant_id, reader_id):
+    """Count one appeal put into a page (server-side; every render counts)."""
+    accept_events([TrackedEvent("rendered", story_id, appeal_id, variant_id, reader_id)])
+
+
+def accept_events(events):
+    """Take events from a request: into this process's journal, or straight to the database.
+
+    The journal is the fast path for story pages and beacons:
+    one append to a local file, moved to the database in batches about every second. With
+    TRACKING_JOURNAL_SECONDS = 0, or if the journal cannot be written, events are committed
+    to the database before this returns.
+    """
+    if not events:
+        return 0
+    app = current_app._get_current_object()
+    interval = app.config["TRACKING_JOURNAL_SECONDS"]
+    if interval > 0:
+        try:
+            journal.append(events, app, journal_directory(app), interval)
+            return len(events)
+        except OSError:
+            current_app.logger.exception("event journal not writable; writing to the database")
+    return record_events(events)
 
 
 @atexit.register

@@ -17,6 +17,7 @@ from supportapp.models import (
     Story,
 )
 from supportapp.models.contribution import STRIPE_KEYS
+from supportapp.models.dialect import insert_ignore
 from supportapp.models.recurring_support import SUPPORTING_STATUSES
 from supportapp.services.reader_cookies import valid_reader_id
 
@@ -24,16 +25,6 @@ _SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _FACTS = ("paid_at", "failed_at", "disputed_at")
 _FILLABLE = ("frequency", "billing_reason", "stripe_subscription_id", "stripe_customer_id",
              "story_id", "appeal_id", "variant_id", "reader_id", "email")
-
-
-def insert_ignore(model, values):
-    """INSERT the row unless a unique key already holds it (PostgreSQL and SQLite)."""
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    db.session.execute(insert(model.__table__).values(**values).on_conflict_do_nothing())
 
 
 def _locked(statement):

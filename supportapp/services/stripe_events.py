@@ -18,8 +18,8 @@ from sqlalchemy.exc import DataError, SQLAlchemyError
 
 from supportapp.extensions import db
 from supportapp.models import StripeEvent
+from supportapp.models.dialect import insert_ignore
 from supportapp.services import stripe_payload as p
-from supportapp.services.contributions import insert_ignore
 from supportapp.services.fulfilment import apply_event
 from supportapp.services.payments import PaymentsRejected, PaymentsUnavailable, events_since
 

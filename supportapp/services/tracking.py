@@ -5,9 +5,9 @@ from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from supportapp.extensions import db
+from supportapp.models.dialect import dialect_insert
 from supportapp.models.tracking import DailyFunnel, TrackingDedup, TrackingEvent, TrackingInbox
 
 FUNNEL_COLUMN = {"rendered": "rendered", "view": "viewable", "click": "clicks",
@@ -27,16 +27,11 @@ class TrackedEvent:
     at: datetime | None = None  # when it was received, if not now (events from the journal)
 
 
-def _dialect_insert(model):
-    name = db.session.get_bind().dialect.name
-    return (postgresql.insert if name == "postgresql" else sqlite.insert)(model)
-
-
 def _new_dedup_keys(keys, day):
     """Insert keys; return those that were not there yet (only they count)."""
     if not keys:
         return set()
-    stmt = (_dialect_insert(TrackingDedup).values([{"key": k, "day": day} for k in keys])
+    stmt = (dialect_insert(TrackingDedup).values([{"key": k, "day": day} for k in keys])
             .on_conflict_do_nothing(index_elements=["key"]).returning(TrackingDedup.key))
     return set(db.session.scalars(stmt))
 
@@ -93,7 +88,7 @@ def _add_to_funnels(rows):
         appeals[key] = row["appeal_id"]
     for key, appeal_id in appeals.items():
         counts = {col: totals[key + (col,)] for col in FUNNEL_COLUMN.values()}
-        stmt = _dialect_insert(DailyFunnel).values(
+        stmt = dialect_insert(DailyFunnel).values(
             day=key[0], story_id=key[1], variant_id=key[2], appeal_id=appeal_id, **counts)
         excluded = stmt.excluded
         stmt = stmt.on_conflict_do_update(

@@ -241,7 +241,8 @@ class Bench(AppOnDb):
 
     def reports(self):
         """{name: callable} for the two reports over the last 90 days."""
-        from supportapp.services.reports import parse_period, stories_table, variants_table
+        from supportapp.services.periods import parse_period
+        from supportapp.services.reports import stories_table, variants_table
 
         period = parse_period("90d", None, None, self.today)
         return {
@@ -264,7 +265,8 @@ class Bench(AppOnDb):
 
     def detail(self):
         """One more run of each report with its SQL timed, and the slowest statement's plan."""
-        from supportapp.services.reports import parse_period, stories_table, variants_table
+        from supportapp.services.periods import parse_period
+        from supportapp.services.reports import stories_table, variants_table
 
         db = self.db()
         period = parse_period("90d", None, None, self.today)

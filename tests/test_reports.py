@@ -6,14 +6,9 @@ import pytest
 from supportapp.extensions import db
 from supportapp.models import Appeal, AppealVariant, Contribution, RecurringSupport
 from supportapp.services.appeals import save_appeal
-from supportapp.services.reports import (
-    ReportError,
-    overview,
-    parse_period,
-    stories_table,
-    story_report,
-    variants_table,
-)
+from supportapp.services.periods import ReportError, parse_period
+from supportapp.services.reports import stories_table, story_report, variants_table
+from supportapp.services.revenue import overview
 from supportapp.services.tracking import TrackedEvent, record_events
 
 TODAY = date(2026, 11, 20)

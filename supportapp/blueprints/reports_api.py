@@ -8,7 +8,8 @@ from flask import Blueprint, abort, g, jsonify, request
 from supportapp.blueprints.dashboard.reporting import current_period
 from supportapp.extensions import db
 from supportapp.models import Appeal
-from supportapp.services.reports import ReportError, stories_table, variants_table
+from supportapp.services.periods import ReportError
+from supportapp.services.reports import stories_table, variants_table
 from supportapp.services.staff import staff_for_token
 
 bp = Blueprint("reports_api", __name__, url_prefix="/api/reports")

@@ -10,7 +10,7 @@ from supportapp.extensions import db
 from supportapp.models import Story
 from supportapp.models.appeal import FREQUENCIES
 from supportapp.models.contribution import CONTRIBUTION_STATUSES
-from supportapp.services.reports import contributions_list, recurring_supports_list
+from supportapp.services.revenue import contributions_list, recurring_supports_list
 
 PER_PAGE = 50
 # Stripe's subscription statuses.

@@ -16,7 +16,8 @@ from supportapp.services.exports import (
     story_rows,
     variant_rows,
 )
-from supportapp.services.reports import contributions_list, stories_table, variants_table
+from supportapp.services.reports import stories_table, variants_table
+from supportapp.services.revenue import contributions_list
 
 CHUNK = 1000
 

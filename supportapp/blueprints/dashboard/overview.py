@@ -4,7 +4,7 @@ from flask import render_template
 from supportapp.blueprints.dashboard import bp
 from supportapp.blueprints.dashboard.access import role_required
 from supportapp.blueprints.dashboard.reporting import current_period
-from supportapp.services.reports import overview as overview_report
+from supportapp.services.revenue import overview as overview_report
 
 
 def daily_chart(daily):

@@ -5,7 +5,7 @@ from flask import current_app, render_template, request, url_for
 
 from supportapp.blueprints.dashboard import bp
 from supportapp.config import SUPPORTED_CURRENCIES, TEST_KEY_PREFIXES
-from supportapp.services.reports import ReportError, parse_period
+from supportapp.services.periods import ReportError, parse_period
 
 PERIOD_CHOICES = (("today", "Today"), ("7d", "7 days"), ("30d", "30 days"), ("90d", "90 days"),
                   ("custom", "Custom"))

@@ -151,6 +151,5 @@ def load_config(instance_path):
         "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOG_LEVEL": os.environ.get("SUPPORTAPP_LOG_LEVEL", "INFO"),
-        "DEBUG_FLAG": _flag("FLASK_DEBUG"),
         **_stripe_settings(),
     }

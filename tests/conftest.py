@@ -102,6 +102,21 @@ def _empty_tables(db):
             conn.execute(table.delete())
 
 
+@pytest.fixture(autouse=True)
+def no_network_in_write_transaction(monkeypatch):
+    """Every request to Stripe (real SDK or emulator) first checks no write is uncommitted."""
+    from supportapp.services import payments
+    from tests.write_guard import assert_no_write_transaction
+
+    real_call = payments._call
+
+    def guarded(what, request):
+        assert_no_write_transaction(what)
+        return real_call(what, request)
+
+    monkeypatch.setattr(payments, "_call", guarded)
+
+
 @pytest.fixture
 def client(app):
     return app.test_client()

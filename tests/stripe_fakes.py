@@ -124,7 +124,9 @@ class FakeStripe:
 
     def _check(self):
         from supportapp.services.payments import PaymentsUnavailable
+        from tests.write_guard import assert_no_write_transaction
 
+        assert_no_write_transaction("fake")
         if self.unavailable:
             raise PaymentsUnavailable("fake outage")
 

@@ -98,13 +98,85 @@ def test_database_error_answers_500_and_keeps_event_unprocessed(client, fake_str
     """A database failure while applying answers 500 so that Stripe retries."""
     from supportapp.services import stripe_events
 
-    def broken(event):
+    def broken(event, facts):
         raise OperationalError("UPDATE", {}, Exception("database went away"))
 
     monkeypatch.setattr(stripe_events, "apply_event", broken)
     _, evt = _paid_one_off(fake_stripe)
     assert sf.post_event(client, evt).status_code == 500
     assert db.session.scalars(select(StripeEvent.processed_at)).one() is None
+
+
+def test_bug_in_a_handler_answers_500_then_sync_applies_it(app, client, fake_stripe,
+                                                          monkeypatch):
+    """A handler's AttributeError (a bug of ours, not a bad payload) answers 500 and leaves
+    the event unprocessed; once the bug is gone, `stripe sync` applies it exactly once."""
+    from supportapp.services import fulfilment
+
+    session, evt = _paid_one_off(fake_stripe)
+    fake_stripe.events.append(evt)
+    original = fulfilment.HANDLERS["checkout.session.completed"]
+    bug = {"present": True}
+
+    def sometimes_buggy(obj, event, facts):
+        if bug["present"]:
+            return obj.no_such_attribute  # a dict has no attributes: the kind of slip a bug is
+        return original(obj, event, facts)
+
+    monkeypatch.setitem(fulfilment.HANDLERS, "checkout.session.completed", sometimes_buggy)
+    response = sf.post_event(client, evt)
+    assert response.status_code == 500
+    stored = db.session.scalars(select(StripeEvent)).one()
+    assert stored.processed_at is None and stored.error == "AttributeError"
+    assert _count(Contribution) == 0
+
+    bug["present"] = False
+    result = app.test_cli_runner().invoke(
+        args=["stripe", "sync", "--since", time.strftime("%Y-%m-%d", time.gmtime())])
+    assert result.exit_code == 0, result.output
+    assert "1 applied" in result.output
+    assert db.session.scalars(select(Contribution.stripe_checkout_session_id)).all() == [
+        session["id"]]
+    assert db.session.scalars(select(StripeEvent.processed_at)).one() is not None
+
+
+@pytest.mark.parametrize("bug", [KeyError("x"), TypeError("x"), ValueError("x"),
+                                 ZeroDivisionError("x")])
+def test_unexpected_errors_are_retried_not_acknowledged(client, fake_stripe, monkeypatch, bug):
+    """Errors nobody raised on purpose are never taken for a bad payload: 500, unprocessed."""
+    from supportapp.services import fulfilment
+
+    def buggy(obj, event, facts):
+        raise bug
+
+    monkeypatch.setitem(fulfilment.HANDLERS, "checkout.session.completed", buggy)
+    _, evt = _paid_one_off(fake_stripe)
+    assert sf.post_event(client, evt).status_code == 500
+    assert db.session.scalars(select(StripeEvent.processed_at)).one() is None
+
+
+def test_stripe_refusal_is_final(client, fake_stripe):
+    """A session Stripe does not know (PaymentsRejected) is final: stored with the error, 200."""
+    evt = sf.event("checkout.session.completed", sf.checkout_session())  # never added
+    response = sf.post_event(client, evt)
+    assert response.status_code == 200 and response.get_json()["result"] == "rejected"
+    stored = db.session.scalars(select(StripeEvent)).one()
+    assert stored.processed_at is not None and "PaymentsRejected" in stored.error
+
+
+def test_future_dated_signature_is_400(client):
+    """A signature dated more than 5 minutes ahead is refused, like one 5 minutes behind."""
+    response = sf.post_event(client, sf.event("invoice.paid", {}),
+                             timestamp=int(time.time()) + 301)
+    assert response.status_code == 400
+    assert _count(StripeEvent) == 0
+
+
+def test_slightly_future_signature_is_accepted(client):
+    """A clock a little ahead (within the tolerance) is not held against Stripe."""
+    response = sf.post_event(client, sf.event("customer.created", sf.resource("customer")),
+                             timestamp=int(time.time()) + 60)
+    assert response.status_code == 200
 
 
 def test_not_json_is_400(client):
@@ -170,3 +242,17 @@ def test_random_signed_bodies_never_500(client, body):
     response = client.post("/stripe/webhook", data=body,
                            headers={"Stripe-Signature": sf.signature(body)})
     assert response.status_code in (200, 400)
+
+
+def test_write_guard_sees_an_uncommitted_write(app, make_story):
+    """The check in front of Stripe calls notices a write in progress, and its end."""
+    from tests.write_guard import NetworkInWriteTransaction, assert_no_write_transaction
+
+    story = make_story()
+    assert_no_write_transaction("read")  # committed: nothing held
+    story.title = "Changed"
+    db.session.flush()
+    with pytest.raises(NetworkInWriteTransaction):
+        assert_no_write_transaction("write")
+    db.session.commit()
+    assert_no_write_transaction("after commit")

@@ -17,7 +17,6 @@ from supportapp.services import stripe_payload as p
 from supportapp.services.contributions import (
     attribution,
     backfill_attribution,
-    contribution_exists,
     contribution_for,
     fill,
     recurring_support_for,
@@ -72,16 +71,14 @@ def checkout_outcome(session):
     )
 
 
-def fulfil_checkout(session_id, commit=True):
+def fulfil_checkout(session_id):
     """Record what a Checkout Session paid for; safe to call twice and concurrently.
 
-    Called by the thank-you page (commit=True) and by the webhook (inside its transaction).
-    Raises payments.PaymentsUnavailable / PaymentsRejected when Stripe cannot say.
+    Called by the thank-you page; the webhook applies the same session through
+    `apply_event`. Stripe is asked first, with no transaction open. Raises
+    payments.PaymentsUnavailable / PaymentsRejected when Stripe cannot say.
     """
     session = payments.retrieve_checkout_session(session_id)
-    if not commit:
-        _apply_checkout(session)
-        return checkout_outcome(session)
     try:
         _apply_checkout(session)
         db.session.commit()
@@ -132,15 +129,12 @@ def _start_support(session, session_id, total, currency, metadata, known):
     return support
 
 
-def on_checkout_completed(session, event):
-    fulfil_checkout(p.required(p.stripe_id(session.get("id")), "checkout session id"),
-                    commit=False)
+def on_checkout_completed(session, event, facts):
+    _apply_checkout(facts.session)
 
 
-def on_checkout_async_failed(session, event):
-    fresh = payments.retrieve_checkout_session(
-        p.required(p.stripe_id(session.get("id")), "checkout session id"))
-    row = _apply_checkout(fresh)
+def on_checkout_async_failed(session, event, facts):
+    row = _apply_checkout(facts.session)
     if row is not None and hasattr(row, "failed_at"):
         row.failed_at = row.failed_at or p.event_time(event)
         row.refresh_status()
@@ -151,7 +145,7 @@ def _charge_row(charge_id, intent, amount_minor, currency):
                             amount_minor, currency)
 
 
-def on_charge_refunded(charge, event):
+def on_charge_refunded(charge, event, facts):
     charge_id = p.required(p.stripe_id(charge.get("id")), "charge id")
     row = _charge_row(charge_id, p.stripe_id(charge.get("payment_intent")),
                       p.required(p.amount(charge.get("amount")), "amount"),
@@ -162,12 +156,10 @@ def on_charge_refunded(charge, event):
     row.refresh_status()
 
 
-def on_dispute_created(dispute, event):
+def on_dispute_created(dispute, event, facts):
     charge_id = p.stripe_id(dispute.get("charge"))
-    intent = p.stripe_id(dispute.get("payment_intent"))
+    intent = p.stripe_id(dispute.get("payment_intent")) or facts.payment_intent
     p.required(charge_id or intent, "charge or payment intent")
-    if intent is None and not contribution_exists(stripe_charge_id=charge_id):
-        intent = payments.charge_payment_intent(charge_id)
     row = _charge_row(charge_id, intent,
                       p.required(p.amount(dispute.get("amount")), "amount"),
                       p.required(p.currency(dispute.get("currency")), "currency"))
@@ -189,11 +181,11 @@ HANDLERS = {
 }
 
 
-def apply_event(event):
+def apply_event(event, facts):
     """Apply one event (a plain dict) in the caller's transaction; False if not ours to handle.
 
-    Raises stripe_payload.PayloadError for a payload its type cannot have, and
-    payments.PaymentsUnavailable when Stripe must be asked and cannot be reached.
+    `facts` is what stripe_facts.fetch_facts asked Stripe beforehand; nothing here calls
+    Stripe. Raises stripe_payload.PayloadError for a payload its type cannot have.
     """
     handler = HANDLERS.get(event.get("type"))
     if handler is None:
@@ -201,5 +193,5 @@ def apply_event(event):
     obj = p.dig(event, "data", "object")
     if not isinstance(obj, dict):
         raise p.PayloadError("data.object is not an object")
-    handler(obj, event)
+    handler(obj, event, facts)
     return True

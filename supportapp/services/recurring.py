@@ -2,13 +2,11 @@
 
 Every payment of a subscription (the first and each renewal) is one contribution, keyed by
 its invoice. The recurring support's state (status, period, cancellation) is taken from
-Stripe's current subscription, asked for after the support's row is locked: events that
-arrive out of order, or in the same second, still leave Stripe's latest state behind.
+Stripe's current subscription, asked for before the event was claimed (stripe_facts) and
+stamped with the time of that answer: events that arrive out of order, or in the same
+second, still leave Stripe's latest state behind.
 """
-from datetime import UTC, datetime
-
 from supportapp.models.recurring_support import INTERVALS
-from supportapp.services import payments
 from supportapp.services import stripe_payload as p
 from supportapp.services.contributions import (
     attribution,
@@ -18,39 +16,20 @@ from supportapp.services.contributions import (
     recurring_support_for,
     set_status,
 )
+from supportapp.services.stripe_facts import subscription_of_invoice
 
 FREQUENCY_OF_INTERVAL = {"month": "monthly", "year": "annual"}
 
 
-def _subscription_of(invoice):
-    details = p.mapping(p.dig(invoice, "parent", "subscription_details"))
-    return p.stripe_id(details.get("subscription")), p.mapping(details.get("metadata"))
-
-
-def _invoice_payment_intent(invoice, invoice_id):
-    """The invoice's payment intent: from the payload when Stripe included `payments`,
-    else asked of Stripe (refunds and disputes name the payment intent, not the invoice)."""
-    payments_list = p.dig(invoice, "payments", "data")
-    for payment in payments_list if isinstance(payments_list, list) else []:
-        intent = p.stripe_id(p.dig(payment, "payment", "payment_intent"))
-        if intent:
-            return intent
-    try:
-        return payments.invoice_payment_intent(invoice_id)
-    except payments.PaymentsRejected:
-        return None
-
-
-def _invoice_records(invoice, amount_field):
+def _invoice_records(invoice, amount_field, intent):
     """(support, contribution) for one payment of a subscription; (None, None) otherwise."""
-    subscription_id, metadata = _subscription_of(invoice)
+    subscription_id, metadata = subscription_of_invoice(invoice)
     if subscription_id is None:
         return None, None  # not a subscription invoice: not one of ours
     invoice_id = p.required(p.stripe_id(invoice.get("id")), "invoice id")
     amount = p.required(p.amount(invoice.get(amount_field)), amount_field)
     currency = p.required(p.currency(invoice.get("currency")), "currency")
     frequency = metadata.get("frequency") if metadata.get("frequency") in INTERVALS else None
-    intent = _invoice_payment_intent(invoice, invoice_id)
     support = recurring_support_for(subscription_id, amount, currency)
     fill(support, interval=INTERVALS.get(frequency),
          email=p.text(invoice.get("customer_email"), 320),
@@ -65,27 +44,27 @@ def _invoice_records(invoice, amount_field):
     return support, row
 
 
-def on_invoice_paid(invoice, event):
-    support, row = _invoice_records(invoice, "amount_paid")
+def on_invoice_paid(invoice, event, facts):
+    support, row = _invoice_records(invoice, "amount_paid", facts.payment_intent)
     if support is None:
         return
     paid_at = p.timestamp(p.dig(invoice, "status_transitions", "paid_at"))
     fill(row, paid_at=paid_at or p.event_time(event))
     row.refresh_status()
-    _follow_stripe(support, None, "active", p.event_time(event))
+    _follow_stripe(support, facts, None, "active", p.event_time(event))
     period_end = p.timestamp(p.dig(invoice, "lines", "data", 0, "period", "end"))
     if period_end and (support.current_period_end is None
                        or period_end > support.current_period_end):
         support.current_period_end = period_end
 
 
-def on_invoice_payment_failed(invoice, event):
-    support, row = _invoice_records(invoice, "amount_due")
+def on_invoice_payment_failed(invoice, event, facts):
+    support, row = _invoice_records(invoice, "amount_due", facts.payment_intent)
     if support is None:
         return
     fill(row, failed_at=p.event_time(event))
     row.refresh_status()
-    _follow_stripe(support, None, "past_due", p.event_time(event))
+    _follow_stripe(support, facts, None, "past_due", p.event_time(event))
 
 
 def _price(subscription):
@@ -97,7 +76,7 @@ def _price(subscription):
     return (amount * quantity if amount is not None else None), currency, item, price
 
 
-def on_subscription_changed(subscription, event):
+def on_subscription_changed(subscription, event, facts):
     subscription_id = p.required(p.stripe_id(subscription.get("id")), "subscription id")
     amount, currency, _, _ = _price(subscription)
     support = recurring_support_for(subscription_id, p.required(amount, "price.unit_amount"),
@@ -105,17 +84,17 @@ def on_subscription_changed(subscription, event):
     fill(support, **attribution(subscription.get("metadata")))
     if event.get("type") == "customer.subscription.deleted":
         subscription = {**subscription, "status": "canceled"}
-    _follow_stripe(support, subscription, None, p.event_time(event))
+    _follow_stripe(support, facts, subscription, None, p.event_time(event))
 
 
-def _follow_stripe(support, payload, fallback_status, at):
-    """Take the support's state from Stripe's subscription as it is now (the support row is
-    locked, so the latest answer is the one that stays); if Stripe does not know it, from
-    the event's own payload, or else just the status the event implies."""
-    try:
-        current = payments.retrieve_subscription(support.stripe_subscription_id)
-        at = datetime.now(UTC)
-    except payments.PaymentsRejected:
+def _follow_stripe(support, facts, payload, fallback_status, at):
+    """Take the support's state from Stripe's subscription as it was just asked (stamped
+    with the time of the answer, so the latest answer is the one that stays); if Stripe
+    does not know it, from the event's own payload, or else the status the event implies."""
+    current = facts.subscription
+    if current is not None:
+        at = facts.fetched_at
+    else:
         current = payload
     if current is None:
         set_status(support, fallback_status, at)

@@ -1,11 +1,18 @@
 """Receiving Stripe events: store by id first, then apply exactly once.
 
 1. The event is INSERTed by its id (ON CONFLICT DO NOTHING) and committed.
-2. Applying it starts by claiming the stored row (UPDATE ... WHERE processed_at IS NULL),
+2. What Stripe must be asked (the session, the subscription now) is asked with no
+   transaction open (stripe_facts), so no lock is held while Stripe answers.
+3. Applying it starts by claiming the stored row (UPDATE ... WHERE processed_at IS NULL),
    which holds a row lock on PostgreSQL and the write lock on SQLite until commit, so a
    duplicate delivered at the same moment waits, then finds the event processed.
-3. The handlers and `processed_at` commit together. A failure worth retrying rolls back
-   and leaves the event unprocessed for Stripe's retry (or `flask stripe sync`).
+4. The handlers and `processed_at` commit together.
+
+Only two failures are final: a payload that is provably malformed (stripe_payload.PayloadError,
+raised on purpose while reading it) and a request Stripe refused (PaymentsRejected); the
+event is marked processed with its error. Anything else, an outage or a bug of ours alike,
+rolls back and leaves the event unprocessed: the webhook answers 5xx so that Stripe retries,
+and `flask stripe sync` applies it once the cause is gone.
 """
 import hashlib
 import json
@@ -14,22 +21,25 @@ import re
 from datetime import UTC, datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import DataError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
 from supportapp.extensions import db
 from supportapp.models import StripeEvent
 from supportapp.models.dialect import insert_ignore
+from supportapp.services import payments
 from supportapp.services import stripe_payload as p
 from supportapp.services.fulfilment import apply_event
-from supportapp.services.payments import PaymentsRejected, PaymentsUnavailable, events_since
+from supportapp.services.payments import PaymentsRejected, PaymentsUnavailable
+from supportapp.services.stripe_facts import fetch_facts
 
 log = logging.getLogger(__name__)
 
 _EVENT_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,255}$")
 _TYPE_RE = re.compile(r"^[a-z0-9_.]{1,100}$")
 # Problems with the event itself: retrying cannot help, so it is stored, logged and answered.
-PAYLOAD_PROBLEMS = (p.PayloadError, PaymentsRejected, KeyError, TypeError, ValueError,
-                    AttributeError, ArithmeticError, DataError)
+FINAL_PROBLEMS = (p.PayloadError, PaymentsRejected)
+# Failures that are expected to pass; anything else is a bug of ours and logged in full.
+PASSING_PROBLEMS = (PaymentsUnavailable, SQLAlchemyError)
 
 
 class RetryLater(Exception):
@@ -77,8 +87,8 @@ def _stored(event_id):
                              .execution_options(populate_existing=True))
 
 
-def process_event(event_id):
-    """Apply a stored event unless it already was.
+def process_event(event_id, facts):
+    """Apply a stored event unless it already was, with what Stripe said beforehand.
 
     Returns "applied", "ignored" (a type we do not act on), "rejected" (its payload cannot
     be applied; kept with the error) or "duplicate". Raises RetryLater.
@@ -88,20 +98,26 @@ def process_event(event_id):
             db.session.rollback()
             return "duplicate"
         stored = _stored(event_id)
-        handled = apply_event(stored.payload if isinstance(stored.payload, dict) else {})
+        handled = apply_event(stored.payload if isinstance(stored.payload, dict) else {}, facts)
         stored.processed_at, stored.error = datetime.now(UTC), None
         db.session.commit()
         return "applied" if handled else "ignored"
-    except PAYLOAD_PROBLEMS as exc:
+    except Exception as exc:  # sorted into final and retried below; nothing is swallowed
         db.session.rollback()
+        return _failed(event_id, exc)
+
+
+def _failed(event_id, exc):
+    if isinstance(exc, FINAL_PROBLEMS):
         log.warning("stripe event %s not applicable: %s", event_id, type(exc).__name__)
         _finish(event_id, processed=True, error=_describe(exc))
         return "rejected"
-    except (PaymentsUnavailable, SQLAlchemyError) as exc:
-        db.session.rollback()
+    if isinstance(exc, PASSING_PROBLEMS):
         log.warning("stripe event %s will be retried: %s", event_id, type(exc).__name__)
-        _finish(event_id, processed=False, error=_describe(exc))
-        raise RetryLater(event_id) from exc
+    else:
+        log.exception("stripe event %s failed and will be retried", event_id)
+    _finish(event_id, processed=False, error=_describe(exc))
+    raise RetryLater(event_id) from exc
 
 
 def _describe(exc):
@@ -126,18 +142,31 @@ def _finish(event_id, processed, error):
 
 
 def receive_event(event):
-    """Store then apply one event from a webhook or from the event list; see process_event."""
-    return process_event(store_event(event))
+    """Store, ask Stripe, then apply one event from a webhook or from the event list.
+
+    See process_event for the answers; raises RetryLater.
+    """
+    event_id = store_event(event)
+    if event_is_processed(event_id):
+        return "duplicate"
+    try:
+        facts = fetch_facts(event)
+    except Exception as exc:  # sorted into final and retried, as when applying
+        return _failed(event_id, exc)
+    return process_event(event_id, facts)
 
 
 def event_is_processed(event_id):
-    return db.session.scalar(select(StripeEvent.processed_at)
-                             .where(StripeEvent.event_id == event_id)) is not None
+    """True once the event has been applied (or found final); ends the read it makes."""
+    processed = db.session.scalar(select(StripeEvent.processed_at)
+                                  .where(StripeEvent.event_id == event_id)) is not None
+    db.session.rollback()  # no transaction stays open across what the caller does next
+    return processed
 
 
 def fetch_events(since):
     """Every Stripe event created since `since` (aware datetime), oldest first."""
-    events = list(events_since(int(since.timestamp())))
+    events = list(payments.events_since(int(since.timestamp())))
     events.reverse()
     return events
 

@@ -82,7 +82,8 @@ def register_template_helpers(app):
 
 
 def register_security_headers(app):
-    from supportapp.security import add_security_headers
+    from supportapp.security import add_security_headers, trust_proxies
 
+    trust_proxies(app)
     app.after_request(add_security_headers)
 

@@ -66,6 +66,12 @@ def _fees(raw):
     return {code: fees.get(code, default) for code in SUPPORTED_CURRENCIES}
 
 
+def _hosts(raw):
+    # "news.example, .news.example" -> ["news.example", ".news.example"]; unset -> None (any)
+    hosts = [h.strip().lower() for h in raw.replace(" ", ",").split(",") if h.strip()]
+    return hosts or None
+
+
 def _stripe_settings():
     key = os.environ.get("STRIPE_SECRET_KEY", "").strip()
     emulator = not key
@@ -81,6 +87,7 @@ def _stripe_settings():
         "MAX_AMOUNT_MINOR": _int("SUPPORTAPP_MAX_AMOUNT_MINOR", 1_000_000),
         "CHECKOUT_RATE_LIMIT": os.environ.get("SUPPORTAPP_CHECKOUT_RATE_LIMIT",
                                               "10 per minute;50 per hour"),
+        "THANKS_RATE_LIMIT": os.environ.get("SUPPORTAPP_THANKS_RATE_LIMIT", "30 per minute"),
         "WEBHOOK_RATE_LIMIT": os.environ.get("SUPPORTAPP_WEBHOOK_RATE_LIMIT", "600 per minute"),
         "CAPTCHA_VERIFIER": os.environ.get("SUPPORTAPP_CAPTCHA_VERIFIER", "").strip() or None,
     }
@@ -96,6 +103,11 @@ def check_config(config):
         )
     if config.get("SUPPORTAPP_ENV") == "production" and not config.get("STRIPE_WEBHOOK_SECRET"):
         raise ConfigError("STRIPE_WEBHOOK_SECRET must be set when SUPPORTAPP_ENV=production")
+    if config.get("SUPPORTAPP_ENV") == "production" and not config.get("TRUSTED_HOSTS"):
+        raise ConfigError("SUPPORTAPP_TRUSTED_HOSTS must be set when SUPPORTAPP_ENV=production "
+                          "(the host names this site answers to, e.g. news.example)")
+    if config.get("TRUSTED_PROXIES", 0) < 0:
+        raise ConfigError("SUPPORTAPP_TRUSTED_PROXIES must be 0 or more")
     if config.get("MAX_AMOUNT_MINOR", 0) < 100:
         raise ConfigError("SUPPORTAPP_MAX_AMOUNT_MINOR must be at least 100 (1.00)")
 
@@ -148,6 +160,10 @@ def load_config(instance_path):
         "EMBED_RATE_LIMIT": os.environ.get("SUPPORTAPP_EMBED_RATE_LIMIT", "300 per minute"),
         "LOGIN_RATE_LIMIT": os.environ.get("SUPPORTAPP_LOGIN_RATE_LIMIT", "10 per minute"),
         "EMBED_ORIGINS": _origins(os.environ.get("SUPPORTAPP_EMBED_ORIGINS", "")),
+        # Host headers outside this list are refused (400) before they can reach a link.
+        "TRUSTED_HOSTS": _hosts(os.environ.get("SUPPORTAPP_TRUSTED_HOSTS", "")),
+        # How many proxies in front set X-Forwarded-For/-Proto/-Host (ProxyFix).
+        "TRUSTED_PROXIES": _int("SUPPORTAPP_TRUSTED_PROXIES", 0),
         "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOG_LEVEL": os.environ.get("SUPPORTAPP_LOG_LEVEL", "INFO"),

@@ -1,7 +1,8 @@
-"""Response headers that every page carries."""
+"""Response headers that every page carries, and which proxies in front are trusted."""
 from urllib.parse import urlsplit
 
 from flask import current_app
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -14,6 +15,9 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "frame-ancestors 'self'",
     ]
 )
+# A year, the shortest that browsers' preload lists accept; subdomains are the newsroom's
+# business, so they are not included.
+HSTS = "max-age=31536000"
 # Chrome applies form-action to the redirect that follows a form POST, so the pages a
 # form hands the reader to (Checkout, the customer portal) must be listed.
 STRIPE_FORM_TARGETS = ("https://checkout.stripe.com", "https://billing.stripe.com")
@@ -38,7 +42,19 @@ def add_security_headers(response):
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+    if current_app.config["SUPPORTAPP_ENV"] == "production":
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
     return response
+
+
+def trust_proxies(app):
+    """Behind N proxies (SUPPORTAPP_TRUSTED_PROXIES), take the client address, scheme and
+    host from the last N X-Forwarded-* entries: rate limits key on that address, and links
+    to this site use that scheme. Entries a client added before them are ignored."""
+    count = app.config["TRUSTED_PROXIES"]
+    if count:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count,
+                                x_port=count)
 
 
 def safe_local_path(target, default):

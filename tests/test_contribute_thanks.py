@@ -4,8 +4,16 @@ from sqlalchemy import select
 
 from supportapp.extensions import db
 from supportapp.models import Contribution, RecurringSupport
+from supportapp.services.checkout_binding import CHECKOUT_COOKIE, add_session
 from supportapp.services.supporter import SUPPORTER_COOKIE, read_supporter_token
 from tests import stripe_fakes as sf
+
+
+def _started_here(app, client, session):
+    """Give the client the cookie that POST /contribute sets when it starts a session."""
+    value = add_session(app.config["SECRET_KEY"], None, session["id"])
+    client.set_cookie(CHECKOUT_COOKIE, value, path="/contribute")
+    return session
 
 
 def _supporter_claim(app, client):
@@ -15,7 +23,8 @@ def _supporter_claim(app, client):
 
 def test_paid_one_off_thanks_records_and_sets_cookie(app, client, fake_stripe):
     """A paid one-off session: thank-you with amount, the contribution recorded, cookie set."""
-    session = fake_stripe.add_session(sf.checkout_session(amount=1250, currency="gbp"))
+    session = _started_here(app, client, fake_stripe.add_session(
+        sf.checkout_session(amount=1250, currency="gbp")))
     response = client.get(f"/contribute/thanks?session_id={session['id']}")
     assert response.status_code == 200
     text = response.data.decode()
@@ -39,8 +48,8 @@ def test_thanks_twice_records_once(client, fake_stripe):
 
 def test_monthly_thanks_offers_portal(app, client, fake_stripe):
     """A paid monthly gift: the recurring support is recorded and the portal is offered."""
-    session = fake_stripe.add_session(sf.checkout_session(
-        mode="subscription", amount=500, metadata={"frequency": "monthly"}))
+    session = _started_here(app, client, fake_stripe.add_session(sf.checkout_session(
+        mode="subscription", amount=500, metadata={"frequency": "monthly"})))
     text = client.get(f"/contribute/thanks?session_id={session['id']}").data.decode()
     assert "monthly" in text and "a month" in text
     assert "Manage your recurring contribution" in text
@@ -96,3 +105,78 @@ def test_thanks_when_stripe_down(client, fake_stripe):
     response = client.get(f"/contribute/thanks?session_id={session['id']}")
     assert response.status_code == 503
     assert db.session.scalars(select(Contribution)).all() == []
+
+
+def test_thanks_in_another_browser_shows_nothing_personal(app, client, fake_stripe):
+    """Someone else opening a monthly donor's thank-you URL (from a log, a shared link) gets
+    a thank-you without the email, amount or reference, no portal and no supporter cookie."""
+    session = fake_stripe.add_session(sf.checkout_session(
+        mode="subscription", amount=500, metadata={"frequency": "monthly"},
+        customer_details={"email": "donor@example.com"}))
+    response = client.get(f"/contribute/thanks?session_id={session['id']}")
+    text = response.data.decode()
+    assert response.status_code == 200 and "Thank you!" in text
+    assert "donor@example.com" not in text and "$5.00" not in text
+    assert session["subscription"] not in text
+    assert "Manage your recurring contribution" not in text
+    assert client.get_cookie(SUPPORTER_COOKIE) is None
+    assert client.post("/contribute/manage").status_code == 303 and fake_stripe.portals == []
+    # The gift is recorded all the same.
+    assert db.session.scalars(select(RecurringSupport.status)).all() == ["active"]
+
+
+def test_forged_or_foreign_checkout_cookie_is_not_trusted(app, client, fake_stripe):
+    """A cookie signed with another key, or vouching for another session, opens nothing."""
+    session = fake_stripe.add_session(sf.checkout_session(
+        customer_details={"email": "donor@example.com"}))
+    for value in (add_session("another-secret", None, session["id"]),
+                  add_session(app.config["SECRET_KEY"], None, "cs_test_other")):
+        client.set_cookie(CHECKOUT_COOKIE, value, path="/contribute")
+        text = client.get(f"/contribute/thanks?session_id={session['id']}").data.decode()
+        assert "Thank you!" in text and "donor@example.com" not in text
+
+
+def test_the_browser_that_started_checkout_sees_its_details(app, client, fake_stripe):
+    """POST /contribute vouches for its session in this browser only (HttpOnly, Lax,
+    path /contribute), and keeps the last few sessions it started."""
+    ids = []
+    for amount in ("5", "6", "7"):
+        response = client.post("/contribute", data={
+            "frequency": "one_off", "amount": amount, "currency": "USD",
+            "email": "reader@example.com", "nonce": "n" * 20 + amount})
+        assert response.status_code == 303
+        ids.append(fake_stripe.created[-1][0]["id"])
+    cookie = client.get_cookie(CHECKOUT_COOKIE, path="/contribute")
+    assert cookie.http_only and cookie.same_site == "Lax" and cookie.path == "/contribute"
+    for session_id, amount in zip(ids, (500, 600, 700), strict=True):
+        fake_stripe.add_session({**sf.checkout_session(
+            amount=amount, customer_details={"email": "reader@example.com"}), "id": session_id})
+        text = client.get(f"/contribute/thanks?session_id={session_id}").data.decode()
+        assert "reader@example.com" in text
+    assert app.test_client().get(f"/contribute/thanks?session_id={ids[0]}").status_code == 200
+
+
+def test_thanks_asks_stripe_once_per_session(app, client, fake_stripe, monkeypatch):
+    """Reloads and repeated unknown ids reuse Stripe's answer instead of asking again."""
+    from supportapp.services import payments
+
+    calls = []
+    real = payments.retrieve_checkout_session
+    monkeypatch.setattr(payments, "retrieve_checkout_session",
+                        lambda session_id: calls.append(session_id) or real(session_id))
+    session = fake_stripe.add_session(sf.checkout_session())
+    for _ in range(3):
+        assert client.get(f"/contribute/thanks?session_id={session['id']}").status_code == 200
+        assert client.get("/contribute/thanks?session_id=cs_test_nosuch").status_code == 404
+    assert calls == [session["id"], "cs_test_nosuch"]
+
+
+def test_thanks_is_rate_limited(database_url, fake_stripe):
+    """/contribute/thanks calls Stripe for any well-formed id, so each address is limited."""
+    from tests.conftest import make_app
+
+    limited = make_app(database_url, RATELIMIT_ENABLED=True, THANKS_RATE_LIMIT="3 per minute")
+    client = limited.test_client()
+    codes = [client.get(f"/contribute/thanks?session_id=cs_test_r{i}").status_code
+             for i in range(5)]
+    assert codes == [404, 404, 404, 429, 429]

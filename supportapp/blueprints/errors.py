@@ -1,6 +1,14 @@
 """Error pages in the site's look, and JSON errors under /api/."""
-from flask import render_template, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from flask import current_app, render_template, request
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+
+from supportapp.logs import log_throttled
+
+# The database cannot be reached (down, restarting, out of connections): worth a retry.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, DisconnectionError, PoolTimeoutError)
+RETRY_AFTER_SECONDS = 30
 
 MESSAGES = {
     400: "The request could not be understood.",
@@ -10,6 +18,7 @@ MESSAGES = {
     413: "That request is too large.",
     429: "Too many requests. Please wait a moment and try again.",
     500: "Something went wrong on our side.",
+    503: "This page is unavailable for a moment. Please try again in a minute.",
 }
 
 
@@ -17,20 +26,41 @@ def _wants_json():
     return request.path.startswith("/api/") or request.path.startswith("/stripe/")
 
 
-def render_error(error):
+def _kept_headers(error):
+    # Retry-After (429, 503) and Allow (405) tell clients what to do next.
+    return {k: v for k, v in error.get_headers() if k in ("Retry-After", "Allow")}
+
+
+def render_error(error, nav=True):
     if not isinstance(error, HTTPException):
         error = InternalServerError()
     code = error.code or 500
     message = MESSAGES.get(code, error.name)
     if _wants_json():
-        return {"error": {"status": code, "message": error.description or message}}, code
+        return ({"error": {"status": code, "message": error.description or message}}, code,
+                _kept_headers(error))
+    extra = {} if nav else {"nav_sections": lambda: ()}  # no second try at a database that is down
     return render_template("errors/error.html", code=code, title=error.name,
-                           message=message), code
+                           message=message, **extra), code, _kept_headers(error)
+
+
+def database_unavailable(error):
+    """503 with Retry-After while the database cannot be reached; one log line a minute."""
+    cause = type(getattr(error, "orig", None) or error)
+    log_throttled(current_app, current_app.logger, f"database:{cause.__name__}",
+                  "database unavailable (%s.%s); answering 503", cause.__module__,
+                  cause.__name__)
+    from supportapp.extensions import db
+
+    db.session.rollback()
+    return render_error(ServiceUnavailable(retry_after=RETRY_AFTER_SECONDS), nav=False)
 
 
 def register(app):
     """Route every HTTP error (and any unexpected exception) through render_error."""
     app.register_error_handler(HTTPException, render_error)
+    for error in DATABASE_UNAVAILABLE:
+        app.register_error_handler(error, database_unavailable)
 
     @app.errorhandler(Exception)
     def unexpected(error):  # pragma: no cover - exercised only by real bugs

@@ -58,7 +58,8 @@ def idempotency_key(nonce, order):
 
 
 def start_checkout(order, nonce, success_url, cancel_url):
-    """Create the Checkout Session for an order; returns the URL to send the reader to.
+    """Create the Checkout Session for an order; returns its id and the URL to send the
+    reader to.
 
     Raises payments.PaymentsUnavailable or payments.PaymentsRejected when Stripe says no.
     """
@@ -68,7 +69,7 @@ def start_checkout(order, nonce, success_url, cancel_url):
     session_id, url = payments.create_checkout_session(params, idempotency_key(nonce, order))
     current_app.logger.info("checkout session %s started (%s)", session_id, order.frequency)
     _count_checkout(session_id, order)
-    return url
+    return session_id, url
 
 
 def _count_checkout(session_id, order):

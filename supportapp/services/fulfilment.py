@@ -5,9 +5,12 @@ Each records facts (paid at, refunded so much, cancelled at...) that only ever g
 events give the same result in any order and applied twice change nothing.
 """
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from cachetools import TLRUCache
+from flask import current_app
 from sqlalchemy.exc import SQLAlchemyError
 
 from supportapp.extensions import db
@@ -71,14 +74,51 @@ def checkout_outcome(session):
     )
 
 
+# What Stripe answered about a session, per app: a reloaded thank-you page, or the same id
+# tried again and again, asks Stripe once. Settled answers (paid, expired, unknown id) keep;
+# a session still open or pending is asked again after a few seconds.
+SETTLED_ANSWER_SECONDS = 600
+OPEN_ANSWER_SECONDS = 5
+_CACHE = "supportapp.checkout_answers"
+_UNKNOWN = "unknown to Stripe"
+
+
+def _answer_lifetime(_key, answer, now):
+    settled = answer == _UNKNOWN or checkout_outcome(answer).state in ("paid", "expired")
+    return now + (SETTLED_ANSWER_SECONDS if settled else OPEN_ANSWER_SECONDS)
+
+
+def _answers():
+    return current_app.extensions.setdefault(
+        _CACHE, (TLRUCache(maxsize=4096, ttu=_answer_lifetime), threading.Lock()))
+
+
+def checkout_session_answer(session_id):
+    """The Checkout Session as Stripe last said (see SETTLED_ANSWER_SECONDS); raises
+    PaymentsRejected for an id Stripe does not know, PaymentsUnavailable when unreachable."""
+    cache, lock = _answers()
+    with lock:
+        answer = cache.get(session_id)
+    if answer is None:
+        try:
+            answer = payments.retrieve_checkout_session(session_id)
+        except payments.PaymentsRejected:
+            answer = _UNKNOWN
+        with lock:
+            cache[session_id] = answer
+    if answer == _UNKNOWN:
+        raise payments.PaymentsRejected("checkout session")
+    return answer
+
+
 def fulfil_checkout(session_id):
     """Record what a Checkout Session paid for; safe to call twice and concurrently.
 
     Called by the thank-you page; the webhook applies the same session through
-    `apply_event`. Stripe is asked first, with no transaction open. Raises
-    payments.PaymentsUnavailable / PaymentsRejected when Stripe cannot say.
+    `apply_event`. Stripe is asked first (or its recent answer reused), with no transaction
+    open. Raises payments.PaymentsUnavailable / PaymentsRejected when Stripe cannot say.
     """
-    session = payments.retrieve_checkout_session(session_id)
+    session = checkout_session_answer(session_id)
     try:
         _apply_checkout(session)
         db.session.commit()

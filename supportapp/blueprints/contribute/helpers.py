@@ -5,6 +5,12 @@ from flask import current_app, request, url_for
 
 from supportapp.extensions import db
 from supportapp.models import AppealVariant
+from supportapp.services.checkout_binding import (
+    CHECKOUT_COOKIE,
+    MAX_AGE_SECONDS,
+    add_session,
+    started_sessions,
+)
 from supportapp.services.money import decimal_string, format_money
 from supportapp.services.pricing import charged_amount, rate_fraction
 from supportapp.services.supporter import SUPPORTER_COOKIE, cookie_max_age, make_supporter_token
@@ -59,9 +65,20 @@ def checkout_urls(form):
     return success, cancel
 
 
-def counts_toward_limit(response):
-    """Only attempts that reached Stripe count against the checkout rate limit."""
-    return response.status_code in (303, 502, 503)
+def remember_checkout(response, session_id):
+    """Vouch, in this browser only, that it started `session_id` (see checkout_binding)."""
+    config = current_app.config
+    value = add_session(config["SECRET_KEY"], request.cookies.get(CHECKOUT_COOKIE), session_id)
+    response.set_cookie(CHECKOUT_COOKIE, value, max_age=MAX_AGE_SECONDS, path="/contribute",
+                        httponly=True, samesite="Lax",
+                        secure=config["SUPPORTAPP_ENV"] != "development")
+    return response
+
+
+def started_here(session_id):
+    """True when this browser started the Checkout Session `session_id`."""
+    return session_id in started_sessions(current_app.config["SECRET_KEY"],
+                                          request.cookies.get(CHECKOUT_COOKIE))
 
 
 def remember_supporter(response, outcome):

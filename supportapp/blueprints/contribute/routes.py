@@ -18,14 +18,17 @@ from supportapp.blueprints.contribute.forms import ContributeForm
 from supportapp.blueprints.contribute.helpers import (
     captcha_passes,
     checkout_urls,
-    counts_toward_limit,
     form_context,
+    remember_checkout,
     remember_supporter,
+    started_here,
 )
 from supportapp.extensions import csrf, limiter
+from supportapp.rate_limits import charge
 from supportapp.services import payments
 from supportapp.services.checkout import start_checkout
 from supportapp.services.currency import currency_for_languages
+from supportapp.services.database import ping_database
 from supportapp.services.fulfilment import fulfil_checkout
 from supportapp.services.payments import PaymentsRejected, PaymentsUnavailable
 from supportapp.services.reader_cookies import READER_ID_COOKIE, valid_reader_id
@@ -36,6 +39,10 @@ PORTAL_CUSTOMER = "portal_customer"
 
 def _checkout_limit():
     return current_app.config["CHECKOUT_RATE_LIMIT"]
+
+
+def _thanks_limit():
+    return current_app.config["THANKS_RATE_LIMIT"]
 
 
 def render_form(form, status=200):
@@ -50,7 +57,6 @@ def form():
 
 @bp.post("/contribute")
 @csrf.exempt  # the form checks its own token, so a stale one re-shows the form instead of a 400
-@limiter.limit(_checkout_limit, deduct_when=counts_toward_limit)
 def submit():
     form = ContributeForm()
     if form.is_bot:
@@ -58,17 +64,21 @@ def submit():
         return render_form(form, 400)
     if not form.validate() or not captcha_passes(form):
         return render_form(form, form.error_status())
+    ping_database()  # a gift this app could not record must not reach Stripe (503 if down)
+    charge(_checkout_limit(), "checkout")  # before Stripe, so a burst cannot pass the limit
     reader_id = valid_reader_id(request.cookies.get(READER_ID_COOKIE))
     try:
-        url = start_checkout(form.order(reader_id), form.nonce.data, *checkout_urls(form))
+        session_id, url = start_checkout(form.order(reader_id), form.nonce.data,
+                                         *checkout_urls(form))
     except PaymentsUnavailable:
         return render_template("contribute/unavailable.html", form=form), 503
     except PaymentsRejected:
         return render_template("contribute/unavailable.html", form=form), 502
-    return redirect(url, 303)
+    return remember_checkout(redirect(url, 303), session_id)
 
 
 @bp.get("/contribute/thanks")
+@limiter.limit(_thanks_limit)
 def thanks():
     session_id = request.args.get("session_id", "")
     if not SESSION_ID_RE.match(session_id):
@@ -79,9 +89,11 @@ def thanks():
         abort(404)
     except PaymentsUnavailable:
         return render_template("contribute/unavailable.html", confirming=True), 503
-    response = make_response(render_template("contribute/thanks.html", outcome=outcome))
+    mine = started_here(session_id)  # only the browser that paid sees who paid
+    response = make_response(render_template("contribute/thanks.html", outcome=outcome,
+                                             mine=mine))
     response.headers["Cache-Control"] = "no-store"
-    if outcome.paid:
+    if outcome.paid and mine:
         remember_supporter(response, outcome)
         if outcome.recurring and outcome.customer_id:
             session[PORTAL_CUSTOMER] = outcome.customer_id

@@ -32,8 +32,10 @@ def create_app(config=None):
 
 def register_extensions(app):
     from supportapp import models  # noqa: F401  (the models must be known to Migrate)
+    from supportapp.config import engine_options
     from supportapp.extensions import csrf, db, limiter, login_manager, migrate
 
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     csrf.init_app(app)

@@ -112,6 +112,20 @@ def check_config(config):
         raise ConfigError("SUPPORTAPP_MAX_AMOUNT_MINOR must be at least 100 (1.00)")
 
 
+# An unreachable database host (not a refused port) must fail a request within seconds, not
+# hold a worker for the operating system's TCP timeout of minutes.
+DATABASE_CONNECT_TIMEOUT_SECONDS = 5
+
+
+def engine_options(config):
+    """SQLAlchemy engine options for the configured database."""
+    options = {"pool_pre_ping": True, **config.get("SQLALCHEMY_ENGINE_OPTIONS", {})}
+    if config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        connect_args = options.setdefault("connect_args", {})
+        connect_args.setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT_SECONDS)
+    return options
+
+
 def _secret_key(instance_path, env):
     key = os.environ.get("SECRET_KEY")
     if key:
@@ -136,7 +150,6 @@ def load_config(instance_path):
         "SUPPORTAPP_ENV": env,
         "SECRET_KEY": _secret_key(instance_path, env),
         "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL", default_db),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "SITE_NAME": os.environ.get("SUPPORTAPP_SITE_NAME", "The Harbour Ledger"),
         "SITE_TAGLINE": os.environ.get(
             "SUPPORTAPP_SITE_TAGLINE", "Independent news for Port Alder and the bay"

@@ -1,5 +1,5 @@
 """Error pages in the site's look, and JSON errors under /api/."""
-from flask import current_app, render_template, request
+from flask import current_app, g, render_template, request
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
@@ -50,9 +50,12 @@ def database_unavailable(error):
     log_throttled(current_app, current_app.logger, f"database:{cause.__name__}",
                   "database unavailable (%s.%s); answering 503", cause.__module__,
                   cause.__name__)
-    from supportapp.extensions import db
+    from supportapp.extensions import db, login_manager
 
     db.session.rollback()
+    # Rendering would otherwise ask the database for the signed-in staff member again
+    # (Flask-Login's template context), fail the same way and turn the 503 into a 500.
+    g._login_user = login_manager.anonymous_user()
     return render_error(ServiceUnavailable(retry_after=RETRY_AFTER_SECONDS), nav=False)
 
 

@@ -8,6 +8,8 @@ import pytest
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault("SUPPORTAPP_ENV", "testing")
 
+pytest_plugins = ["tests.browser"]  # the `browser` marker and fixture: Chromium, if any
+
 DEFAULT_TEST_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
 BACKENDS = ("sqlite", "postgresql")
 _BACKEND_IN_ID = re.compile(r"[\[-](sqlite|postgresql)[\]-]")

@@ -1,6 +1,7 @@
 """`make run`: serve the app, with the local Stripe emulator beside it when no
 STRIPE_SECRET_KEY is set (in the environment or `.env`); the emulator stops with the app."""
 import argparse
+import os
 import signal
 import subprocess
 import sys
@@ -10,7 +11,7 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from supportapp.config import load_config  # noqa: E402  (after the path is set)
+from supportapp.config import load_config, load_dotenv_files  # noqa: E402  (after the path)
 
 
 def start_emulator(config, host, port):
@@ -30,6 +31,8 @@ def main(argv=None):
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", default="5000")
     args = parser.parse_args(argv)
+    os.chdir(ROOT)  # where the `flask` it starts looks for .env too
+    load_dotenv_files()
     config = load_config(str(ROOT / "instance"))
     emulator = None
     if config["STRIPE_USES_EMULATOR"]:

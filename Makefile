@@ -22,16 +22,8 @@ setup: $(STAMP)
 db: setup
 	$(FLASK) db upgrade
 
-run: db
-	$(FLASK) seed
-	@echo ""
-	@echo "  supportapp is starting on http://$(HOST):$(PORT)/"
-	@echo "    front page:  http://$(HOST):$(PORT)/"
-	@echo "    a section:   http://$(HOST):$(PORT)/sections/local-government"
-	@echo "    health:      http://$(HOST):$(PORT)/healthz"
-	@echo "    contribute:  http://$(HOST):$(PORT)/contribute"
-	@echo "    dashboard:   http://$(HOST):$(PORT)/dashboard  (first: $(FLASK) users create EMAIL --role admin)"
-	@echo ""
+# One process migrates, seeds and serves (scripts/run_dev.py): the app is imported once.
+run: setup
 	$(BIN)/python scripts/run_dev.py --host $(HOST) --port $(PORT)
 
 lint: setup

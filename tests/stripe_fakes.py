@@ -9,7 +9,7 @@ import time
 from functools import cache
 from pathlib import Path
 
-# Vendored from stripe/openapi (see tests/fixtures/stripe/README): a clone has no ../shared.
+# Vendored with its licence from stripe/openapi (see tests/fixtures/stripe/README).
 FIXTURES3 = Path(__file__).resolve().parent / "fixtures" / "stripe" / "fixtures3.json"
 WEBHOOK_SECRET = "whsec_local_emulator"  # the app's default when no STRIPE_SECRET_KEY is set
 _ids = itertools.count(1)

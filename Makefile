@@ -22,24 +22,18 @@ setup: $(STAMP)
 db: setup
 	$(FLASK) db upgrade
 
-run: db
-	$(FLASK) seed
-	@echo ""
-	@echo "  supportapp is starting on http://$(HOST):$(PORT)/"
-	@echo "    front page:  http://$(HOST):$(PORT)/"
-	@echo "    a section:   http://$(HOST):$(PORT)/sections/local-government"
-	@echo "    health:      http://$(HOST):$(PORT)/healthz"
-	@echo "    contribute:  http://$(HOST):$(PORT)/contribute"
-	@echo "    dashboard:   http://$(HOST):$(PORT)/dashboard  (first: $(FLASK) users create EMAIL --role admin)"
-	@echo ""
+# One process migrates, seeds and serves (scripts/run_dev.py): the app is imported once.
+run: setup
 	$(BIN)/python scripts/run_dev.py --host $(HOST) --port $(PORT)
 
 lint: setup
 	$(BIN)/ruff check .
 
-# The browser tests drive Debian's Chromium through Playwright (which cannot download its own).
-chromium:
-	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+# Finds the Chromium the browser tests drive, else tries Playwright's download, then apt as
+# root on Debian; without one the browser tests are skipped (CI=true: they fail).
+# SUPPORTAPP_CHROMIUM=/path/to/chrome picks one, SUPPORTAPP_CHROMIUM=none pretends there is none.
+chromium: setup
+	$(BIN)/python scripts/chromium.py --install
 
 test: lint chromium
 	$(BIN)/python -m pytest

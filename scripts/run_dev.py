@@ -1,6 +1,10 @@
-"""`make run`: serve the app, with the local Stripe emulator beside it when no
-STRIPE_SECRET_KEY is set (in the environment or `.env`); the emulator stops with the app."""
+"""`make run`: one process that migrates, seeds and serves the app, with the local Stripe
+emulator beside it when no STRIPE_SECRET_KEY is set (in the environment or `.env`).
+
+The emulator starts first, so it boots while the app is imported; it stops with the app.
+"""
 import argparse
+import os
 import signal
 import subprocess
 import sys
@@ -10,7 +14,11 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from supportapp.config import load_config  # noqa: E402  (after the path is set)
+from supportapp.config import load_config, load_dotenv_files  # noqa: E402  (after the path)
+
+# Set by Werkzeug in the process that serves when FLASK_DEBUG=1 turns the reloader on: the
+# first process already started the emulator and prepared the database.
+RELOADED = "WERKZEUG_RUN_MAIN"
 
 
 def start_emulator(config, host, port):
@@ -25,31 +33,59 @@ def start_emulator(config, host, port):
     return subprocess.Popen(command, cwd=ROOT)
 
 
+def prepare_database(app):
+    """`flask db upgrade` then `flask seed`, in this process."""
+    from flask_migrate import upgrade
+
+    from supportapp.cli import seed_command
+
+    with app.app_context():
+        upgrade()
+        seed_command.callback()
+
+
+def print_addresses(host, port):
+    base = f"http://{host}:{port}"
+    print(f"\n  supportapp is starting on {base}/\n"
+          f"    front page:  {base}/\n"
+          f"    a section:   {base}/sections/local-government\n"
+          f"    health:      {base}/healthz\n"
+          f"    contribute:  {base}/contribute\n"
+          f"    dashboard:   {base}/dashboard  "
+          "(first: .venv/bin/flask --app app users create EMAIL --role admin)\n", flush=True)
+
+
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", default="5000")
+    parser.add_argument("--port", type=int, default=5000)
     args = parser.parse_args(argv)
+    os.chdir(ROOT)  # where `flask` would look for .env, and where the emulator ran before
+    load_dotenv_files()
+    first = os.environ.get(RELOADED) != "true"
     config = load_config(str(ROOT / "instance"))
     emulator = None
-    if config["STRIPE_USES_EMULATOR"]:
+    if first and config["STRIPE_USES_EMULATOR"]:
         emulator = start_emulator(config, args.host, args.port)
-    else:
+    elif first:
         print("  STRIPE_SECRET_KEY is set: payments go to Stripe (test mode). Forward webhooks "
               f"with: stripe listen --forward-to {args.host}:{args.port}/stripe/webhook\n",
               flush=True)
-    flask = [sys.executable, "-m", "flask", "--app", "app", "run", "--host", args.host,
-             "--port", args.port]
-    # Stopped by Ctrl-C or a TERM signal: stop the app and the emulator with it.
+    # Stopped by Ctrl-C or a TERM signal: stop the emulator with the app.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    server = subprocess.Popen(flask, cwd=ROOT)
     try:
-        return server.wait()
+        from supportapp import create_app
+
+        app = create_app()
+        if first:
+            prepare_database(app)
+            print_addresses(args.host, args.port)
+        app.run(host=args.host, port=args.port, load_dotenv=False)
     except KeyboardInterrupt:
-        return 0
+        pass
     finally:
-        for process in (server, emulator):
-            _stop(process)
+        _stop(emulator)
+    return 0
 
 
 def _stop(process):

@@ -1,10 +1,13 @@
-"""Settings, read from environment variables (and an optional `.env`) when the app is built."""
+"""Settings, read from environment variables when the app is built.
+
+`.env` is read only by the entry points (app.py, scripts/run_dev.py, and the `flask` command
+itself), through `load_dotenv_files`, never by `create_app`: tests and other code that build
+an app get exactly the environment they were given.
+"""
 import os
 import secrets
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-
-from dotenv import load_dotenv
 
 SUPPORTED_CURRENCIES = ("USD", "EUR", "GBP", "CAD", "AUD")
 
@@ -141,9 +144,21 @@ def _secret_key(instance_path, env):
     return path.read_text().strip()
 
 
+def load_dotenv_files():
+    """For entry points only: fill unset variables from the nearest `.flaskenv` and `.env`.
+
+    The same files and rule as the `flask` command (searched from the working directory up;
+    variables already set win), so `flask --app app`, `gunicorn app:app` and `make run` agree,
+    and FLASK_SKIP_DOTENV=1 turns it off for all of them. True when a file set something.
+    """
+    from flask.cli import load_dotenv
+    from flask.helpers import get_load_dotenv
+
+    return get_load_dotenv() and load_dotenv()
+
+
 def load_config(instance_path):
-    """Build the settings mapping from the environment; `.env` fills in what is unset."""
-    load_dotenv(override=False)
+    """Build the settings mapping from the environment (`.env` is the entry points' job)."""
     env = os.environ.get("SUPPORTAPP_ENV", "development")
     default_db = f"sqlite:///{Path(instance_path) / 'supportapp.db'}"
     return {

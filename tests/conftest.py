@@ -5,8 +5,16 @@ from collections import Counter
 
 import pytest
 
-os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
-os.environ.setdefault("SUPPORTAPP_ENV", "testing")
+# The tests pin every setting they use: a developer's shell (or an entry point that loaded
+# their .env) must not change what they see. These few only steer the test run itself.
+TEST_RUN_SETTINGS = {"TEST_DATABASE_URL", "CI", "SUPPORTAPP_CHROMIUM"}
+_APP_SETTING = re.compile(r"(SUPPORTAPP_|STRIPE_|FLASK_).*|DATABASE_URL|REDIS_URL|SECRET_KEY")
+for _name in [n for n in os.environ if _APP_SETTING.fullmatch(n) and n not in TEST_RUN_SETTINGS]:
+    del os.environ[_name]
+os.environ["SECRET_KEY"] = "test-secret-key-not-for-production"
+os.environ["SUPPORTAPP_ENV"] = "testing"
+
+pytest_plugins = ["tests.browser"]  # the `browser` marker and fixture: Chromium, if any
 
 DEFAULT_TEST_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
 BACKENDS = ("sqlite", "postgresql")
@@ -16,6 +24,12 @@ _BACKEND_IN_ID = re.compile(r"[\[-](sqlite|postgresql)[\]-]")
 def _sqlalchemy_url(url):
     # psycopg 3 is the driver; plain postgresql:// would ask SQLAlchemy for psycopg2.
     return re.sub(r"^postgres(ql)?://", "postgresql+psycopg://", url)
+
+
+def child_env(**extra):
+    """The environment for a `flask` or `python` child process: this run's settings, and no
+    `.env` (FLASK_SKIP_DOTENV=1 turns it off for the `flask` command and app.py alike)."""
+    return {**os.environ, "FLASK_SKIP_DOTENV": "1", **extra}
 
 
 def postgres_problem(url):
@@ -40,10 +54,17 @@ def _reset_postgres(url):
 
 def make_app(database_url, **extra):
     from supportapp import create_app
+    from supportapp.config import EMULATOR_API_BASE, EMULATOR_SECRET_KEY
+    from tests.stripe_fakes import WEBHOOK_SECRET
 
     config = {
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": database_url,
+        "STRIPE_SECRET_KEY": EMULATOR_SECRET_KEY,
+        "STRIPE_API_BASE": EMULATOR_API_BASE,
+        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "STRIPE_USES_EMULATOR": True,
+        "ALLOW_LIVE_KEYS": False,
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "SERVER_NAME": None,

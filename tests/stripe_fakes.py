@@ -1,4 +1,4 @@
-"""Stripe payloads shaped like Stripe's own examples (shared/stripe/fixtures3.json), signed
+"""Stripe payloads shaped like Stripe's own examples (tests/fixtures/stripe/fixtures3.json), signed
 webhook requests, and an in-memory stand-in for supportapp.services.payments."""
 import copy
 import hashlib
@@ -9,7 +9,8 @@ import time
 from functools import cache
 from pathlib import Path
 
-FIXTURES3 = Path(__file__).resolve().parents[2] / "shared" / "stripe" / "fixtures3.json"
+# Vendored with its licence from stripe/openapi (see tests/fixtures/stripe/README).
+FIXTURES3 = Path(__file__).resolve().parent / "fixtures" / "stripe" / "fixtures3.json"
 WEBHOOK_SECRET = "whsec_local_emulator"  # the app's default when no STRIPE_SECRET_KEY is set
 _ids = itertools.count(1)
 

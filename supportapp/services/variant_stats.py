@@ -1,9 +1,14 @@
-"""Statistics for appeal tests, from scipy: intervals and the chance to beat the control."""
-from scipy import integrate, stats
+"""Statistics for appeal tests, from scipy: intervals and the chance to beat the control.
+
+scipy is imported where it is used: it takes about a second, which every start of the app
+(`make run`, each gunicorn worker, each `flask` command) would otherwise pay for a report.
+"""
 
 
 def conversion_interval(conversions, impressions, confidence=0.95):
     """Wilson score interval for a conversion rate, or (None, None) with no impressions."""
+    from scipy import stats
+
     if impressions <= 0:
         return None, None
     conversions = min(conversions, impressions)
@@ -17,6 +22,8 @@ def chance_to_beat(conversions, impressions, control_conversions, control_impres
 
     Integrates pdf_variant(x) * cdf_control(x) over [0, 1] numerically; None without data.
     """
+    from scipy import integrate, stats
+
     if impressions <= 0 or control_impressions <= 0:
         return None
     variant = stats.beta(1 + min(conversions, impressions),

@@ -1,5 +1,4 @@
 """The dashboard in a real Chromium: sign in, charts drawn, the live preview, no CSP errors."""
-import os
 import re
 
 import pytest
@@ -7,14 +6,7 @@ from playwright.sync_api import expect
 
 from tests.conftest import STAFF_PASSWORD, make_app
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is missing"),
-]
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
@@ -28,21 +20,17 @@ def served(database_url, app):
 
 
 @pytest.fixture
-def browser_page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_context(locale="en-US").new_page()
-        page.set_default_timeout(15_000)
-        page.problems = []
-        page.on("console", lambda m: m.type == "error" and "Failed to load resource" not in m.text
-                and page.problems.append(m.text))
-        page.on("response", lambda r: r.status >= 400 and not r.url.endswith("/favicon.ico")
-                and page.problems.append(f"{r.status} {r.url}"))
-        page.on("pageerror", lambda e: page.problems.append(str(e)))
-        yield page
-        browser.close()
+def browser_page(browser):
+    """A page that collects console errors, failed responses and page errors in `problems`."""
+    page = browser.new_context(locale="en-US").new_page()
+    page.set_default_timeout(15_000)
+    page.problems = []
+    page.on("console", lambda m: m.type == "error" and "Failed to load resource" not in m.text
+            and page.problems.append(m.text))
+    page.on("response", lambda r: r.status >= 400 and not r.url.endswith("/favicon.ico")
+            and page.problems.append(f"{r.status} {r.url}"))
+    page.on("pageerror", lambda e: page.problems.append(str(e)))
+    return page
 
 
 def test_editor_signs_in_sees_charts_and_previews_copy(served, browser_page, make_staff,

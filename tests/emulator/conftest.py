@@ -15,8 +15,9 @@ import requests
 import stripe
 
 from stripe_emulator import run_in_thread
+from tests.stripe_fakes import FIXTURES3
 
-from .helpers import FIXTURES3, WEBHOOK_SECRET, monthly_params, one_off_params
+from .helpers import WEBHOOK_SECRET, monthly_params, one_off_params
 
 
 @pytest.fixture(scope="session")
@@ -134,8 +135,7 @@ def webhooks(emulator):
 
 @pytest.fixture(scope="session")
 def fixtures3():
-    if not FIXTURES3.exists():
-        pytest.skip(f"Stripe's fixtures3.json is not at {FIXTURES3} (shared/ is missing)")
+    """Stripe's example objects by resource name; the file is vendored, so missing is an error."""
     return json.loads(FIXTURES3.read_text())["resources"]
 
 

@@ -1,8 +1,5 @@
 """Shared constants and request builders for the emulator tests."""
 
-from pathlib import Path
-
-FIXTURES3 = Path(__file__).resolve().parents[2].parent / "shared" / "stripe" / "fixtures3.json"
 WEBHOOK_SECRET = "whsec_emulator_tests"
 SUCCESS_URL = "https://news.example/thanks?session_id={CHECKOUT_SESSION_ID}"
 CANCEL_URL = "https://news.example/contribute"

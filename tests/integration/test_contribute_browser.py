@@ -1,5 +1,4 @@
 """A reader in a real Chromium: appeal -> /contribute -> emulator Checkout -> thank-you."""
-import os
 import re
 
 import pytest
@@ -8,31 +7,19 @@ from supportapp.models import Appeal, AppealVariant
 from supportapp.services.appeals import save_appeal
 from tests.conftest import STAFF_PASSWORD
 
-CHROMIUM = "/usr/bin/chromium"
 DESKTOP_CHROME = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
                   "Chrome/156.0.0.0 Safari/537.36")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM),
-                       reason=f"{CHROMIUM} is missing (`make test` installs it)"),
-]
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def browser_page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        # Headless Chromium says "HeadlessChrome", which the beacon rightly drops as a bot;
-        # this reader's browser says what a desktop Chrome says.
-        page = browser.new_context(locale="en-US", user_agent=DESKTOP_CHROME).new_page()
-        page.set_default_timeout(15_000)
-        yield page
-        browser.close()
+def browser_page(browser):
+    """A page whose browser says what a desktop Chrome says: headless Chromium says
+    "HeadlessChrome", which the beacon rightly drops as a bot."""
+    page = browser.new_context(locale="en-US", user_agent=DESKTOP_CHROME).new_page()
+    page.set_default_timeout(15_000)
+    return page
 
 
 def _live_appeal():

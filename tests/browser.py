@@ -1,0 +1,73 @@
+"""The Chromium that tests marked `browser` drive (a pytest plugin, see tests/conftest.py).
+
+Found once per run by scripts/chromium.py, the same search `make test` uses. Without one,
+browser tests are skipped and the summary says so in one line; with CI=true they fail.
+`SUPPORTAPP_CHROMIUM=none` pretends there is no browser, to try that path.
+"""
+import os
+
+import pytest
+
+from scripts.chromium import (
+    HOW_TO_GET_ONE,
+    LAUNCH_ARGS,
+    SETTING,
+    ChromiumSettingError,
+    find_chromium,
+)
+
+NO_BROWSER = f"no Chromium found ({HOW_TO_GET_ONE})"
+_found = pytest.StashKey[tuple]()
+
+
+def _chromium(config):
+    """(path, None, False), or (None, why not, whether that is a mistake to fail on); looked
+    up on first use and kept for the run."""
+    if _found not in config.stash:
+        try:
+            path = find_chromium()
+        except ChromiumSettingError as exc:
+            config.stash[_found] = (None, str(exc), True)
+        else:
+            forced = os.environ.get(SETTING, "").strip().lower() == "none"
+            why = "no Chromium found (SUPPORTAPP_CHROMIUM=none)" if forced else NO_BROWSER
+            config.stash[_found] = (path, None if path else why, False)
+    return config.stash[_found]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """Before any fixture of a browser test: skip it without Chromium, or fail it with CI=true."""
+    if item.get_closest_marker("browser") is None:
+        return
+    path, why, mistake = _chromium(item.config)
+    if path:
+        return
+    if mistake or os.environ.get("CI") == "true":
+        pytest.fail(f"browser test cannot run: {why}" + ("" if mistake else "; CI=true needs it"),
+                    pytrace=False)
+    pytest.skip(why)
+
+
+@pytest.fixture
+def browser(request):
+    """A headless Chromium for one test (tests using it are marked `browser`)."""
+    from playwright.sync_api import sync_playwright
+
+    path, why, _ = _chromium(request.config)
+    assert path, f"mark the test `browser` so that it is skipped without Chromium ({why})"
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=path, args=LAUNCH_ARGS)
+        yield launched
+        launched.close()
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    """One line saying why the browser tests did not run, when they were skipped for that."""
+    if _found not in config.stash or config.stash[_found][0]:
+        return
+    why = config.stash[_found][1]
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if "browser" in r.keywords]
+    if skipped:
+        terminalreporter.write_line(f"browser tests skipped ({len(skipped)}): {why}",
+                                    yellow=True, bold=True)

@@ -45,8 +45,10 @@ def register_extensions(app):
 def register_caches(app):
     # Caches and per-process state belong to the app, so each app (and test) has its own.
     from supportapp import caches
+    from supportapp.services import event_journal
 
     caches.init_app(app)
+    event_journal.init_app(app)
 
 
 def register_blueprints(app):

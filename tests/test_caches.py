@@ -10,6 +10,7 @@ from supportapp.extensions import db
 from supportapp.models import Appeal, AppealVariant, Contribution, Story
 from supportapp.services.appeal_placement import AppealSettings, ReaderContext, place_appeal
 from supportapp.services.appeals import appeal_for_section, clear_appeal_cache, save_appeal
+from supportapp.services.known_targets import known_targets
 from tests.conftest import make_app
 
 TTL = 1
@@ -145,3 +146,22 @@ def test_story_page_keeps_its_appeal_html_for_the_ttl(ttl_app, live_appeal):
     assert "New heading" in second.test_client().get(f"/stories/{story.slug}").get_data(True)
     time.sleep(PAST_TTL)
     assert "New heading" in first.test_client().get(f"/stories/{story.slug}").get_data(True)
+
+
+def _lookup(slug, variant_id):
+    return known_targets().lookup(slug, variant_id, TTL)
+
+
+def test_known_targets_kept_for_their_ttl(ttl_app, live_appeal):
+    """A renamed story's old slug still counts until the beacon's list expires."""
+    first = ttl_app()
+    appeal, story = live_appeal
+    slug, story_id, variant_id = story.slug, story.id, appeal.variants[0].id
+    assert _in(first, _lookup, slug, variant_id) == (story_id, appeal.id)
+    db.session.execute(update(Story).where(Story.id == story_id).values(slug="renamed-story"))
+    db.session.commit()
+    assert _in(first, _lookup, slug, variant_id) == (story_id, appeal.id)
+    assert _in(ttl_app(), _lookup, slug, variant_id) == (None, appeal.id)
+    time.sleep(PAST_TTL)
+    assert _in(first, _lookup, slug, variant_id) == (None, appeal.id)
+    assert _in(first, _lookup, "renamed-story", variant_id) == (story_id, appeal.id)

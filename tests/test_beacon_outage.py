@@ -155,18 +155,6 @@ def test_no_list_and_no_database_is_503(app, tracked, tmp_path, unreachable_url)
     assert list(tmp_path.glob("events-*")) == []
 
 
-def test_without_the_journal_a_known_target_is_503(app, client, tracked, tmp_path,
-                                                   unreachable_url):
-    """With the journal off, an event that cannot be stored is refused (503), not a 500;
-    a beacon for an unknown target stores nothing, so it is still a 204."""
-    app.config.update(TRACKING_JOURNAL_DIR=str(tmp_path))
-    assert _beacon(client, tracked, "before-outage").status_code == 204  # writes the snapshot
-    worker_client = _worker(unreachable_url, tmp_path, journal_seconds=0).test_client()
-    response = _beacon(worker_client, tracked, "during-outage")
-    assert response.status_code == 503 and "Retry-After" in response.headers
-    assert _beacon(worker_client, _unknown(tracked)[0], "unknown-0001").status_code == 204
-
-
 @pytest.fixture
 def postgres_proxy(database_url):
     """A cuttable proxy in front of the test PostgreSQL database."""
@@ -199,6 +187,24 @@ def test_beacons_answered_during_an_outage_are_counted_after_it(app, tracked, tm
     with worker.app_context():
         assert roll_up() == 21
     assert _views() == 21
+    with worker.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_without_the_journal_a_known_target_is_503(app, tracked, tmp_path, postgres_proxy):
+    """With the journal off, an event that cannot be stored is refused (503), not a 500;
+    a beacon for an unknown target stores nothing, so it is still a 204."""
+    worker = _worker(postgres_proxy.url, tmp_path, journal_seconds=0)
+    client = worker.test_client()
+    assert _beacon(client, tracked, "before-outage").status_code == 204
+    postgres_proxy.cut()
+    response = _beacon(client, tracked, "during-outage")
+    assert response.status_code == 503 and int(response.headers["Retry-After"]) > 0
+    assert _beacon(client, _unknown(tracked)[0], "unknown-0001").status_code == 204
+    assert list(tmp_path.iterdir()) == []  # no journal, no snapshot
+    postgres_proxy.restore()
+    assert _views() == 1
     with worker.app_context():
         db.session.remove()
         db.engine.dispose()

@@ -3,7 +3,7 @@
 Each app keeps the list in memory and refreshes it from the database. While the database
 cannot be reached, the last list keeps serving (a beacon for a known target can still go
 to the event journal), and a process that starts during an outage reads the snapshot that
-the last load from the database left in the journal folder.
+the last load from the database left in the journal folder (with the journal on).
 """
 import json
 import os
@@ -86,8 +86,9 @@ class KnownTargets:
         changed = (stories, variants) != (self._stories, self._variants)
         self._stories, self._variants = stories, variants
         self._loaded_at, self._retry_at, self._away = now, 0.0, False
-        if changed:
-            _write_snapshot(_snapshot_path(), stories, variants)
+        path = _snapshot_path()
+        if changed and path:
+            _write_snapshot(path, stories, variants)
 
     def _database_away(self, exc):
         if not self._away:  # one line per outage, not one per beacon
@@ -95,14 +96,18 @@ class KnownTargets:
             current_app.logger.warning("known targets: database unreachable (%s); %s",
                                        type(exc).__name__, state)
         self._away = True
-        if self._stories is None:
-            snapshot = _read_snapshot(_snapshot_path())
+        path = _snapshot_path()
+        if self._stories is None and path:
+            snapshot = _read_snapshot(path)
             if snapshot:
                 self._stories, self._variants = snapshot
                 current_app.logger.warning("known targets: serving the snapshot on disk")
 
 
 def _snapshot_path():
+    # Only a journal can accept a beacon while the database is away: no journal, no snapshot.
+    if current_app.config["TRACKING_JOURNAL_SECONDS"] <= 0:
+        return None
     return Path(journal_directory(current_app)) / SNAPSHOT_NAME
 
 

@@ -22,6 +22,7 @@ def create_app(config=None):
     logging.basicConfig(level=app.config["LOG_LEVEL"])
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     register_extensions(app)
+    register_caches(app)
     register_blueprints(app)
     register_commands(app)
     register_errorhandlers(app)
@@ -41,6 +42,16 @@ def register_extensions(app):
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
+
+
+def register_caches(app):
+    # Caches and per-process state belong to the app, so each app (and test) has its own.
+    from supportapp import caches
+    from supportapp.services import event_journal, known_targets
+
+    caches.init_app(app)
+    known_targets.init_app(app)
+    event_journal.init_app(app)
 
 
 def register_blueprints(app):

@@ -3,13 +3,13 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, current_app, jsonify, request, send_from_directory
 
-from supportapp.blueprints.appeal_html import appeal_html
 from supportapp.blueprints.reader_state import appeal_settings, reader_currency
 from supportapp.extensions import limiter
 from supportapp.services.appeal_placement import ReaderContext, place_appeal
 from supportapp.services.embed import EmbedError, resolve_embed_story
 from supportapp.services.event_journal import record_rendered
 from supportapp.services.reader_cookies import valid_reader_id
+from supportapp.web.appeal_html import appeal_html
 
 bp = Blueprint("api", __name__)
 

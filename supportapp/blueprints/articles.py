@@ -4,19 +4,20 @@ from datetime import UTC, datetime
 from flask import Blueprint, abort, current_app, make_response, render_template, request
 from markupsafe import Markup
 
-from supportapp.blueprints.appeal_html import appeal_html
 from supportapp.blueprints.reader_state import (
     appeal_settings,
     note_appeal_view,
     read_reader_state,
     write_reader_cookies,
 )
+from supportapp.caches import app_caches
 from supportapp.models.story import section_display_name
 from supportapp.services.appeal_placement import place_appeal
 from supportapp.services.contributions import subscription_is_active
 from supportapp.services.event_journal import record_rendered
 from supportapp.services.injection import inject_appeal
 from supportapp.services.stories import find_story, latest_stories
+from supportapp.web.appeal_html import appeal_html
 
 bp = Blueprint("articles", __name__)
 
@@ -47,7 +48,8 @@ def story(slug):
     placement = place_appeal(found, state.context, datetime.now(UTC), settings)
     body = found.body_html
     if placement is not None:
-        body = inject_appeal(body, appeal_html(placement, found.slug), placement.after_paragraph)
+        body = inject_appeal(body, appeal_html(placement, found.slug), placement.after_paragraph,
+                             app_caches().insertion_offsets)
         note_appeal_view(state, settings)
         record_rendered(found.id, placement.appeal_id, placement.variant_id,
                         state.context.reader_id)

@@ -21,8 +21,6 @@ def appeal_settings():
     return AppealSettings(
         max_views=config["APPEAL_MAX_VIEWS"],
         view_window_days=config["APPEAL_VIEW_WINDOW_DAYS"],
-        cache_seconds=config["APPEAL_CACHE_SECONDS"],
-        progress_cache_seconds=config["APPEAL_PROGRESS_CACHE_SECONDS"],
     )
 
 

@@ -14,6 +14,7 @@ from supportapp.services.beacon import (
     parse_beacon,
 )
 from supportapp.services.event_journal import accept_events
+from supportapp.services.known_targets import DATABASE_RETRY_SECONDS, TargetsUnavailable
 from supportapp.services.reader_cookies import READER_ID_COOKIE
 
 bp = Blueprint("tracking", __name__)
@@ -24,6 +25,11 @@ def _reader_id(data):
         return None
     # Our own pages carry the first-party cookie; embeds send the id they keep.
     return request.cookies.get(READER_ID_COOKIE) or data.get("reader")
+
+
+def _try_again():
+    return ({"error": {"status": 503, "message": "try again"}}, 503,
+            {"Retry-After": str(DATABASE_RETRY_SECONDS)})
 
 
 @bp.post("/api/events")
@@ -37,12 +43,14 @@ def events():
         data = parse_beacon(request.get_data(cache=False))
     except BeaconError as exc:
         return {"error": {"status": 400, "message": str(exc)}}, 400
-    found = beacon_events(data, _reader_id(data), datetime.now(UTC).date(),
-                          current_app.config["TRACKING_LOOKUP_SECONDS"])
     try:
+        found = beacon_events(data, _reader_id(data), datetime.now(UTC).date(),
+                              current_app.config["TRACKING_LOOKUP_SECONDS"])
         accept_events(found)
-    except SQLAlchemyError:
+    except TargetsUnavailable:  # logged once per outage where it is detected
+        return _try_again()
+    except SQLAlchemyError as exc:  # the journal is off and the database is away
         db.session.rollback()
-        current_app.logger.exception("beacon: events not stored")
-        return {"error": {"status": 503, "message": "try again"}}, 503
+        current_app.logger.warning("beacon: events not stored (%s)", type(exc).__name__)
+        return _try_again()
     return "", 204

@@ -1,8 +1,7 @@
 """Deciding whether a reader sees the appeal in a story, and what it says to them."""
-import time
 from dataclasses import dataclass
-from functools import lru_cache
 
+from supportapp.caches import app_caches
 from supportapp.services.appeal_copy import render_body, render_heading
 from supportapp.services.appeals import appeal_for_section, choose_variant
 from supportapp.services.goal import funding_progress
@@ -15,8 +14,6 @@ FREQUENCY_LABELS = {"one_off": "One-off", "monthly": "Monthly", "annual": "Annua
 class AppealSettings:
     max_views: int = 4
     view_window_days: int = 30
-    cache_seconds: float = 15
-    progress_cache_seconds: float = 60
 
 
 @dataclass(frozen=True)
@@ -70,18 +67,11 @@ def suppression_reason(story, reader, settings):
     return None
 
 
-_progress_cache = {}
-
-
-def _progress(appeal, settings):
-    # The ticker may lag a minute; story pages must not sum contributions on every view.
-    key = (appeal.id, appeal.goal_currency)
-    hit = _progress_cache.get(key)
-    if hit and time.monotonic() - hit[0] < settings.progress_cache_seconds:
-        return hit[1]
-    value = funding_progress(appeal.id, appeal.goal_currency, appeal.starts_at)
-    _progress_cache[key] = (time.monotonic(), value)
-    return value
+def _progress(appeal):
+    # Cached for APPEAL_PROGRESS_CACHE_SECONDS: the ticker may lag that long.
+    return app_caches().goal_progress.get(
+        (appeal.id, appeal.goal_currency),
+        lambda: funding_progress(appeal.id, appeal.goal_currency, appeal.starts_at))
 
 
 def _amount_choices(variant, currency):
@@ -97,11 +87,11 @@ def place_appeal(story, reader, now, settings):
     """The appeal this reader sees in this story, ready to render, or None."""
     if suppression_reason(story, reader, settings):
         return None
-    appeal = appeal_for_section(story.section, now, settings.cache_seconds)
+    appeal = appeal_for_section(story.section, now)
     if appeal is None:
         return None
     variant = choose_variant(appeal, reader.reader_id)
-    raised, supporters = _progress(appeal, settings)
+    raised, supporters = _progress(appeal)
     values = {"article_count": reader.article_count, "supporter_count": supporters,
               "raised_minor": raised}
     return build_placement(appeal, variant, reader.currency, values)
@@ -112,11 +102,14 @@ def build_placement(appeal, variant, currency, values):
 
     `values` fills the copy: article_count, supporter_count and raised_minor (toward the
     goal). Story pages and the dashboard's preview both build what they show here.
+    Placements are kept in the app's cache: most readers of a story get one of a few.
     """
-    return _placement(appeal, variant, currency, tuple(sorted(values.items())))
+    value_items = tuple(sorted(values.items()))
+    return app_caches().placements.get(
+        (appeal, variant, currency, value_items),
+        lambda: _placement(appeal, variant, currency, value_items))
 
 
-@lru_cache(maxsize=2048)  # most readers of a story get one of a few identical placements
 def _placement(appeal, variant, currency, value_items):
     goal = None
     values = dict(value_items)

@@ -1,13 +1,13 @@
 """Which appeal a story shows, which variant a reader sees, and saving appeals safely."""
 import hashlib
 import random
-import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from supportapp.caches import app_caches
 from supportapp.config import SUPPORTED_CURRENCIES
 from supportapp.extensions import db
 from supportapp.models import Appeal
@@ -87,33 +87,31 @@ def _view(appeal):
     )
 
 
-# Live appeals change rarely and are read on every story page; each process keeps a
-# short-lived copy. Nothing else depends on it, so another process never needs it.
-_live_cache = {"loaded_at": None, "appeals": ()}
-
-
 def clear_appeal_cache():
-    """Forget the cached live appeals (after a change in this process)."""
-    _live_cache["loaded_at"] = None
+    """Forget the current app's cached live appeals (after a change in this process)."""
+    app_caches().live_appeals.clear()
 
 
-def live_appeals(cache_seconds=15):
-    """Appeals whose status is live, newest first, as plain views."""
-    loaded_at = _live_cache["loaded_at"]
-    if loaded_at is None or time.monotonic() - loaded_at >= cache_seconds:
-        rows = db.session.scalars(
-            select(Appeal).where(Appeal.status == "live")
-            .options(selectinload(Appeal.variants)).order_by(Appeal.id.desc())
-        ).all()
-        _live_cache["appeals"] = tuple(_view(a) for a in rows if any(v.weight > 0
-                                                                      for v in a.variants))
-        _live_cache["loaded_at"] = time.monotonic()
-    return _live_cache["appeals"]
+def _load_live_appeals():
+    rows = db.session.scalars(
+        select(Appeal).where(Appeal.status == "live")
+        .options(selectinload(Appeal.variants)).order_by(Appeal.id.desc())
+    ).all()
+    return tuple(_view(a) for a in rows if any(v.weight > 0 for v in a.variants))
 
 
-def appeal_for_section(section, now, cache_seconds=15):
+def live_appeals():
+    """Appeals whose status is live, newest first, as plain views.
+
+    Each process keeps a short-lived copy per app (APPEAL_CACHE_SECONDS); nothing else
+    depends on it, so another process never needs it.
+    """
+    return app_caches().live_appeals.get("live", _load_live_appeals)
+
+
+def appeal_for_section(section, now):
     """The newest live, running appeal that targets this section, or None."""
-    for appeal in live_appeals(cache_seconds):
+    for appeal in live_appeals():
         if appeal.is_running(now) and appeal.targets(section):
             return appeal
     return None

@@ -1,15 +1,11 @@
 """Checking what an article page's beacon says before anything is counted."""
 import json
 import re
-import threading
-import time
 from functools import lru_cache
 
 from crawlerdetect import CrawlerDetect
-from sqlalchemy import select
 
-from supportapp.extensions import db
-from supportapp.models import AppealVariant, Story
+from supportapp.services.known_targets import known_targets
 from supportapp.services.reader_cookies import valid_reader_id
 from supportapp.services.stories import SLUG_RE
 from supportapp.services.tracking import TrackedEvent
@@ -18,8 +14,6 @@ MAX_BODY_BYTES = 4096
 MAX_EVENTS = 20
 CLIENT_KINDS = {"view", "click"}  # rendered and checkout are only ever recorded server-side
 PAGE_VIEW_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-LOOKUP_SECONDS = 60
-MISS_RECHECK_SECONDS = 2
 
 _crawlers = CrawlerDetect()
 
@@ -28,47 +22,11 @@ class BeaconError(ValueError):
     """A beacon body that is not what our script sends; answered with 400."""
 
 
+# Not app state: the answer depends only on the user agent and the installed list.
 @lru_cache(maxsize=4096)
 def is_bot(user_agent):
     """True for crawlers and scripts, by the maintained CrawlerDetect list; empty UA too."""
     return not user_agent or _crawlers.isCrawler(user_agent)
-
-
-class _KnownIds:
-    """Story slugs and variant ids the beacon may count, refreshed every minute.
-
-    A miss reloads at most every two seconds, so a story published a moment ago counts at
-    once while a flood of made-up slugs cannot turn into a flood of queries.
-    """
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._loaded_at = None
-        self._stories = {}
-        self._variants = {}
-
-    def _refresh(self):
-        self._stories = dict(db.session.execute(select(Story.slug, Story.id)).all())
-        self._variants = dict(db.session.execute(
-            select(AppealVariant.id, AppealVariant.appeal_id)).all())
-        self._loaded_at = time.monotonic()
-
-    def lookup(self, slug, variant_id, max_age=LOOKUP_SECONDS):
-        with self._lock:
-            age = None if self._loaded_at is None else time.monotonic() - self._loaded_at
-            found = self._stories.get(slug), self._variants.get(variant_id)
-            stale = age is None or age > max_age
-            if stale or (None in found and age > min(MISS_RECHECK_SECONDS, max_age)):
-                self._refresh()
-                found = self._stories.get(slug), self._variants.get(variant_id)
-            return found
-
-    def forget(self):
-        with self._lock:
-            self._loaded_at = None
-
-
-known_ids = _KnownIds()
 
 
 def _int(value):
@@ -101,17 +59,19 @@ def parse_beacon(body):
     return data
 
 
-def beacon_events(data, reader_id, day, max_age=LOOKUP_SECONDS):
+def beacon_events(data, reader_id, day, max_age):
     """TrackedEvents for the known stories and variants in a parsed beacon; others are dropped.
 
     Each event is counted once per reader (or, without a reader id, per page view), story,
-    variant and day, so a replayed beacon counts nothing twice.
+    variant and day, so a replayed beacon counts nothing twice. `max_age` is how old the
+    list of known targets may be (seconds); raises TargetsUnavailable when there is none.
     """
+    lookup = known_targets().lookup
     reader_id = valid_reader_id(reader_id)
     who = reader_id or f"pv:{data['pv']}"
     events = []
     for item in data["events"]:
-        story_id, appeal_id = known_ids.lookup(item["story"], item["variant"], max_age)
+        story_id, appeal_id = lookup(item["story"], item["variant"], max_age)
         if story_id is None or appeal_id != item["appeal"]:
             continue
         key = f"{item['type']}|{day.isoformat()}|{story_id}|{item['variant']}|{who}"

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from flask import current_app
 
 from supportapp.services import payments
-from supportapp.services.beacon import known_ids
+from supportapp.services.known_targets import TargetsUnavailable, known_targets
 from supportapp.services.pricing import charged_amount
 from supportapp.services.tracking import record_checkout_started
 
@@ -74,8 +74,11 @@ def start_checkout(order, nonce, success_url, cancel_url):
 
 def _count_checkout(session_id, order):
     # The form's story, appeal and variant come from the reader: count only known ones.
-    story_id, appeal_of_variant = known_ids.lookup(
-        order.story or "", order.variant_id, current_app.config["TRACKING_LOOKUP_SECONDS"])
+    try:
+        story_id, appeal_of_variant = known_targets().lookup(
+            order.story or "", order.variant_id, current_app.config["TRACKING_LOOKUP_SECONDS"])
+    except TargetsUnavailable:  # the database is away: recording the checkout will say so
+        story_id = appeal_of_variant = None
     same_appeal = appeal_of_variant is not None and appeal_of_variant == order.appeal_id
     record_checkout_started(session_id, story_id, order.appeal_id if same_appeal else None,
                             order.variant_id if same_appeal else None, order.reader_id)

@@ -2,12 +2,17 @@
 
 A beacon's events are one line appended to this process's journal file (one `write`; once
 it returns, the line is the operating system's, so it survives the process being killed).
-About every second a background thread closes the file, marks it ready and loads ready files
-into the database in batches; any process of the same host also loads the files of a
-process that died. Each batch is recorded under a key of its own, so a file loaded twice
-(a crash between the commit and the file's removal) counts once.
+The writer holds an exclusive lock (`flock`) on its file for as long as it writes: the file
+is created under a temporary name, locked, and only then renamed into place, so no one sees
+it unlocked; a finished file is renamed `.ready` before it is closed. About every second a
+background thread finishes the file and loads, in batches, every journal file of the folder
+that it can lock: ready files, and files whose writer died (the lock died with it), whatever
+host or process wrote them. A loader keeps the lock while it loads and removes the file; one
+that dies midway leaves the file unlocked for the next. Each batch is recorded under a key of
+its own, so a file loaded twice counts once.
 """
 import atexit
+import fcntl
 import hashlib
 import json
 import os
@@ -16,17 +21,23 @@ import secrets
 import socket
 import threading
 import time
+import weakref
 from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import current_app
 from sqlalchemy.exc import SQLAlchemyError
 
+from supportapp.extensions import db
 from supportapp.services.tracking import TrackedEvent, record_events
 
+EXTENSION = "supportapp.event_journal"
 HOST = re.sub(r"[^A-Za-z0-9_]", "_", socket.gethostname())  # no "-" or "." in file names
 BATCH_EVENTS = 1000
 FIELDS = ("kind", "story_id", "appeal_id", "variant_id", "reader_id", "dedup_key")
+# Writers from before the locks (still running during an upgrade) write unlocked files: on
+# this host, such a file whose process still runs and that changed lately is left alone.
+UNLOCKED_GRACE_SECONDS = 600
 
 
 def _line(events):
@@ -35,10 +46,10 @@ def _line(events):
     return (json.dumps({"at": at, "events": rows}, separators=(",", ":")) + "\n").encode()
 
 
-def _events_in(path):
+def _events_in(content):
     """Events of every complete line; a torn last line (a crash mid-write) is skipped."""
     events = []
-    for raw in Path(path).read_bytes().splitlines():
+    for raw in content.splitlines():
         try:
             line = json.loads(raw)
             at = datetime.fromisoformat(line["at"])
@@ -46,31 +57,6 @@ def _events_in(path):
         except (ValueError, KeyError, TypeError):
             continue
     return events
-
-
-def _pid_alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _owner(name):
-    """(host, pid, incarnation) of a journal file's process now: its claimer, else its writer.
-
-    The incarnation tells a process apart from an earlier one that had the same pid.
-    """
-    try:
-        if ".claimed-" in name:
-            host, pid, incarnation = name.split(".claimed-", 1)[1].split("-")
-        else:
-            _prefix, host, pid, incarnation = name.split(".", 1)[0].split("-")
-        return host, int(pid), incarnation.split("_")[0]
-    except ValueError:
-        return None, None, None  # not one of ours
 
 
 def journal_directory(app):
@@ -83,115 +69,198 @@ def journal_directory(app):
     return str(Path(app.instance_path) / f"tracking-journal-{digest}")
 
 
+def _pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _lockless_writer_may_run(path):
+    """True for an unfinished file of another process on this host that still runs and that
+    changed in the last UNLOCKED_GRACE_SECONDS (see there)."""
+    try:
+        _prefix, host, pid, _rest = path.name.split(".", 1)[0].split("-", 3)
+        pid = int(pid)
+        age = time.time() - path.stat().st_mtime
+    except (ValueError, OSError):
+        return False
+    if host != HOST or pid == os.getpid() or path.name.endswith(".ready"):
+        return False
+    return _pid_alive(pid) and age < UNLOCKED_GRACE_SECONDS
+
+
+def _take(path):
+    """A read-only descriptor of path holding its lock, or None if someone else holds it."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        held, named = os.fstat(fd), os.stat(path)
+        if (held.st_dev, held.st_ino) == (named.st_dev, named.st_ino):
+            return fd
+    except (BlockingIOError, FileNotFoundError):
+        pass  # a live writer or another loader has it, or it was renamed or loaded meanwhile
+    os.close(fd)
+    return None
+
+
+def _read_all(fd):
+    chunks = []
+    while chunk := os.read(fd, 1 << 20):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 class EventJournal:
-    def __init__(self):
+    """One app's journal in this process: its open file, its flusher thread, its exit hook."""
+
+    def __init__(self, app):
+        self._app = app
         self._lock = threading.Lock()
-        self._fd = self._path = self._pid = self._directory = self._app = None
+        self._file = self._path = self._pid = self._directory = None
         self._incarnation = secrets.token_hex(4)
         self._sequence = 0
+        self._exit_hook = self._database_away = False
 
-    def append(self, events, app, directory, interval):
+    def append(self, events, directory, interval):
         """Append one line for these events; raises OSError if the file cannot be written."""
         line = _line(events)
         with self._lock:
-            self._app = app
             if self._pid != os.getpid():
                 self._start(interval)
             if self._directory != directory:
-                self._close_current()
+                self._finish_current()
                 self._directory = directory
                 Path(directory).mkdir(parents=True, exist_ok=True)
-            if self._fd is None:
+            if self._file is None:
                 self._open()
-            os.write(self._fd, line)
+            self._file.write(line)
 
     def _start(self, interval):
-        # A new process (or a forked worker): its own file and its own flusher thread.
-        self._fd = self._path = None
+        # A new process (or a forked worker): its own file, flusher thread and exit hook.
+        if self._file is not None:
+            self._file.close()  # the parent's file: its lock stays with the parent's copy
+        self._file = self._path = None
         self._pid = os.getpid()
         self._incarnation = secrets.token_hex(4)
-        threading.Thread(target=self._run, args=(interval,), daemon=True,
+        me = weakref.ref(self)  # neither the thread nor the hook keeps the app alive
+        threading.Thread(target=_flush_every, args=(me, interval), daemon=True,
                          name="event-journal").start()
+        if not self._exit_hook:  # a forked worker inherits its parent's registration
+            atexit.register(_drain_at_exit, me)
+            self._exit_hook = True
 
     def _open(self):
         self._sequence += 1
         name = f"events-{HOST}-{self._pid}-{self._incarnation}_{self._sequence}.jsonl"
-        self._path = os.path.join(self._directory, name)
-        self._fd = os.open(self._path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        path = os.path.join(self._directory, name)
+        temporary = os.path.join(self._directory, f".{name}.tmp")  # loaders never look there
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        os.rename(temporary, path)
+        self._file, self._path = os.fdopen(fd, "ab", buffering=0), path
 
-    def _close_current(self):
-        if self._fd is not None:
-            os.close(self._fd)
-            os.rename(self._path, self._path + ".ready")
-            self._fd = self._path = None
+    def _finish_current(self):
+        if self._file is None:
+            return
+        try:
+            os.rename(self._path, self._path + ".ready")  # ready before it is unlocked
+        finally:
+            self._file.close()
+            self._file = self._path = None
 
-    def _run(self, interval):
-        while True:
-            time.sleep(interval)
-            try:
-                self.drain(self._app, self._directory)
-            except Exception:  # the thread must live on; the next round retries
-                if self._app is not None:
-                    self._app.logger.exception("event journal: drain failed")
+    def close(self):
+        """Finish this process's file (ready for any loader); appends open a new one."""
+        with self._lock:
+            self._finish_current()
 
-    def drain(self, app, directory):
-        """Close this process's file and load every ready or orphaned file into the database."""
-        if app is None or directory is None:
+    def drain(self, directory):
+        """Finish this process's file and load every file that can be taken into the database."""
+        if directory is None:
             return 0
         with self._lock:
             if directory == self._directory:
-                self._close_current()
+                self._finish_current()
         loaded = 0
-        for path in self._claimable(directory):
-            loaded += self._load(app, path)
+        for path in sorted(Path(directory).glob("events-*")):
+            if _lockless_writer_may_run(path):
+                continue
+            fd = _take(path)
+            if fd is not None:
+                try:
+                    loaded += self._load(path, fd)
+                finally:
+                    os.close(fd)  # unlocks: after a failure, the next round retries
         return loaded
 
-    def _gone(self, host, pid, incarnation):
-        """True when the process behind a file is known to have ended."""
-        if host != HOST:
-            return False  # another machine's files are that machine's to load
-        if pid == os.getpid():
-            return incarnation != self._incarnation
-        return not _pid_alive(pid)
-
-    def _claimable(self, directory):
-        for path in sorted(Path(directory).glob("events-*")):
-            name = path.name
-            host, pid, incarnation = _owner(name)
-            if host is None:
-                continue
-            ready = name.endswith(".ready") and ".claimed-" not in name
-            # Ready files; files being written or loaded by a process that has ended.
-            if ready or self._gone(host, pid, incarnation):
-                stem = name.split(".", 1)[0]
-                target = path.with_name(
-                    f"{stem}.jsonl.claimed-{HOST}-{os.getpid()}-{self._incarnation}")
-                try:
-                    os.rename(path, target)  # atomic: one process wins each file
-                except FileNotFoundError:
-                    continue
-                yield target
-
-    def _load(self, app, path):
-        events = _events_in(path)
+    def _load(self, path, fd):
+        events = _events_in(_read_all(fd))
         name = path.name.split(".", 1)[0]
         loaded = 0
-        with app.app_context():
+        with self._app.app_context():
             for start in range(0, len(events), BATCH_EVENTS):
                 batch = events[start:start + BATCH_EVENTS]
                 try:
                     loaded += record_events(batch, batch_key=f"journal|{name}|{start}")
                 except SQLAlchemyError:
-                    from supportapp.extensions import db
-
                     db.session.rollback()
-                    os.rename(path, path.with_name(name + ".jsonl.ready"))  # retried next round
                     raise
-        path.unlink()
+        path.unlink(missing_ok=True)
         return loaded
 
+    def drain_quietly(self):
+        """drain() for the flusher thread: failures are logged, the next round retries."""
+        try:
+            self.drain(self._directory)
+        except SQLAlchemyError as exc:
+            if not self._database_away:  # one line per outage, not one per second
+                self._app.logger.warning("event journal: database unreachable (%s); "
+                                         "files kept for the next round", type(exc).__name__)
+            self._database_away = True
+            return
+        except Exception:  # the thread must live on
+            self._app.logger.exception("event journal: drain failed")
+            return
+        if self._database_away:
+            self._app.logger.info("event journal: loading again")
+            self._database_away = False
 
-journal = EventJournal()
+
+def _flush_every(journal_ref, interval):
+    while True:
+        time.sleep(interval)
+        journal = journal_ref()
+        if journal is None:
+            return  # its app is gone
+        journal.drain_quietly()
+        del journal
+
+
+def _drain_at_exit(journal_ref):
+    # A normal exit (gunicorn's graceful stop, Ctrl-C) writes what this process holds.
+    journal = journal_ref()
+    if journal is None:
+        return
+    try:
+        journal.drain(journal._directory)
+    except Exception:  # noqa: BLE001 - nothing left to report to at exit
+        journal.close()  # at least ready for another process to load
+
+
+def init_app(app):
+    """Give the app its own journal (started by its first append)."""
+    app.extensions[EXTENSION] = EventJournal(app)
+
+
+def app_journal(app=None):
+    """The journal of an app (the current one by default)."""
+    return (app or current_app).extensions[EXTENSION]
 
 
 def record_rendered(story_id, appeal_id, variant_id, reader_id):
@@ -213,17 +282,8 @@ def accept_events(events):
     interval = app.config["TRACKING_JOURNAL_SECONDS"]
     if interval > 0:
         try:
-            journal.append(events, app, journal_directory(app), interval)
+            app_journal(app).append(events, journal_directory(app), interval)
             return len(events)
         except OSError:
             current_app.logger.exception("event journal not writable; writing to the database")
     return record_events(events)
-
-
-@atexit.register
-def _drain_at_exit():
-    # A normal exit (gunicorn's graceful stop, Ctrl-C) writes what this process holds.
-    try:
-        journal.drain(journal._app, journal._directory)
-    except Exception:  # noqa: BLE001 - nothing left to report to at exit
-        pass

@@ -1,5 +1,4 @@
 """Putting the appeal into a story's body HTML after top-level paragraph N."""
-from functools import lru_cache
 from html.parser import HTMLParser
 
 VOID_ELEMENTS = frozenset(
@@ -36,12 +35,10 @@ def _offset(html, line, column):
     return start + column
 
 
-@lru_cache(maxsize=512)
 def insertion_offset(html, after_paragraph):
     """Where the appeal goes: just after top-level paragraph N, or at the end of the story.
 
-    Story bodies are sanitised (well-formed) when stored, and the same body is served
-    again and again, so the answer is cached by body and N.
+    Story bodies are sanitised (well-formed) when stored.
     """
     if not after_paragraph or after_paragraph < 1:
         return len(html)
@@ -54,7 +51,15 @@ def insertion_offset(html, after_paragraph):
     return html.index(">", _offset(html, line, column)) + 1
 
 
-def inject_appeal(body_html, appeal_html, after_paragraph=None):
-    """The story body with appeal_html inserted exactly once; every original byte kept in order."""
-    offset = insertion_offset(body_html, after_paragraph)
+def inject_appeal(body_html, appeal_html, after_paragraph=None, offsets=None):
+    """The story body with appeal_html inserted exactly once; every original byte kept in order.
+
+    The same body is served again and again: with `offsets` (the app's insertion_offsets
+    cache) the place is worked out once per body and N.
+    """
+    if offsets is None:
+        offset = insertion_offset(body_html, after_paragraph)
+    else:
+        offset = offsets.get((body_html, after_paragraph),
+                             lambda: insertion_offset(body_html, after_paragraph))
     return body_html[:offset] + appeal_html + body_html[offset:]

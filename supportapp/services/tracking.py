@@ -119,11 +119,11 @@ def roll_up(batch=ROLLUP_BATCH, now=None):
 
 
 def _drain_journal():
-    from supportapp.services.event_journal import journal, journal_directory
+    from supportapp.services.event_journal import app_journal, journal_directory
 
     app = current_app._get_current_object()
     if app.config["TRACKING_JOURNAL_SECONDS"] > 0:
-        journal.drain(app, journal_directory(app))
+        app_journal(app).drain(journal_directory(app))
 
 
 def _forget_old_dedup_keys(now):

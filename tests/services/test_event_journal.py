@@ -3,6 +3,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 
 import pytest
 from sqlalchemy import func, select
@@ -10,7 +11,7 @@ from sqlalchemy import func, select
 from supportapp.extensions import db
 from supportapp.models import Appeal, AppealVariant, DailyFunnel, TrackingInbox
 from supportapp.services.appeals import save_appeal
-from supportapp.services.event_journal import HOST, _line, journal
+from supportapp.services.event_journal import HOST, _line, accept_events, app_journal
 from supportapp.services.tracking import TrackedEvent, roll_up
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0"
@@ -55,9 +56,9 @@ def test_beacons_go_through_the_journal(client, journal_app, variant, tmp_path):
                                headers={"User-Agent": BROWSER})
         assert response.status_code == 204
     assert db.session.scalar(select(func.count()).select_from(TrackingInbox)) == 0
-    assert list(tmp_path.iterdir())  # the journal file
+    assert list(tmp_path.glob("events-*"))  # the journal file
     assert _views() == 3
-    assert list(tmp_path.iterdir()) == []
+    assert list(tmp_path.glob("events-*")) == []
     assert _views() == 3
 
 
@@ -68,10 +69,10 @@ def test_file_of_a_dead_process_is_loaded_once(journal_app, variant, tmp_path):
     name = f"events-{HOST}-{_dead_pid()}-deadbeef_1.jsonl"
     content = _line(events[:3]) + _line(events[3:]) + b'{"at": "2026-11-2'  # torn last line
     (tmp_path / name).write_bytes(content)
-    journal.drain(journal_app, str(tmp_path))
+    app_journal(journal_app).drain(str(tmp_path))
     assert _views() == 5
     (tmp_path / name).write_bytes(content)  # as if the process died before removing it
-    journal.drain(journal_app, str(tmp_path))
+    app_journal(journal_app).drain(str(tmp_path))
     assert _views() == 5
 
 
@@ -80,6 +81,131 @@ def test_file_of_a_live_process_is_left_alone(journal_app, variant, tmp_path):
     story, appeal, v = variant
     name = f"events-{HOST}-{os.getppid()}-cafe0001_1.jsonl"
     (tmp_path / name).write_bytes(_line([TrackedEvent("view", story.id, appeal.id, v.id)]))
-    journal.drain(journal_app, str(tmp_path))
+    app_journal(journal_app).drain(str(tmp_path))
     assert _views() == 0
     assert (tmp_path / name).exists()
+
+
+def test_file_of_another_host_is_loaded(journal_app, variant, tmp_path):
+    """An unlocked file is loaded whatever host or process wrote it (a renamed container)."""
+    story, appeal, v = variant
+    name = f"events-oldcontainer-{os.getpid()}-0ddba11_1.jsonl"
+    (tmp_path / name).write_bytes(_line([TrackedEvent("view", story.id, appeal.id, v.id)]))
+    assert app_journal(journal_app).drain(str(tmp_path)) == 1
+    assert _views() == 1
+    assert not (tmp_path / name).exists()
+
+
+WRITER = """
+import socket
+import sys
+
+host = sys.argv[6]
+if host != "this-host":  # a container of another name that shares the journal folder
+    socket.gethostname = lambda: host
+from tests.conftest import make_app
+from supportapp.services.event_journal import accept_events
+from supportapp.services.tracking import TrackedEvent
+
+database_url, folder, story, appeal, variant = sys.argv[1:6]
+app = make_app(database_url, TRACKING_JOURNAL_SECONDS=3600, TRACKING_JOURNAL_DIR=folder)
+with app.app_context():
+    accept_events([TrackedEvent("view", int(story), int(appeal), int(variant), None, "w1")])
+print("appended", flush=True)
+sys.stdin.readline()
+"""
+
+
+def _writer(database_url, folder, story, appeal, v, host="this-host"):
+    """A real process that journals one event and keeps its file open until told."""
+    child = subprocess.Popen(
+        [sys.executable, "-c", WRITER, database_url, str(folder), str(story.id),
+         str(appeal.id), str(v.id), host],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
+    assert child.stdout.readline().strip() == "appended"
+    return child
+
+
+@pytest.mark.parametrize("host,ending", [("this-host", "killed"), ("othercontainer", "killed"),
+                                         ("othercontainer", "exits")])
+def test_file_locked_by_a_live_writer_waits_for_it(database_url, journal_app, variant,
+                                                     tmp_path, host, ending):
+    """A file whose writer (another process) holds its lock is loaded only once it is gone."""
+    story, appeal, v = variant
+    child = _writer(database_url, tmp_path, story, appeal, v, host)
+    try:
+        assert app_journal(journal_app).drain(str(tmp_path)) == 0
+        assert _views() == 0
+        [written] = tmp_path.glob("events-*")
+        assert (host == "othercontainer") == ("-othercontainer-" in written.name)
+    finally:
+        if ending == "killed":
+            child.kill()  # SIGKILL: no exit hook runs, the lock dies with the process
+        child.stdin.close()
+        child.wait(timeout=30)
+    app_journal(journal_app).drain(str(tmp_path))
+    assert _views() == 1
+    assert list(tmp_path.glob("events-*")) == []
+
+
+def test_two_apps_in_one_process_keep_their_own_journals(database_url, journal_app, variant,
+                                                          tmp_path):
+    """Another app's journal is its own: it cannot take this app's open file, then can."""
+    from tests.conftest import make_app
+
+    story, appeal, v = variant
+    other = make_app(database_url, TRACKING_JOURNAL_SECONDS=3600,
+                     TRACKING_JOURNAL_DIR=str(tmp_path))
+    assert app_journal(other) is not app_journal(journal_app)
+    with other.app_context():
+        accept_events([TrackedEvent("view", story.id, appeal.id, v.id, None, "other")])
+    assert app_journal(journal_app).drain(str(tmp_path)) == 0  # locked by the other app
+    app_journal(other).close()
+    assert app_journal(journal_app).drain(str(tmp_path)) == 1
+    with other.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_journal_loads_at_a_normal_exit(database_url, journal_app, variant, tmp_path):
+    """A process that exits normally loads its own journal on the way out (its exit hook)."""
+    story, appeal, v = variant
+    child = _writer(database_url, tmp_path, story, appeal, v)
+    child.stdin.close()
+    assert child.wait(timeout=30) == 0
+    assert list(tmp_path.glob("events-*")) == []
+    assert db.session.scalar(select(func.count()).select_from(TrackingInbox)) == 1
+
+
+def test_no_event_that_got_its_204_is_lost_across_rotation(client, journal_app, variant,
+                                                            tmp_path):
+    """Beacons from several threads while the journal rotates and loads: every 204 counts."""
+    story, appeal, v = variant
+    event = {"type": "view", "story": story.slug, "appeal": appeal.id, "variant": v.id}
+    journal_app.config["TRACKING_LOOKUP_SECONDS"] = 60
+    answered, done = [], threading.Event()
+
+    def send(worker):
+        for n in range(60):
+            body = {"pv": f"pv-{worker}-{n:04d}", "events": [event]}
+            status = journal_app.test_client().post(
+                "/api/events", data=json.dumps(body), content_type="text/plain",
+                headers={"User-Agent": BROWSER}).status_code
+            answered.append(status)
+
+    def rotate():
+        while not done.is_set():
+            app_journal(journal_app).drain(str(tmp_path))
+
+    rotator = threading.Thread(target=rotate)
+    rotator.start()
+    senders = [threading.Thread(target=send, args=(w,)) for w in range(4)]
+    for thread in senders:
+        thread.start()
+    for thread in senders:
+        thread.join()
+    done.set()
+    rotator.join()
+    assert answered.count(204) == len(answered) == 240
+    assert _views() == 240

@@ -3,14 +3,13 @@
 Story pages are the busiest pages of the site, and most readers see one of a handful of
 identical blocks; only the story slug differs, and it goes into a slot of the cached HTML.
 """
-from functools import lru_cache
-
 from flask import current_app, render_template, request
+
+from supportapp.caches import app_caches
 
 STORY_SLOT = "__supportapp_story_slug__"
 
 
-@lru_cache(maxsize=1024)
 def _fragment(placement, embed, contribute_url, dismiss_days):
     return render_template("appeal/_appeal.html", p=placement, embed=embed,
                            story_slug=STORY_SLOT, contribute_url=contribute_url,
@@ -23,5 +22,6 @@ def appeal_html(placement, story_slug, embed=False):
     Embeds get a GET form that leads to this site's /contribute.
     """
     contribute_url = f"{request.url_root}contribute" if embed else "/contribute"
-    html = _fragment(placement, embed, contribute_url, current_app.config["APPEAL_DISMISS_DAYS"])
+    key = (placement, embed, contribute_url, current_app.config["APPEAL_DISMISS_DAYS"])
+    html = app_caches().fragments.get(key, lambda: _fragment(*key))
     return html.replace(STORY_SLOT, story_slug)

@@ -6,6 +6,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from supportapp.blueprints.reader_state import wants_no_tracking
 from supportapp.extensions import csrf, db, limiter
+from supportapp.logs import log_throttled
 from supportapp.services.beacon import (
     MAX_BODY_BYTES,
     BeaconError,
@@ -51,6 +52,7 @@ def events():
         return _try_again()
     except SQLAlchemyError as exc:  # the journal is off and the database is away
         db.session.rollback()
-        current_app.logger.warning("beacon: events not stored (%s)", type(exc).__name__)
+        log_throttled(current_app, current_app.logger, "beacon-store",
+                      "beacon: events not stored (%s)", type(exc).__name__)
         return _try_again()
     return "", 204

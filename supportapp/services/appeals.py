@@ -4,6 +4,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -138,8 +139,14 @@ def choose_variant(appeal, reader_id, rng=random):
     raise AssertionError("weights must add up")  # pragma: no cover
 
 
-def validate_appeal(appeal, max_amount_minor=1_000_000):
-    """Raise AppealError for anything unsafe; return warnings (unknown placeholders)."""
+def validate_appeal(appeal, max_amount_minor=None):
+    """Raise AppealError for anything unsafe; return warnings (unknown placeholders).
+
+    Presets may go up to `max_amount_minor`, by default the configured largest gift
+    (SUPPORTAPP_MAX_AMOUNT_MINOR), the same limit the contribution form applies.
+    """
+    if max_amount_minor is None:
+        max_amount_minor = current_app.config["MAX_AMOUNT_MINOR"]
     if appeal.status not in APPEAL_STATUSES:
         raise AppealError(f"status must be one of {', '.join(APPEAL_STATUSES)}")
     if not (appeal.name or "").strip():
@@ -184,7 +191,7 @@ def _validate_variant(variant, max_amount_minor):
                                       "whole minor units from 1.00 up to the maximum")
 
 
-def save_appeal(appeal, max_amount_minor=1_000_000):
+def save_appeal(appeal, max_amount_minor=None):
     """Validate and commit an appeal with its variants; returns the warnings."""
     warnings = validate_appeal(appeal, max_amount_minor)
     db.session.add(appeal)

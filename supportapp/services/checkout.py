@@ -3,11 +3,15 @@ import hashlib
 from dataclasses import dataclass
 
 from flask import current_app
+from sqlalchemy.exc import SQLAlchemyError
 
+from supportapp.extensions import db
+from supportapp.logs import log_throttled
 from supportapp.services import payments
+from supportapp.services.event_journal import accept_events
 from supportapp.services.known_targets import TargetsUnavailable, known_targets
 from supportapp.services.pricing import charged_amount
-from supportapp.services.tracking import record_checkout_started
+from supportapp.services.tracking import checkout_started_event
 
 FREQUENCY_NAMES = {"one_off": "One-off", "monthly": "Monthly", "annual": "Annual"}
 
@@ -80,5 +84,13 @@ def _count_checkout(session_id, order):
     except TargetsUnavailable:  # the database is away: recording the checkout will say so
         story_id = appeal_of_variant = None
     same_appeal = appeal_of_variant is not None and appeal_of_variant == order.appeal_id
-    record_checkout_started(session_id, story_id, order.appeal_id if same_appeal else None,
-                            order.variant_id if same_appeal else None, order.reader_id)
+    event = checkout_started_event(session_id, story_id, order.appeal_id if same_appeal else None,
+                                   order.variant_id if same_appeal else None, order.reader_id)
+    try:
+        accept_events([event])  # the journal when it is on, which outlives a database outage
+    except SQLAlchemyError as exc:
+        # The session exists and the reader is on their way to pay; losing one funnel count
+        # (journal off, database gone since it was checked) must not stop them.
+        db.session.rollback()
+        log_throttled(current_app, current_app.logger, "checkout-count",
+                      "checkout %s not counted (%s)", session_id, type(exc).__name__)

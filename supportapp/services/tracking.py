@@ -133,8 +133,9 @@ def _forget_old_dedup_keys(now):
     db.session.commit()
 
 
-def record_checkout_started(session_id, story_id, appeal_id, variant_id, reader_id):
-    """Count a Checkout Session started from a story (once per session, however often asked)."""
-    record_events([TrackedEvent("checkout", story_id or 0, appeal_id or 0, variant_id or 0,
-                                reader_id, dedup_key=f"checkout|{session_id}")])
+def checkout_started_event(session_id, story_id, appeal_id, variant_id, reader_id):
+    """The event that counts a Checkout Session started from a story (once per session,
+    however often it is recorded)."""
+    return TrackedEvent("checkout", story_id or 0, appeal_id or 0, variant_id or 0, reader_id,
+                        dedup_key=f"checkout|{session_id}")
 

@@ -4,6 +4,7 @@ import pytest
 
 from supportapp.extensions import db
 from supportapp.models import Appeal
+from supportapp.services.appeals import AppealError, set_appeal_status
 
 
 def appeal_form(variants=({},), **fields):
@@ -170,3 +171,26 @@ def test_appeal_list_shows_status_and_editor_actions(staff_client, saved_appeal)
     editor_page = staff_client("editor").get("/dashboard/appeals").data
     assert b"Winter drive" in viewer_page and b"draft" in viewer_page
     assert b"/edit" not in viewer_page and b"/edit" in editor_page
+
+
+@pytest.mark.parametrize("how", ["dashboard", "cli"])
+def test_appeal_with_presets_above_the_default_maximum_can_start(app, saved_appeal, how,
+                                                                 staff_client):
+    """With SUPPORTAPP_MAX_AMOUNT_MINOR above 10,000.00, an appeal whose presets use it is
+    saved and can then be started, from the dashboard or the CLI (no hard-coded maximum)."""
+    app.config["MAX_AMOUNT_MINOR"] = 5_000_000
+    saved_appeal.variants[0].preset_amounts = {"USD": {"one_off": [2_000_000]}}
+    db.session.commit()
+    if how == "dashboard":
+        response = staff_client("editor").post(f"/dashboard/appeals/{saved_appeal.id}/status",
+                                               data={"status": "live"})
+        assert response.status_code == 302
+    else:
+        result = app.test_cli_runner().invoke(args=["appeals", "activate",
+                                                    str(saved_appeal.id)])
+        assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    assert db.session.get(Appeal, saved_appeal.id).status == "live"
+    app.config["MAX_AMOUNT_MINOR"] = 1_000_000  # and the configured maximum still binds
+    with pytest.raises(AppealError, match="up to the maximum"):
+        set_appeal_status(saved_appeal.id, "paused")

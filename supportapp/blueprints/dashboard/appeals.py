@@ -2,7 +2,7 @@
 and the variant comparison."""
 from types import SimpleNamespace
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from supportapp.blueprints.dashboard import bp
@@ -42,7 +42,7 @@ def appeal_report(appeal_id):
 def _save(form, appeal):
     """Save a validated form; a redirect when saved, None (and a flash saying why) when not."""
     try:
-        warnings = save_appeal(apply_form(form, appeal), current_app.config["MAX_AMOUNT_MINOR"])
+        warnings = save_appeal(apply_form(form, appeal))
     except AppealError as exc:
         db.session.rollback()  # nothing of the refused form is kept
         flash(f"Not saved: {exc}.", "error")

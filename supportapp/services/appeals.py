@@ -139,14 +139,11 @@ def choose_variant(appeal, reader_id, rng=random):
     raise AssertionError("weights must add up")  # pragma: no cover
 
 
-def validate_appeal(appeal, max_amount_minor=None):
+def validate_appeal(appeal, max_amount_minor):
     """Raise AppealError for anything unsafe; return warnings (unknown placeholders).
 
-    Presets may go up to `max_amount_minor`, by default the configured largest gift
-    (SUPPORTAPP_MAX_AMOUNT_MINOR), the same limit the contribution form applies.
+    Presets may go up to `max_amount_minor`, the largest gift the contribution form takes.
     """
-    if max_amount_minor is None:
-        max_amount_minor = current_app.config["MAX_AMOUNT_MINOR"]
     if appeal.status not in APPEAL_STATUSES:
         raise AppealError(f"status must be one of {', '.join(APPEAL_STATUSES)}")
     if not (appeal.name or "").strip():
@@ -191,9 +188,12 @@ def _validate_variant(variant, max_amount_minor):
                                       "whole minor units from 1.00 up to the maximum")
 
 
-def save_appeal(appeal, max_amount_minor=None):
-    """Validate and commit an appeal with its variants; returns the warnings."""
-    warnings = validate_appeal(appeal, max_amount_minor)
+def save_appeal(appeal):
+    """Validate and commit an appeal with its variants; returns the warnings.
+
+    Presets are checked against the configured largest gift (SUPPORTAPP_MAX_AMOUNT_MINOR).
+    """
+    warnings = validate_appeal(appeal, current_app.config["MAX_AMOUNT_MINOR"])
     db.session.add(appeal)
     db.session.commit()
     clear_appeal_cache()

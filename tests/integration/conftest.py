@@ -3,7 +3,7 @@ served on a loopback port, with the emulator forwarding signed webhooks to the a
 import json
 import secrets
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pytest
 import requests
@@ -49,6 +49,8 @@ class Live:
     url: str
     app: object
     emulator: object
+    # The reader's browser: keeps the cookies this site sets (the checkout it started).
+    browser: requests.Session = field(default_factory=requests.Session)
 
     @property
     def stripe(self):
@@ -61,8 +63,8 @@ class Live:
         """Submit the contribution form; returns the Checkout Session id it redirected to."""
         form = {"frequency": frequency, "amount": amount, "currency": currency,
                 "email": "reader@example.com", "nonce": secrets.token_urlsafe(18), **fields}
-        response = requests.post(f"{self.url}/contribute", data=form, allow_redirects=False,
-                                 timeout=30)
+        response = self.browser.post(f"{self.url}/contribute", data=form,
+                                     allow_redirects=False, timeout=30)
         assert response.status_code == 303, response.text[:500]
         location = response.headers["Location"]
         assert location.startswith(f"{self.emulator.url}/c/pay/cs_test_")
@@ -91,7 +93,10 @@ class Live:
 def live(request, app, emulator):
     """The app on a loopback port (same database as `app`), with webhooks forwarded to it.
     Extra settings come from indirect parametrization: `parametrize("live", [{...}])`."""
-    live_app = make_app(app.config["SQLALCHEMY_DATABASE_URI"], STRIPE_API_BASE=emulator.url,
+    # Served over plain http, as in development: cookies are not marked Secure, so the
+    # reader's browser (requests, Chromium) sends them back.
+    live_app = make_app(app.config["SQLALCHEMY_DATABASE_URI"], SUPPORTAPP_ENV="development",
+                        STRIPE_API_BASE=emulator.url,
                         STRIPE_SECRET_KEY="sk_test_emulator",
                         STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET, **getattr(request, "param", {}))
     url, server = serve(live_app)

@@ -1,5 +1,4 @@
 """The whole money path against the local Stripe emulator, webhooks delivered for real."""
-import requests
 from sqlalchemy import select
 
 from supportapp.extensions import db
@@ -28,7 +27,7 @@ def test_one_off_paid(live, make_story):
                                                                            "one_off")
     assert row.story_id == story.id and row.stripe_customer_id.startswith("cus_")
     assert row.stripe_checkout_session_id == session_id
-    page = requests.get(f"{live.url}/contribute/thanks?session_id={session_id}", timeout=30)
+    page = live.browser.get(f"{live.url}/contribute/thanks?session_id={session_id}", timeout=30)
     assert page.status_code == 200 and "Thank you!" in page.text and "$5" in page.text
     assert "sa_supporter" in page.cookies
     assert len(_rows(Contribution)) == 1  # the thank-you page did not add a second
@@ -41,7 +40,7 @@ def test_one_off_declined(live):
     assert answer.status_code == 402
     live.settle()
     assert [r.status for r in _rows(Contribution)] == []
-    page = requests.get(f"{live.url}/contribute/thanks?session_id={session_id}", timeout=30)
+    page = live.browser.get(f"{live.url}/contribute/thanks?session_id={session_id}", timeout=30)
     assert "was not completed" in page.text and "sa_supporter" not in page.cookies
 
 

@@ -64,7 +64,7 @@ def _appeal(*weights, **fields):
 def test_zero_or_negative_weights_refused(weights):
     """All-zero or negative weights are refused when saved."""
     with pytest.raises(AppealError):
-        validate_appeal(_appeal(*weights))
+        validate_appeal(_appeal(*weights), 1_000_000)
 
 
 def test_presets_below_minimum_refused():
@@ -72,14 +72,14 @@ def test_presets_below_minimum_refused():
     appeal = _appeal(1)
     appeal.variants[0].preset_amounts = {"USD": {"one_off": [50, 500]}}
     with pytest.raises(AppealError, match="1.00"):
-        validate_appeal(appeal)
+        validate_appeal(appeal, 1_000_000)
 
 
 def test_unknown_placeholders_reported():
     """Unknown placeholders are reported on save, known ones are not."""
     appeal = _appeal(1)
     appeal.variants[0].heading = "You read {article_count} and {favourite_colour}"
-    warnings = validate_appeal(appeal)
+    warnings = validate_appeal(appeal, 1_000_000)
     assert len(warnings) == 1 and "{favourite_colour}" in warnings[0]
     assert unknown_placeholders("{goal_progress} {supporter_count}") == []
 

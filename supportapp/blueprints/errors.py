@@ -1,5 +1,6 @@
 """Error pages in the site's look, and JSON errors under /api/."""
-from flask import render_template, request
+from flask import current_app, render_template, request
+from flask.globals import request_ctx
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 MESSAGES = {
@@ -8,6 +9,7 @@ MESSAGES = {
     404: "We could not find that page.",
     405: "That method is not allowed here.",
     413: "That request is too large.",
+    415: "This page only accepts a form.",
     429: "Too many requests. Please wait a moment and try again.",
     500: "Something went wrong on our side.",
 }
@@ -17,6 +19,16 @@ def _wants_json():
     return request.path.startswith("/api/") or request.path.startswith("/stripe/")
 
 
+def _bind_urls_without_host():
+    # A request refused before routing (a malformed Host, or one not in TRUSTED_HOSTS) has no
+    # URL adapter, and the page's links need one; bound to no host of the request's, they
+    # come out as plain paths.
+    if request_ctx.url_adapter is None:
+        request_ctx.url_adapter = current_app.url_map.bind(
+            current_app.config.get("SERVER_NAME") or "localhost",
+            script_name=request.script_root or None)
+
+
 def render_error(error):
     if not isinstance(error, HTTPException):
         error = InternalServerError()
@@ -24,6 +36,7 @@ def render_error(error):
     message = MESSAGES.get(code, error.name)
     if _wants_json():
         return {"error": {"status": code, "message": error.description or message}}, code
+    _bind_urls_without_host()
     return render_template("errors/error.html", code=code, title=error.name,
                            message=message), code
 

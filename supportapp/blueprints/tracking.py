@@ -6,6 +6,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from supportapp.blueprints.reader_state import wants_no_tracking
 from supportapp.extensions import csrf, db, limiter
+from supportapp.request_guard import reads_own_body
 from supportapp.services.beacon import (
     MAX_BODY_BYTES,
     BeaconError,
@@ -27,6 +28,7 @@ def _reader_id(data):
 
 
 @bp.post("/api/events")
+@reads_own_body
 @csrf.exempt
 @limiter.limit(lambda: current_app.config["BEACON_RATE_LIMIT"])
 def events():

@@ -21,14 +21,22 @@ def create_app(config=None):
     check_config(app.config)
     logging.basicConfig(level=app.config["LOG_LEVEL"])
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    register_request_guard(app)
     register_extensions(app)
     register_caches(app)
+    register_url_converters(app)
     register_blueprints(app)
     register_commands(app)
     register_errorhandlers(app)
     register_template_helpers(app)
     register_security_headers(app)
     return app
+
+
+def register_request_guard(app):
+    from supportapp.request_guard import register
+
+    register(app)  # first, so it runs before the extensions' hooks
 
 
 def register_extensions(app):
@@ -52,6 +60,12 @@ def register_caches(app):
     caches.init_app(app)
     known_targets.init_app(app)
     event_journal.init_app(app)
+
+
+def register_url_converters(app):
+    from supportapp.routing import register
+
+    register(app)  # before the blueprints, whose routes use the converters
 
 
 def register_blueprints(app):

@@ -170,6 +170,11 @@ def load_config(instance_path):
             "SUPPORTAPP_SITE_TAGLINE", "Independent news for Port Alder and the bay"
         ),
         "STORIES_PER_PAGE": _int("SUPPORTAPP_STORIES_PER_PAGE", 20),
+        # Far above any form of ours (the appeal editor, every field full, is about 600 kB and
+        # 220 fields) and any Stripe event; more is refused with 413 before it is parsed.
+        "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+        "MAX_FORM_PARTS": 1000,
+        "MAX_FORM_MEMORY_SIZE": 100_000,  # bytes in one field; a variant's body is 5,000 chars
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env == "production",

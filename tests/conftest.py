@@ -111,13 +111,14 @@ def app(database_url):
 
     app = make_app(database_url)
     with app.app_context():
-        _empty_tables(db)
+        empty_tables(db)
         yield app
         db.session.remove()
         db.engine.dispose()
 
 
-def _empty_tables(db):
+def empty_tables(db):
+    """Delete every row, children first; the schema stays."""
     with db.engine.begin() as conn:
         for table in reversed(db.metadata.sorted_tables):
             conn.execute(table.delete())

@@ -147,6 +147,22 @@ def test_article_count_placeholder_from_cookie(client, make_story, live_appeal):
     assert headings == ["You read 3"]
 
 
+@pytest.mark.filterwarnings("ignore:The 'sa_.*' cookie is too large")  # meant to be
+@pytest.mark.parametrize("cookie, value", [
+    ("sa_views", "²"), ("sa_views", "1-²-" + "9" * 5000), ("sa_reads", "².²"),
+    ("sa_reads", "1." + "9" * 5000),
+])
+def test_counting_cookies_with_odd_digits_are_ignored(client, make_story, live_appeal, cookie,
+                                                      value):
+    """Numbers a reader's cookie cannot hold ("²" is a digit to isdigit(), not to int()): the
+    story and its appeal still show, the odd entries dropped."""
+    live_appeal()
+    story = make_story()
+    client.set_cookie(cookie, value)
+    response = client.get(f"/stories/{story.slug}")
+    assert response.status_code == 200 and len(_appeals(response)) == 1
+
+
 @pytest.mark.parametrize("language, currency", [("en-GB,en;q=0.8", "GBP"), ("de-DE", "EUR"),
                                                 ("en-AU", "AUD"), ("fr-CA", "CAD"), ("ja", "USD")])
 def test_currency_from_accept_language(client, make_story, live_appeal, language, currency):

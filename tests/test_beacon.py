@@ -97,6 +97,8 @@ def _one(kind="view", story="s", appeal=1, variant=1):
     '{"events": [{"type": "view", "story": "s", "appeal": 1, "variant": 1}]}',
     '{"pv": "p", "events": [{"type": "view", "story": "s", "appeal": 1, "variant": 1}]}',
     '{"pv": "pageview-1", "events": [' + _one(kind="rendered") + "]}",
+    '{"pv": "pageview-1", "events": [' + _one(kind=["view"]) + "]}",  # was a 500: unhashable
+    '{"pv": "pageview-1", "events": [' + _one(kind={"view": 1}) + "]}",
     '{"pv": "pageview-1", "events": [' + _one(story="Bad Slug") + "]}",
     '{"pv": "pageview-1", "events": [{"type": "view", "story": "s", "appeal": "1", "variant": 1}]}',
     '{"pv": "pageview-1", "events": [{"type": "view", "story": "s", "appeal": 1, "variant": -4}]}',
@@ -122,6 +124,14 @@ def test_gpc_reader_id_not_stored(client, tracked):
     """With Sec-GPC the reader id in the cookie is neither used nor stored."""
     client.set_cookie("sa_rid", "reader-cccccccccccccccc")
     _beacon(client, [_view(*tracked)], headers={"Sec-GPC": "1"})
+    roll_up()
+    assert db.session.scalars(select(TrackingEvent.reader_id)).all() == [None]
+
+
+@pytest.mark.parametrize("reader", [[1], 5, {"id": "reader-cccccccccccccccc"}, True, None])
+def test_reader_id_that_is_not_text_is_ignored(client, tracked, reader):
+    """A beacon "reader" that is not a string: the view counts, without a reader id."""
+    assert _beacon(client, [_view(*tracked)], reader=reader).status_code == 204
     roll_up()
     assert db.session.scalars(select(TrackingEvent.reader_id)).all() == [None]
 

@@ -128,3 +128,20 @@ def test_nonsense_periods_refused(name, start, end):
     """Unknown names, bad dates, reversed or overlong ranges raise a clear ReportError."""
     with pytest.raises(ReportError):
         parse_period(name, start, end, TODAY)
+
+
+@pytest.mark.parametrize("start, end, message", [
+    ("9999-12-01", "9999-12-31", "start must be a date from 2000-01-01 to 2027-11-21"),
+    ("2026-11-01", "9999-12-31", "end must be a date from 2000-01-01 to 2027-11-21"),
+    ("0001-01-01", "0001-01-02", "start must be a date from 2000-01-01"),
+])
+def test_far_off_dates_refused(start, end, message):
+    """Dates before 2000 or more than a year ahead: a ReportError saying the range, no overflow."""
+    with pytest.raises(ReportError, match=message):
+        parse_period("custom", start, end, TODAY)
+
+
+def test_period_up_to_a_year_ahead_is_fine():
+    """The last day allowed is a year (366 days) after today; its bounds compute."""
+    period = parse_period("custom", "2027-11-01", "2027-11-21", TODAY)
+    assert period.bounds[1] == datetime(2027, 11, 22, tzinfo=UTC)

@@ -60,6 +60,14 @@ def test_bad_period_is_400_json(client, token):
     assert response.status_code == 400 and "date" in response.json["error"]["message"]
 
 
+def test_period_ending_in_year_9999_is_400_json(client, token):
+    """A period ending 9999-12-31 (which overflowed the date arithmetic) is a 400 saying why."""
+    response = client.get("/api/reports/stories?period=custom&start=2026-11-01&end=9999-12-31",
+                          headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 400
+    assert "end must be a date from 2000-01-01" in response.json["error"]["message"]
+
+
 def test_deactivated_accounts_token_stops_working(client, make_staff):
     """Deactivating an account turns its tokens away."""
     make_staff("admin")

@@ -16,7 +16,8 @@ bp = Blueprint("api", __name__)
 
 def _small_int(name):
     raw = request.args.get(name, "0")
-    return min(int(raw), 10_000) if raw.isdigit() else 0
+    # isascii: "²" is a digit to isdigit() but not to int(); the length keeps int() cheap.
+    return min(int(raw), 10_000) if raw.isascii() and raw.isdigit() and len(raw) < 7 else 0
 
 
 def _embed_reader():

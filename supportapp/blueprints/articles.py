@@ -28,7 +28,7 @@ def home():
     return render_template("articles/home.html", stories=stories)
 
 
-@bp.get("/sections/<section>")
+@bp.get("/sections/<slug:section>")
 def section(section):
     stories = latest_stories(limit=current_app.config["STORIES_PER_PAGE"], section=section)
     if not stories:
@@ -38,7 +38,7 @@ def section(section):
     )
 
 
-@bp.get("/stories/<slug>")
+@bp.get("/stories/<slug:slug>")
 def story(slug):
     found = find_story(slug)
     if found is None or found.is_external:

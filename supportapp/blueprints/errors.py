@@ -1,5 +1,6 @@
 """Error pages in the site's look, and JSON errors under /api/."""
 from flask import current_app, g, render_template, request
+from flask.globals import request_ctx
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
@@ -16,6 +17,7 @@ MESSAGES = {
     404: "We could not find that page.",
     405: "That method is not allowed here.",
     413: "That request is too large.",
+    415: "This page only accepts a form.",
     429: "Too many requests. Please wait a moment and try again.",
     500: "Something went wrong on our side.",
     503: "This page is unavailable for a moment. Please try again in a minute.",
@@ -31,6 +33,16 @@ def _kept_headers(error):
     return {k: v for k, v in error.get_headers() if k in ("Retry-After", "Allow")}
 
 
+def _bind_urls_without_host():
+    # A request refused before routing (a malformed Host, or one not in TRUSTED_HOSTS) has no
+    # URL adapter, and the page's links need one; bound to no host of the request's, they
+    # come out as plain paths.
+    if request_ctx.url_adapter is None:
+        request_ctx.url_adapter = current_app.url_map.bind(
+            current_app.config.get("SERVER_NAME") or "localhost",
+            script_name=request.script_root or None)
+
+
 def render_error(error, nav=True):
     if not isinstance(error, HTTPException):
         error = InternalServerError()
@@ -39,6 +51,7 @@ def render_error(error, nav=True):
     if _wants_json():
         return ({"error": {"status": code, "message": error.description or message}}, code,
                 _kept_headers(error))
+    _bind_urls_without_host()
     extra = {} if nav else {"nav_sections": lambda: ()}  # no second try at a database that is down
     return render_template("errors/error.html", code=code, title=error.name,
                            message=message, **extra), code, _kept_headers(error)

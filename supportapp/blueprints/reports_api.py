@@ -8,6 +8,7 @@ from flask import Blueprint, abort, g, jsonify, request
 from supportapp.blueprints.dashboard.reporting import current_period
 from supportapp.extensions import db
 from supportapp.models import Appeal
+from supportapp.routing import database_id
 from supportapp.services.periods import ReportError
 from supportapp.services.reports import stories_table, variants_table
 from supportapp.services.staff import staff_for_token
@@ -66,7 +67,7 @@ def stories():
 
 @bp.get("/variants")
 def variants():
-    appeal_id = request.args.get("appeal", type=int)
+    appeal_id = request.args.get("appeal", type=database_id)
     if appeal_id is None:
         return _error(400, "say which appeal: ?appeal=ID")
     if db.session.get(Appeal, appeal_id) is None:

@@ -7,6 +7,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from supportapp.blueprints.reader_state import wants_no_tracking
 from supportapp.extensions import csrf, db, limiter
 from supportapp.logs import log_throttled
+from supportapp.request_guard import reads_own_body
 from supportapp.services.beacon import (
     MAX_BODY_BYTES,
     BeaconError,
@@ -34,6 +35,7 @@ def _try_again():
 
 
 @bp.post("/api/events")
+@reads_own_body
 @csrf.exempt
 @limiter.limit(lambda: current_app.config["BEACON_RATE_LIMIT"])
 def events():

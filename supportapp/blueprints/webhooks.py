@@ -2,6 +2,7 @@
 from flask import Blueprint, current_app, request
 
 from supportapp.extensions import csrf, limiter
+from supportapp.request_guard import reads_own_body
 from supportapp.services.payments import SignatureError, verify_webhook
 from supportapp.services.stripe_events import RetryLater, receive_event
 
@@ -13,6 +14,7 @@ def _webhook_limit():
 
 
 @bp.post("/stripe/webhook")
+@reads_own_body
 @csrf.exempt  # signed by Stripe instead
 @limiter.limit(_webhook_limit)
 def stripe_webhook():

@@ -22,6 +22,11 @@ DEFAULT_PRESETS = {
 }
 
 
+# Within the INTEGER columns that hold them (2**31 - 1), with room to spare.
+MAX_WEIGHT = 10_000
+MAX_GOAL_MINOR = 1_000_000_000  # 10,000,000.00
+
+
 class AppealError(ValueError):
     """An appeal that must not be saved; the message says why."""
 
@@ -152,6 +157,8 @@ def validate_appeal(appeal, max_amount_minor):
         raise AppealError("an appeal needs at least one variant")
     if any(v.weight is None or v.weight < 0 for v in appeal.variants):
         raise AppealError("variant weights cannot be negative")
+    if any(v.weight > MAX_WEIGHT for v in appeal.variants):
+        raise AppealError(f"variant weights can be at most {MAX_WEIGHT:,}")
     if sum(v.weight for v in appeal.variants) <= 0:
         raise AppealError("at least one variant needs a weight above zero")
     if appeal.placement_paragraph is not None and appeal.placement_paragraph < 1:
@@ -161,6 +168,8 @@ def validate_appeal(appeal, max_amount_minor):
     if appeal.goal_amount_minor is not None:
         if appeal.goal_amount_minor <= 0 or appeal.goal_currency not in SUPPORTED_CURRENCIES:
             raise AppealError("a funding goal needs a positive amount and a supported currency")
+        if appeal.goal_amount_minor > MAX_GOAL_MINOR:
+            raise AppealError(f"a funding goal can be at most {MAX_GOAL_MINOR // 100:,}")
     warnings = []
     for variant in appeal.variants:
         _validate_variant(variant, max_amount_minor)

@@ -49,7 +49,8 @@ def parse_beacon(body):
     if not isinstance(page_view, str) or not PAGE_VIEW_RE.match(page_view):
         raise BeaconError("beacon needs a page view id 'pv'")
     for event in data["events"]:
-        if not isinstance(event, dict) or event.get("type") not in CLIENT_KINDS:
+        kind = event.get("type") if isinstance(event, dict) else None
+        if not isinstance(kind, str) or kind not in CLIENT_KINDS:  # a list is unhashable
             raise BeaconError("event type must be 'view' or 'click'")
         story = event.get("story")
         if not isinstance(story, str) or not SLUG_RE.match(story):

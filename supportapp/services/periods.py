@@ -4,6 +4,10 @@ from datetime import UTC, date, datetime, time, timedelta
 
 PERIODS = {"today": 1, "7d": 7, "30d": 30, "90d": 90}
 MAX_PERIOD_DAYS = 3 * 366
+# Reports cover days from EARLIEST_DAY up to a year ahead of today: nothing the app records
+# lies outside, and far-off dates (9999-12-31) would overflow the date arithmetic below.
+EARLIEST_DAY = date(2000, 1, 1)
+MAX_DAYS_AHEAD = 366
 
 
 class ReportError(ValueError):
@@ -28,11 +32,16 @@ class Period:
                 datetime.combine(self.end + timedelta(days=1), time(), UTC))
 
 
-def _parse_day(value, name):
+def _parse_day(value, name, today):
     try:
-        return date.fromisoformat((value or "").strip())
+        day = date.fromisoformat((value or "").strip())
     except ValueError as exc:
         raise ReportError(f"{name} must be a date like 2026-11-01") from exc
+    latest = today + timedelta(days=MAX_DAYS_AHEAD)
+    if not EARLIEST_DAY <= day <= latest:
+        raise ReportError(f"{name} must be a date from {EARLIEST_DAY.isoformat()} "
+                          f"to {latest.isoformat()}")
+    return day
 
 
 def parse_period(name, start, end, today):
@@ -42,7 +51,7 @@ def parse_period(name, start, end, today):
         return Period(today - timedelta(days=PERIODS[name] - 1), today)
     if name != "custom":
         raise ReportError(f"unknown period {name!r}: use today, 7d, 30d, 90d or custom")
-    period = Period(_parse_day(start, "start"), _parse_day(end, "end"))
+    period = Period(_parse_day(start, "start", today), _parse_day(end, "end", today))
     if period.end < period.start:
         raise ReportError("the end date comes before the start date")
     if (period.end - period.start).days >= MAX_PERIOD_DAYS:

@@ -27,16 +27,18 @@ def new_reader_id():
 
 
 def valid_reader_id(value):
-    """The reader id if well-formed, else None."""
-    return value if value and READER_ID_RE.match(value) else None
+    """The reader id if well-formed, else None (for any value, e.g. a beacon's JSON number)."""
+    return value if isinstance(value, str) and READER_ID_RE.match(value) else None
+
+
+def _small_number(text):
+    # isascii: "²" is a digit to isdigit() but not to int(); the length keeps int() cheap.
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else None
 
 
 def _numbers(value, limit=200):
-    out = []
-    for part in (value or "").split("-")[:limit]:
-        if part.isdigit() and len(part) < 10:
-            out.append(int(part))
-    return out
+    numbers = (_small_number(part) for part in (value or "").split("-")[:limit])
+    return [n for n in numbers if n is not None]
 
 
 def record_read(value, story_id, today, window_days=30):
@@ -48,8 +50,9 @@ def record_read(value, story_id, today, window_days=30):
     reads = {}
     for item in (value or "").split("-")[:READS_KEPT * 2]:
         story, _, day = item.partition(".")
-        if story.isdigit() and day.isdigit() and now - int(day) < window_days:
-            reads[int(story)] = max(int(day), reads.get(int(story), 0))
+        story, day = _small_number(story), _small_number(day)
+        if story is not None and day is not None and now - day < window_days:
+            reads[story] = max(day, reads.get(story, 0))
     reads[story_id] = now
     newest = sorted(reads.items(), key=lambda kv: kv[1], reverse=True)[:READS_KEPT]
     return "-".join(f"{s}.{d}" for s, d in newest), len(newest)

@@ -9,7 +9,9 @@ from sqlalchemy import func, select
 from supportapp.extensions import db
 from supportapp.models import Story
 
-SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+SLUG_PATTERN = r"[a-z0-9]+(?:-[a-z0-9]+)*"
+SLUG_RE = re.compile(rf"^{SLUG_PATTERN}$")
+MAX_SLUG_LENGTH = 200  # the width of Story.slug
 DEFAULT_SECTION = "news"
 
 
@@ -33,7 +35,7 @@ class StoryRecord:
 def slugify(text):
     """A URL-safe slug made of lower-case ASCII words joined by dashes."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:200]
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:MAX_SLUG_LENGTH]
 
 
 def validate_record(record):

@@ -66,9 +66,11 @@ def test_edit_changes_copy_and_removes_a_variant(staff_client, saved_appeal):
 @pytest.mark.parametrize("weights, message", [
     (("0", "0"), b"at least one variant needs a weight above zero"),
     (("2", "-1"), b"variant weights cannot be negative"),
+    (("2147483648", "1"), b"variant weights can be at most 10,000"),
 ])
 def test_refused_weights_save_nothing(staff_client, saved_appeal, weights, message):
-    """Weights the service refuses show its message; the stored appeal is unchanged."""
+    """Weights the service refuses (one past the INTEGER column too) show its message; the
+    stored appeal is unchanged."""
     client = staff_client("editor")
     variants = [{"id": v.id, "weight": w} for v, w in zip(saved_appeal.variants, weights,
                                                           strict=True)]
@@ -77,6 +79,16 @@ def test_refused_weights_save_nothing(staff_client, saved_appeal, weights, messa
     assert response.status_code == 200 and message in response.data
     (appeal,) = _appeals()
     assert appeal.name == "Winter drive" and [v.weight for v in appeal.variants] == [1, 1]
+
+
+@pytest.mark.parametrize("goal", ["21474836.48", "99999999999999999999"])
+def test_goal_too_large_for_its_column_is_refused(staff_client, goal):
+    """A goal past 10,000,000.00 (PostgreSQL's INTEGER ends at 21,474,836.47): a message, no 500."""
+    response = staff_client("editor").post("/dashboard/appeals/new",
+                                           data=appeal_form(goal_amount=goal))
+    assert response.status_code == 200
+    assert b"a funding goal can be at most 10,000,000" in response.data
+    assert _appeals() == []
 
 
 def test_unreadable_preset_is_a_form_error(staff_client):

@@ -36,6 +36,7 @@ def test_overview_shows_money_and_a_chart(staff_client, activity):
     ("period=custom&start=2026-02-01&end=2026-01-01", "the end date comes before the start"),
     ("period=custom&start=2026-02-30&end=2026-03-01", "start must be a date"),
     ("period=forever", "unknown period"),
+    ("period=custom&start=2026-11-01&end=9999-12-31", "end must be a date from 2000-01-01"),
 ])
 def test_nonsense_period_is_a_400_with_the_reason(staff_client, query, message):
     """A period the reports refuse shows their message on the page with status 400."""

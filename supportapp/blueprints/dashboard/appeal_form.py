@@ -5,6 +5,7 @@ from supportapp.blueprints.dashboard.forms import PresetsForm, parse_amount_list
 from supportapp.config import SUPPORTED_CURRENCIES
 from supportapp.models import AppealVariant
 from supportapp.models.appeal import FREQUENCIES
+from supportapp.routing import database_id
 from supportapp.services.appeal_placement import build_placement
 from supportapp.services.appeals import AppealView, VariantView
 from supportapp.services.goal import funding_progress
@@ -110,13 +111,20 @@ def apply_form(form, appeal):
     return appeal
 
 
+def _saved_id(text):
+    try:
+        return database_id(text)
+    except ValueError:
+        return 0  # a variant not saved yet
+
+
 def _preview_variant(form):
     entries = [field.form for field in form.variants]
     index = min(max(form.preview_variant.data or 0, 0), len(entries) - 1)
     entry = entries[index]
     frequency = entry.default_frequency.data
     return VariantView(
-        int(entry.id.data) if (entry.id.data or "").isdigit() else 0,
+        _saved_id(entry.id.data),
         entry.name.data or "", entry.heading.data or "",
         sanitise_appeal_html(entry.body.data or ""), entry.cta_label.data or "",
         presets_from_form(entry.presets.form, lenient=True),

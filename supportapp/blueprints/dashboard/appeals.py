@@ -12,6 +12,7 @@ from supportapp.blueprints.dashboard.forms import MAX_VARIANTS, AppealForm
 from supportapp.blueprints.dashboard.reporting import current_period
 from supportapp.extensions import db
 from supportapp.models import Appeal
+from supportapp.routing import database_id
 from supportapp.services.appeals import AppealError, save_appeal, set_appeal_status
 from supportapp.services.reports import variants_table
 
@@ -30,7 +31,7 @@ def appeals():
     return render_template("dashboard/appeals/list.html", appeals=rows)
 
 
-@bp.get("/appeals/<int:appeal_id>")
+@bp.get("/appeals/<id:appeal_id>")
 @role_required("viewer")
 def appeal_report(appeal_id):
     appeal = db.get_or_404(Appeal, appeal_id)
@@ -75,7 +76,7 @@ def new_appeal():
     return _edit_page(form, Appeal(status="draft"))
 
 
-@bp.route("/appeals/<int:appeal_id>/edit", methods=["GET", "POST"])
+@bp.route("/appeals/<id:appeal_id>/edit", methods=["GET", "POST"])
 @role_required("editor")
 def edit_appeal(appeal_id):
     appeal = db.get_or_404(Appeal, appeal_id)
@@ -88,12 +89,12 @@ def edit_appeal(appeal_id):
 def preview_appeal():
     """The appeal partial for the chosen variant of the form as typed (nothing is saved)."""
     form = AppealForm()
-    placement = preview_placement(form, request.args.get("appeal", type=int))
+    placement = preview_placement(form, request.args.get("appeal", type=database_id))
     return render_template("dashboard/appeals/_preview.html", preview=placement,
                            story=PREVIEW_STORY)
 
 
-@bp.post("/appeals/<int:appeal_id>/status")
+@bp.post("/appeals/<id:appeal_id>/status")
 @role_required("editor")
 def appeal_status(appeal_id):
     status = request.form.get("status", "")

@@ -7,6 +7,7 @@ from supportapp.blueprints.dashboard.contributions import contribution_filters, 
 from supportapp.blueprints.dashboard.reporting import current_period
 from supportapp.extensions import db
 from supportapp.models import Appeal
+from supportapp.routing import database_id
 from supportapp.services.exports import (
     CONTRIBUTION_HEADER,
     STORY_HEADER,
@@ -40,7 +41,7 @@ def export_stories():
 @bp.get("/export/variants.csv")
 @role_required("viewer")
 def export_variants():
-    appeal_id = request.args.get("appeal", type=int)
+    appeal_id = request.args.get("appeal", type=database_id)
     if appeal_id is None:
         abort(404)
     db.get_or_404(Appeal, appeal_id)

@@ -30,7 +30,7 @@ def period_args():
 
 def page_number():
     raw = request.args.get("page", "1")
-    return max(int(raw), 1) if raw.isdigit() and len(raw) < 7 else 1
+    return max(int(raw), 1) if raw.isascii() and raw.isdigit() and len(raw) < 7 else 1
 
 
 def _sort_value(row, key):

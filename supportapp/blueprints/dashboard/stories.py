@@ -33,7 +33,7 @@ def funnel_chart(points):
     }
 
 
-@bp.get("/stories/<int:story_id>")
+@bp.get("/stories/<id:story_id>")
 @role_required("viewer")
 def story(story_id):
     found = db.get_or_404(Story, story_id)

@@ -54,7 +54,7 @@ def _change(staff_id, change, *args):
     return redirect(url_for("dashboard.users"))
 
 
-@bp.post("/users/<int:staff_id>/role")
+@bp.post("/users/<id:staff_id>/role")
 @role_required("admin")
 def change_role(staff_id):
     form = StaffRoleForm()
@@ -63,7 +63,7 @@ def change_role(staff_id):
     return _change(staff_id, set_role, form.role.data)
 
 
-@bp.post("/users/<int:staff_id>/deactivate")
+@bp.post("/users/<id:staff_id>/deactivate")
 @role_required("admin")
 def deactivate_user(staff_id):
     return _change(staff_id, deactivate_staff)

@@ -1,79 +1,67 @@
 """A TCP proxy in front of PostgreSQL that a test can cut and restore: a real outage.
 
-While cut, nothing listens on the proxy's port (connections are refused at once) and every
-connection that was open is closed, as when the database server stops.
+Cut, it drops every open connection and closes each new one at once (counting them), as a
+database server that has gone away does; restored, it forwards new connections again.
 """
 import socket
 import threading
 
 
 class CuttableProxy:
-    def __init__(self, target_host, target_port):
-        self.target = (target_host, target_port)
-        self.port = None
-        self._listener = None
-        self._connections = set()
+    def __init__(self, host, port):
+        self.target = (host, port)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.is_cut = False
+        self.attempts_while_cut = 0
+        self._open = set()
         self._lock = threading.Lock()
-        self.restore()
+        threading.Thread(target=self._accept, daemon=True).start()
 
-    def restore(self):
-        """Listen again (on the same port as before) and forward new connections."""
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", self.port or 0))
-        listener.listen(64)
-        self.port = listener.getsockname()[1]
-        self._listener = listener
-        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
-
-    def cut(self):
-        """Stop listening and close every open connection, both ways."""
-        with self._lock:
-            listener, self._listener = self._listener, None
-            connections, self._connections = self._connections, set()
-        if listener is not None:
-            listener.close()
-        for sock in connections:
-            _close(sock)
-
-    def _accept(self, listener):
+    def _accept(self):
         while True:
             try:
-                client, _ = listener.accept()
+                client, _ = self.listener.accept()
             except OSError:
-                return  # cut
-            try:
-                upstream = socket.create_connection(self.target, timeout=5)
-            except OSError:
-                _close(client)
+                return  # closed
+            if self.is_cut:
+                self.attempts_while_cut += 1
+                client.close()
                 continue
-            upstream.settimeout(None)
+            upstream = socket.create_connection(self.target)
             with self._lock:
-                if self._listener is not listener:
-                    _close(client)
-                    _close(upstream)
-                    return
-                self._connections.update((client, upstream))
-            for source, sink in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
+                self._open.update((client, upstream))
+            for src, dst in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(src, dst), daemon=True).start()
 
-    def _pipe(self, source, sink):
+    def _pump(self, src, dst):
         try:
-            while data := source.recv(65536):
-                sink.sendall(data)
+            while data := src.recv(65536):
+                dst.sendall(data)
         except OSError:
             pass
-        finally:
-            _close(source)
-            _close(sink)
+        self._drop(src, dst)
+
+    def _drop(self, *sockets):
+        for sock in sockets:
             with self._lock:
-                self._connections.discard(source)
-                self._connections.discard(sink)
+                self._open.discard(sock)
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
 
+    def cut(self):
+        """Drop every open connection; close new ones at once until restored."""
+        self.is_cut = True
+        with self._lock:
+            sockets = list(self._open)
+        self._drop(*sockets)
 
-def _close(sock):
-    try:
-        sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
-    sock.close()
+    def restore(self):
+        self.is_cut = False
+
+    def close(self):
+        self.listener.close()
+        self.cut()

@@ -1,7 +1,6 @@
 """Beacons while the database is away: known targets are journaled, nothing answered is lost."""
 import json
 import socket
-import threading
 
 import pytest
 from sqlalchemy import func, select
@@ -15,71 +14,10 @@ from supportapp.services.event_journal import app_journal
 from supportapp.services.known_targets import SNAPSHOT_NAME
 from supportapp.services.tracking import roll_up
 from tests.conftest import make_app
+from tests.tcp_proxy import CuttableProxy
 
 BROWSER = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
            "Chrome/131.0 Safari/537.36")
-
-
-class CuttableProxy:
-    """A TCP proxy in front of PostgreSQL. Cut, it drops every open connection and closes
-    each new one at once (counting them), as a database that has gone away does."""
-
-    def __init__(self, host, port):
-        self.target = (host, port)
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.is_cut = False
-        self.attempts_while_cut = 0
-        self._open = set()
-        self._lock = threading.Lock()
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return  # closed
-            if self.is_cut:
-                self.attempts_while_cut += 1
-                client.close()
-                continue
-            upstream = socket.create_connection(self.target)
-            with self._lock:
-                self._open.update((client, upstream))
-            for src, dst in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(src, dst), daemon=True).start()
-
-    def _pump(self, src, dst):
-        try:
-            while data := src.recv(65536):
-                dst.sendall(data)
-        except OSError:
-            pass
-        self._drop(src, dst)
-
-    def _drop(self, *sockets):
-        for sock in sockets:
-            with self._lock:
-                self._open.discard(sock)
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            sock.close()
-
-    def cut(self):
-        self.is_cut = True
-        with self._lock:
-            sockets = list(self._open)
-        self._drop(*sockets)
-
-    def restore(self):
-        self.is_cut = False
-
-    def close(self):
-        self.listener.close()
-        self.cut()
 
 
 @pytest.fixture

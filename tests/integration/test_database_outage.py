@@ -46,7 +46,7 @@ def outage(request, database_url, make_story, make_staff, fake_stripe):
     token = create_token(staff, "outage")
     paid = fake_stripe.add_session(sf.checkout_session())
     yield _Outage(app, proxy, story, appeal, variant, staff, token, paid["id"])
-    proxy.cut()
+    proxy.close()
     with app.app_context():
         db.engine.dispose()
 

@@ -6,6 +6,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from supportapp.config import SUPPORTED_CURRENCIES
 from supportapp.extensions import db
 from supportapp.models.story import section_display_name
+from supportapp.services import giving
 from supportapp.services.money import format_money
 
 
@@ -14,6 +15,11 @@ def register(app):
     app.add_template_filter(section_display_name, "section_name")
     app.add_template_filter(format_money, "money")
     app.add_template_global(SUPPORTED_CURRENCIES, "supported_currencies")
+    app.add_template_global(giving.FREQUENCIES, "giving_frequencies")
+    app.add_template_global(giving.FREQUENCY_LABELS, "frequency_labels")
+    app.add_template_global(giving.AMOUNT_LEGENDS, "amount_legends")
+    app.add_template_global(giving.PRESELECTED_INDEX, "preselected_index")
+    app.add_template_filter(giving.with_period, "with_period")
     app.context_processor(site_context)
 
 

@@ -27,23 +27,53 @@ def test_get_prefills_from_query(client, fake_stripe):
 def test_preset_amount_is_checked(client, fake_stripe):
     """An amount that is one of the presets checks that preset rather than filling 'other'."""
     page = _page(client.get("/contribute?frequency=monthly&amount=5&currency=USD"))
-    assert page.xpath("string(//input[@name='amount'][@checked]/@value)") == "5"
+    assert page.xpath("string(//input[@name='amount_monthly'][@checked]/@value)") == "5"
     assert page.xpath("string(//input[@name='amount_custom']/@value)") == ""
 
 
-def test_appeal_post_without_email_asks_for_it(client, fake_stripe):
-    """The appeal's POST (no email) shows the form again, prefilled, asking only for the email."""
+@pytest.mark.parametrize("query", ["", "?frequency=monthly&amount=10&currency=GBP&story=harbour",
+                                   "?amount=&frequency=", "?cancelled=1"])
+def test_first_view_shows_no_error(client, fake_stripe, query):
+    """However the reader arrives, the first view of /contribute greets with no error."""
+    page = _page(client.get(f"/contribute{query}"))
+    assert not page.xpath("//*[@class='contribute__errors']")
+    assert not page.xpath("//*[@aria-invalid='true']")
+
+
+def test_email_is_optional(client, fake_stripe):
+    """Without an email the session is created and Stripe's page asks for it."""
+    response = client.post("/contribute", data={**VALID, "email": ""})
+    assert response.status_code == 303
+    params, _ = fake_stripe.created[0]
+    assert "customer_email" not in params
+    client.post("/contribute", data={**VALID, "nonce": "m" * 24})
+    assert fake_stripe.created[1][0]["customer_email"] == "reader@example.com"
+
+
+def test_amount_of_the_chosen_frequency_is_charged(client, fake_stripe):
+    """Each frequency's buttons have their own name: the chosen frequency's is charged, what
+    another frequency's buttons hold is not."""
     response = client.post("/contribute", data={
-        "frequency": "monthly", "amount": "10", "currency": "GBP", "story": "harbour",
-        "appeal": "3", "variant": "7"})
-    assert response.status_code == 200
+        **VALID, "frequency": "annual", "amount_one_off": "25", "amount_monthly": "10",
+        "amount_annual": "100", "amount": ""})
+    assert response.status_code == 303
+    params = fake_stripe.created[0][0]
+    assert params["line_items"][0]["price_data"]["unit_amount"] == 10000
+
+
+def test_button_chosen_in_another_currency_is_asked_again(client, fake_stripe):
+    """Without script, switching currency leaves the buttons in the old one: the reader is
+    asked to choose again in the new currency, and nothing is charged."""
+    response = client.post("/contribute", data={**VALID, "amount": "", "amount_one_off": "10",
+                                                 "currency": "EUR", "shown_currency": "USD"})
+    assert response.status_code == 200 and fake_stripe.created == []
     page = _page(response)
-    assert page.xpath("string(//input[@name='frequency'][@checked]/@value)") == "monthly"
-    assert page.xpath("string(//input[@name='amount'][@checked]/@value)") == "10"
-    assert page.xpath("string(//input[@name='variant']/@value)") == "7"
     errors = page.xpath("//div[@class='contribute__errors']//li//text()")
-    assert errors == ["Enter your email address; Stripe sends your receipt there."]
-    assert fake_stripe.created == []
+    assert errors == ["The amounts are now in EUR: please choose one again."]
+    assert page.xpath("//input[@name='amount_one_off']/following-sibling::span/text()")[0] == "€5"
+    typed = client.post("/contribute", data={**VALID, "amount_custom": "10", "currency": "EUR",
+                                              "shown_currency": "USD"})
+    assert typed.status_code == 303  # a typed amount has no currency of its own to mismatch
 
 
 def test_custom_amount_overrides_preset(client, fake_stripe):
@@ -174,11 +204,11 @@ def test_checkout_rate_limited(database_url, fake_stripe):
 
 
 def test_form_errors_do_not_count_toward_limit(database_url, fake_stripe):
-    """Re-showing the form (e.g. the appeal's step without email) does not use up the limit."""
+    """Re-showing the form (an amount still to choose) does not use up the limit."""
     app = make_app(database_url, RATELIMIT_ENABLED=True, CHECKOUT_RATE_LIMIT="1 per minute")
     client = app.test_client()
     for _ in range(3):
-        assert client.post("/contribute", data={**VALID, "email": ""}).status_code == 200
+        assert client.post("/contribute", data={**VALID, "amount": ""}).status_code == 200
     assert client.post("/contribute", data=VALID).status_code == 303
 
 
@@ -201,7 +231,8 @@ _text = st.text(max_size=12) | st.sampled_from(["5", "0.5", "1", "1.00", "12.505
                                                 "monthly", "one_off", "a@b.co", " 7 ", "y"])
 _forms = st.dictionaries(
     st.sampled_from(["frequency", "amount", "amount_custom", "currency", "email", "story",
-                     "appeal", "variant", "nonce", "cover_fees", "website", "csrf_token"]),
+                     "appeal", "variant", "nonce", "cover_fees", "website", "csrf_token",
+                     "amount_one_off", "amount_monthly", "amount_annual", "shown_currency"]),
     _text, max_size=12)
 
 

@@ -1,4 +1,5 @@
 """The embed endpoint and its CORS rule."""
+import lxml.html
 import pytest
 from sqlalchemy import func, select
 
@@ -32,7 +33,10 @@ def test_appeal_json_for_known_slug(embed_app, client):
     data = response.get_json()
     assert data["appeal_id"] and data["variant_id"]
     assert '<section class="appeal"' in data["html"]
-    assert 'method="get"' in data["html"] and "csrf_token" not in data["html"]
+    form = lxml.html.fromstring(data["html"]).xpath("//form")[0]
+    assert form.get("method") == "post" and form.get("target") == "_top"
+    assert form.get("action") == "http://localhost/contribute/start"  # this site, one click
+    assert "csrf_token" not in data["html"]
     assert response.headers["Access-Control-Allow-Origin"] == PARTNER
     assert "Origin" in response.headers["Vary"]
 

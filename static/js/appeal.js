@@ -1,7 +1,7 @@
-// The appeal's small enhancements: "Maybe later", keeping an amount chosen for the
-// frequency on screen, and the tracking beacon (a viewable impression: at least half of
-// the appeal on screen for one second; a click on the button or a choice card).
-// The appeal works without this script; only these need it.
+// The appeal's small enhancements: "Maybe later" without leaving the page, a nonce that
+// makes a double click one payment, and the tracking beacon (a viewable impression: at
+// least half of the appeal on screen for one second; a click on the button or a choice
+// card). The chooser's own script is giving.js. The appeal works without either.
 (function () {
   "use strict";
   var pageView = (function () {
@@ -61,35 +61,42 @@
     var later = appeal.querySelector(".appeal__later");
     if (!later) { return; }
     later.hidden = false;
-    later.addEventListener("click", function () {
-      var days = Number(appeal.dataset.dismissDays || 7);
+    later.addEventListener("click", function (event) {
+      event.preventDefault();
       if (appeal.dataset.embed) {
-        // On another site the embed script keeps reader state in that site's storage.
+        // On another site our cookie would be a third-party one: that site's storage keeps it.
+        var days = Number(appeal.dataset.dismissDays || 7);
         try { localStorage.setItem("supportapp.later", String(Date.now() + days * 86400000)); } catch (e) {}
       } else {
-        document.cookie = "sa_later=1; max-age=" + days * 86400 + "; path=/; SameSite=Lax";
+        // The server sets the HttpOnly cookie (POST /appeal/later), as the button would.
+        fetch(later.getAttribute("formaction"), {
+          method: "POST", credentials: "same-origin", keepalive: true,
+          body: new URLSearchParams({ via: "script" })
+        }).catch(function () {});
       }
-      appeal.hidden = true;
+      var note = document.createElement("p");
+      note.className = "appeal__dismissed";
+      note.setAttribute("role", "status");
+      note.textContent = "We won't ask again for a while. Thank you for reading.";
+      appeal.replaceWith(note);
     });
   }
 
-  function keepAmountChosen(appeal) {
-    appeal.querySelectorAll("input[name=frequency]").forEach(function (radio) {
-      radio.addEventListener("change", function () {
-        var group = appeal.querySelector(".appeal__amounts--" + radio.value);
-        var choices = group ? group.querySelectorAll("input[name=amount]") : [];
-        if (choices.length && !group.querySelector("input[name=amount]:checked")) {
-          choices[Math.min(1, choices.length - 1)].checked = true;
-        }
-      });
-    });
+  function drawNonce(appeal) {
+    var field = appeal.querySelector("[data-nonce]");
+    if (!field) { return; }
+    var bytes = new Uint8Array(18);
+    crypto.getRandomValues(bytes);
+    field.value = Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
   }
 
   window.supportappAppeal = function (appeal) {
     if (appeal.dataset.ready) { return; }
     appeal.dataset.ready = "1";
     enableLater(appeal);
-    keepAmountChosen(appeal);
+    drawNonce(appeal);
+    var chooser = appeal.querySelector("[data-chooser]");
+    if (chooser && window.supportappChooser) { window.supportappChooser(chooser); }
     watchViewable(appeal);
     watchClicks(appeal);
   };

@@ -6,11 +6,12 @@
   var form = document.querySelector(".contribute__form");
   if (!form) { return; }
   var fees = JSON.parse(form.getAttribute("data-fees") || "{}");
+  var block = form.querySelector("[data-chooser-data]");
+  var PER = JSON.parse(block ? block.textContent : "{}").per || {};
   var line = form.querySelector("[data-total-line]");
   var totalEl = form.querySelector("[data-total]");
   var feeEl = form.querySelector("[data-fee]");
   var perEl = form.querySelector("[data-per]");
-  var PER = { one_off: "", monthly: " a month", annual: " a year" };
 
   function minorUnits(text) {
     text = (text || "").trim().replace(/^[$€£]/, "").replace(/,/g, "");
@@ -45,23 +46,19 @@
   function update() {
     var currency = form.querySelector("select[name='currency']").value;
     var custom = form.querySelector("input[name='amount_custom']").value;
-    var amount = minorUnits(custom.trim() ? custom : checked("amount"));
+    var amount = minorUnits(custom.trim() ? custom : checked("amount_" + checked("frequency")));
     var rule = fees[currency];
     if (amount === null || amount < 100 || !rule) { line.hidden = true; return; }
     var total = grossUp(amount, rule);
     feeEl.textContent = money(total - amount, currency);
     var cover = form.querySelector("input[name='cover_fees']").checked;
     totalEl.textContent = money(cover ? total : amount, currency);
-    perEl.textContent = PER[checked("frequency")] || "";
+    var per = PER[checked("frequency")] || "";
+    perEl.textContent = per ? " " + per : "";
     line.hidden = false;
   }
 
   form.addEventListener("input", update);
-  form.addEventListener("change", function (event) {
-    if (event.target.name === "amount") {
-      form.querySelector("input[name='amount_custom']").value = "";
-    }
-    update();
-  });
+  form.addEventListener("change", update);  // giving.js keeps the buttons and "Other" apart
   update();
 })();

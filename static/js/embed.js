@@ -56,12 +56,15 @@
     if (window.supportappAppeal) {
       window.supportappAppeal(appeal);
     } else if (!document.getElementById("supportapp-appeal-js")) {
-      // The same script as on our own pages: "Maybe later", viewability and click beacons.
-      var tag = document.createElement("script");
-      tag.id = "supportapp-appeal-js";
-      tag.src = base + "/static/js/appeal.js";
-      tag.async = true;
-      document.head.appendChild(tag);
+      // The same scripts as on our own pages: the chooser, then "Maybe later", viewability
+      // and click beacons (which sets up the chooser it finds). In this order: not async.
+      ["giving", "appeal"].forEach(function (name) {
+        var tag = document.createElement("script");
+        tag.id = "supportapp-" + name + "-js";
+        tag.src = base + "/static/js/" + name + ".js";
+        tag.async = false;
+        document.head.appendChild(tag);
+      });
     }
   }
 

@@ -1,17 +1,28 @@
 """Reader-facing pages: the front page, section pages and story pages."""
 from datetime import UTC, datetime
 
-from flask import Blueprint, abort, current_app, make_response, render_template, request
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+)
 from markupsafe import Markup
 
 from supportapp.blueprints.reader_state import (
     appeal_settings,
     note_appeal_view,
     read_reader_state,
+    remember_dismissal,
     write_reader_cookies,
 )
 from supportapp.caches import app_caches
+from supportapp.extensions import csrf
 from supportapp.models.story import section_display_name
+from supportapp.security import safe_local_path
 from supportapp.services.appeal_placement import place_appeal
 from supportapp.services.contributions import subscription_is_active
 from supportapp.services.event_journal import record_rendered
@@ -36,6 +47,18 @@ def section(section):
     return render_template(
         "articles/section.html", stories=stories, section_name=section_display_name(section)
     )
+
+
+@bp.post("/appeal/later")
+@csrf.exempt  # from story pages, which hold no session; all it can do is hide the appeal
+def later():
+    """"Maybe later": the appeal stays away for APPEAL_DISMISS_DAYS (an HttpOnly cookie).
+    The appeal's script asks with via=script and gets 204; without it, back to the story."""
+    if request.form.get("via") == "script":
+        response = make_response("", 204)
+    else:
+        response = redirect(safe_local_path(request.form.get("next"), "/"), 303)
+    return remember_dismissal(response)
 
 
 @bp.get("/stories/<slug:slug>")

@@ -77,6 +77,14 @@ def note_appeal_view(state, settings):
     state.cookies[rc.VIEWS_COOKIE] = (value, settings.view_window_days * 86400)
 
 
+def remember_dismissal(response):
+    """Set the "Maybe later" cookie, HttpOnly like the reader's others."""
+    days = current_app.config["APPEAL_DISMISS_DAYS"]
+    response.set_cookie(rc.DISMISS_COOKIE, "1", max_age=days * 86400, httponly=True,
+                        samesite="Lax", secure=current_app.config["SESSION_COOKIE_SECURE"])
+    return response
+
+
 def write_reader_cookies(response, state):
     """Set the reader's first-party cookies on the response."""
     secure = current_app.config["SESSION_COOKIE_SECURE"]

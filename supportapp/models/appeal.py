@@ -4,10 +4,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from supportapp.extensions import db
 from supportapp.models.types import UTCDateTime, utcnow
+from supportapp.services.giving import DEFAULT_FREQUENCY
 from supportapp.services.html import sanitise_appeal_html
 
 APPEAL_STATUSES = ("draft", "live", "paused", "ended")  # readers only ever see "live"
-FREQUENCIES = ("one_off", "monthly", "annual")
 
 
 class Appeal(db.Model):
@@ -47,7 +47,7 @@ class AppealVariant(db.Model):
     cta_label: Mapped[str] = mapped_column(String(100))
     # {"USD": {"one_off": [500, 1000], "monthly": [300, 500], "annual": [...]}, ...} in minor units.
     preset_amounts: Mapped[dict] = mapped_column(JSON, default=dict)
-    default_frequency: Mapped[str] = mapped_column(String(10), default="monthly")
+    default_frequency: Mapped[str] = mapped_column(String(10), default=DEFAULT_FREQUENCY)
     weight: Mapped[int] = mapped_column(Integer, default=1)
     is_control: Mapped[bool] = mapped_column(Boolean, default=False)
 

@@ -4,10 +4,9 @@ from dataclasses import dataclass
 from supportapp.caches import app_caches
 from supportapp.services.appeal_copy import render_body, render_heading
 from supportapp.services.appeals import appeal_for_section, choose_variant
+from supportapp.services.giving import amount_choices, chooser_data
 from supportapp.services.goal import funding_progress
-from supportapp.services.money import decimal_string, format_money
-
-FREQUENCY_LABELS = {"one_off": "One-off", "monthly": "Monthly", "annual": "Annual"}
+from supportapp.services.money import format_money
 
 
 @dataclass(frozen=True)
@@ -52,6 +51,7 @@ class Placement:
     default_frequency: str
     amounts: tuple  # ((frequency, ((minor, "5", "$5"), ...)), ...)
     goal: GoalProgress | None
+    chooser_json: str  # every currency's buttons, for the chooser's script (services/giving)
 
 
 def suppression_reason(story, reader, settings):
@@ -72,15 +72,6 @@ def _progress(appeal):
     return app_caches().goal_progress.get(
         (appeal.id, appeal.goal_currency),
         lambda: funding_progress(appeal.id, appeal.goal_currency, appeal.starts_at))
-
-
-def _amount_choices(variant, currency):
-    # Tuples all the way down: a Placement is hashable, so its HTML can be cached.
-    return tuple(
-        (frequency, tuple((m, decimal_string(m), format_money(m, currency))
-                          for m in variant.amounts(currency, frequency)))
-        for frequency in FREQUENCY_LABELS
-    )
 
 
 def place_appeal(story, reader, now, settings):
@@ -124,5 +115,6 @@ def _placement(appeal, variant, currency, value_items):
         appeal.id, variant.id, appeal.placement_paragraph,
         render_heading(variant.heading, values), render_body(variant.body, values),
         render_heading(variant.cta_label, values), currency,
-        variant.default_frequency, _amount_choices(variant, currency), goal,
+        variant.default_frequency, amount_choices(variant.presets, currency), goal,
+        chooser_data(variant.presets),
     )

@@ -12,15 +12,9 @@ from supportapp.caches import app_caches
 from supportapp.config import SUPPORTED_CURRENCIES
 from supportapp.extensions import db
 from supportapp.models import Appeal
-from supportapp.models.appeal import APPEAL_STATUSES, FREQUENCIES
+from supportapp.models.appeal import APPEAL_STATUSES
 from supportapp.services.appeal_copy import unknown_placeholders
-
-DEFAULT_PRESETS = {
-    "one_off": [500, 1000, 2500, 5000],
-    "monthly": [500, 1000, 2000],
-    "annual": [5000, 10000, 25000],
-}
-
+from supportapp.services.giving import FREQUENCIES
 
 # Within the INTEGER columns that hold them (2**31 - 1), with room to spare.
 MAX_WEIGHT = 10_000
@@ -46,11 +40,6 @@ class VariantView:
     default_frequency: str
     weight: int
     is_control: bool
-
-    def amounts(self, currency, frequency):
-        """Preset amounts in minor units for this currency and frequency."""
-        chosen = (self.presets.get(currency) or {}).get(frequency)
-        return list(chosen) if chosen else list(DEFAULT_PRESETS[frequency])
 
 
 @dataclass(frozen=True, eq=False)

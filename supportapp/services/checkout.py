@@ -9,11 +9,10 @@ from supportapp.extensions import db
 from supportapp.logs import log_throttled
 from supportapp.services import payments
 from supportapp.services.event_journal import accept_events
+from supportapp.services.giving import FREQUENCY_LABELS
 from supportapp.services.known_targets import TargetsUnavailable, known_targets
 from supportapp.services.pricing import charged_amount
 from supportapp.services.tracking import checkout_started_event
-
-FREQUENCY_NAMES = {"one_off": "One-off", "monthly": "Monthly", "annual": "Annual"}
 
 
 @dataclass(frozen=True)
@@ -23,7 +22,7 @@ class CheckoutOrder:
     frequency: str  # one_off, monthly or annual
     amount_minor: int  # what the reader chose, before any fee cover
     currency: str  # ISO code, upper case
-    email: str
+    email: str | None = None  # None: Stripe's page asks for it
     cover_fees: bool = False
     story: str | None = None  # slug
     appeal_id: int | None = None
@@ -33,7 +32,7 @@ class CheckoutOrder:
     @property
     def product_name(self):
         site = current_app.config["SITE_NAME"]
-        return f"{FREQUENCY_NAMES[self.frequency]} contribution to {site}"
+        return f"{FREQUENCY_LABELS[self.frequency]} contribution to {site}"
 
     def total_minor(self, fees):
         return charged_amount(self.amount_minor, self.currency, self.cover_fees, fees)

@@ -94,11 +94,12 @@ def checkout_params(order, total_minor, metadata, success_url, cancel_url):
     }
     params = {
         "line_items": [{"price_data": price_data, "quantity": 1}],
-        "customer_email": order.email,
         "metadata": metadata,
         "success_url": success_url,
         "cancel_url": cancel_url,
     }
+    if order.email:  # else Stripe's page asks for it
+        params["customer_email"] = order.email
     if order.frequency == "one_off":
         params.update(mode="payment", submit_type="donate", customer_creation="always",
                       payment_intent_data={"metadata": metadata})

@@ -9,7 +9,7 @@ from datetime import date
 READER_ID_COOKIE = "sa_rid"
 READS_COOKIE = "sa_reads"
 VIEWS_COOKIE = "sa_views"
-DISMISS_COOKIE = "sa_later"  # set by the appeal's "Maybe later" script for 7 days
+DISMISS_COOKIE = "sa_later"  # set by POST /appeal/later ("Maybe later") for APPEAL_DISMISS_DAYS
 READER_ID_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 READS_KEPT = 60  # stories remembered; enough for "stories this month" without growing
 VIEWS_KEPT = 30

@@ -10,18 +10,18 @@ from supportapp.caches import app_caches
 STORY_SLOT = "__supportapp_story_slug__"
 
 
-def _fragment(placement, embed, contribute_url, dismiss_days):
+def _fragment(placement, embed, site_url, dismiss_days):
     return render_template("appeal/_appeal.html", p=placement, embed=embed,
-                           story_slug=STORY_SLOT, contribute_url=contribute_url,
+                           story_slug=STORY_SLOT, site_url=site_url,
                            dismiss_days=dismiss_days)
 
 
 def appeal_html(placement, story_slug, embed=False):
     """The appeal's HTML (a plain str, safe to insert) for this placement and story.
 
-    Embeds get a GET form that leads to this site's /contribute.
+    Embeds post to this site's address; our own pages use paths.
     """
-    contribute_url = f"{request.url_root}contribute" if embed else "/contribute"
-    key = (placement, embed, contribute_url, current_app.config["APPEAL_DISMISS_DAYS"])
+    site_url = request.url_root.rstrip("/") if embed else ""
+    key = (placement, embed, site_url, current_app.config["APPEAL_DISMISS_DAYS"])
     html = app_caches().fragments.get(key, lambda: _fragment(*key))
     return html.replace(STORY_SLOT, story_slug)

@@ -135,8 +135,8 @@ def test_preview_renders_the_readers_partial_with_the_copy(staff_client):
     assert response.status_code == 200
     (section,) = lxml.html.fromstring(response.data.decode()).xpath("//section[@class='appeal']")
     assert section.xpath("string(.//h2)") == "You read 5 stories"
-    assert section.xpath("string(.//button[@type='submit'])") == "Chip in"
-    monthly = section.xpath(".//fieldset[contains(@class, 'appeal__amounts--monthly')]")[0]
+    assert section.xpath("string(.//button[@class='appeal__cta'])") == "Chip in"
+    monthly = section.xpath(".//fieldset[contains(@class, 'chooser__amounts--monthly')]")[0]
     assert [s.text for s in monthly.xpath(".//span")] == ["£4", "£8"]
     assert b"First heading" not in response.data
 

@@ -1,4 +1,5 @@
-"""A reader in a real Chromium: appeal -> /contribute -> emulator Checkout -> thank-you."""
+"""A reader in a real Chromium: appeal -> emulator Checkout -> thank-you, in one click; and
+/contribute: its first view, the currency switch, a cancelled payment."""
 import re
 
 import pytest
@@ -37,8 +38,9 @@ def _live_appeal():
 
 @pytest.mark.parametrize("live", [{"WTF_CSRF_ENABLED": True}], indirect=True)
 def test_reader_gives_monthly_from_appeal(live, make_story, make_staff, browser_page):
-    """Choose 5 monthly in the appeal, add an email, pay with 4242 on Checkout, get thanked,
-    and see no appeal on the next story; then staff find that gift's story and variant."""
+    """Choose 5 monthly in the appeal: one click on its button reaches Stripe's (the
+    emulator's) page, which asks for the email; pay with 4242, get thanked, see no appeal on
+    the next story; then staff find that gift's story and variant."""
     first, second = make_story(slug="harbour-dredging"), make_story(slug="ferry-timetable")
     drive = _live_appeal()
     page = browser_page
@@ -47,21 +49,12 @@ def test_reader_gives_monthly_from_appeal(live, make_story, make_staff, browser_
     appeal.scroll_into_view_if_needed()
     page.wait_for_timeout(1500)  # on screen for a second: a viewable impression
     appeal.locator("input[name=frequency][value=monthly]").check()
-    appeal.locator(".appeal__amounts--monthly input[name=amount][value='5']").check()
+    appeal.locator("input[name=amount_monthly][value='5']").check()
     appeal.locator("button.appeal__cta").click()
-
-    page.wait_for_url(re.compile(r".*/contribute$"))
-    assert page.locator("input[name=frequency][value=monthly]").is_checked()
-    assert page.locator("[data-total]").inner_text() == "$5"
-    page.check("input[name=cover_fees]")  # the script shows the grossed-up total live
-    assert page.locator("[data-total]").inner_text() == "$5.46"
-    page.uncheck("input[name=cover_fees]")
-    assert page.locator("[data-total]").inner_text() == "$5"
-    page.fill("input[name=email]", "reader@example.com")
-    page.click("button.contribute__submit")
 
     page.wait_for_url(re.compile(re.escape(live.emulator.url) + r"/c/pay/cs_test_.*"))
     assert page.locator("[data-amount]").inner_text() == "$5.00"
+    page.fill("input[name=email]", "reader@example.com")
     page.fill("input[name=card_number]", "4242 4242 4242 4242")
     page.fill("input[name=expiry]", "12 / 34")
     page.fill("input[name=cvc]", "123")
@@ -69,6 +62,7 @@ def test_reader_gives_monthly_from_appeal(live, make_story, make_staff, browser_
 
     page.wait_for_url(re.compile(r".*/contribute/thanks\?session_id=cs_test_.*"))
     assert page.locator("h1").inner_text() == "Thank you!"
+    assert "reader@example.com" in page.content()
     assert "Manage your recurring contribution" in page.content()
 
     page.goto(f"{live.url}/stories/{second.slug}")
@@ -77,6 +71,59 @@ def test_reader_gives_monthly_from_appeal(live, make_story, make_staff, browser_
 
     live.settle()
     _staff_find_the_gift(live, browser_page, make_staff("viewer"), first, drive)
+
+
+def test_currency_switch_redraws_the_appeal(live, make_story, browser_page):
+    """Switching the appeal to euros relabels every button at once; the payment is in euros
+    at the amount the button showed."""
+    story = make_story(slug="harbour-dredging")
+    _live_appeal()
+    page = browser_page
+    page.goto(f"{live.url}/stories/{story.slug}")
+    appeal = page.locator("section.appeal")
+    assert appeal.locator(".chooser__amounts--one_off .choice span").all_inner_texts() == [
+        "$10", "$25"]
+    appeal.locator("select[name=currency]").select_option("EUR")
+    assert appeal.locator(".chooser__amounts--one_off .choice span").all_inner_texts() == [
+        "€5", "€10", "€25", "€50"]  # the variant has no euro presets: the defaults
+    assert appeal.locator("input[name=shown_currency]").input_value() == "EUR"
+    appeal.locator("input[name=amount_one_off][value='25']").check()
+    appeal.locator("button.appeal__cta").click()
+    page.wait_for_url(re.compile(re.escape(live.emulator.url) + r"/c/pay/cs_test_.*"))
+    assert page.locator("[data-amount]").inner_text() == "€25.00"
+
+
+def test_contribute_page_first_view_totals_and_cancel(live, browser_page):
+    """/contribute greets without an error; "per month" and the total follow the choice;
+    cancelling on Stripe's page comes back saying nothing was charged, with every choice
+    and the email kept."""
+    page = browser_page
+    page.goto(f"{live.url}/contribute?frequency=monthly&amount=10&currency=USD")
+    assert page.locator(".contribute__errors").count() == 0
+    assert page.locator("[aria-invalid=true]").count() == 0
+    assert page.locator("#contribute-amount-monthly legend").inner_text() == "Amount per month"
+    assert page.locator("[data-total-line]").inner_text() == "You will pay $10 a month."
+    page.check("input[name=cover_fees]")  # the script shows the grossed-up total live
+    assert page.locator("[data-total]").inner_text() == "$10.61"
+    page.check("input[name=frequency][value=annual]")
+    assert page.locator("#contribute-amount-annual").is_visible()
+    assert page.locator("[data-total-line]").inner_text() == "You will pay $103.30 a year."
+    page.check("input[name=frequency][value=monthly]")
+    page.select_option("select[name=currency]", "GBP")
+    assert page.locator("#contribute-amount-monthly .choice span").all_inner_texts() == [
+        "£5", "£10", "£20"]
+    page.fill("input[name=email]", "kept@example.com")
+    page.click("button.contribute__submit")
+    page.wait_for_url(re.compile(re.escape(live.emulator.url) + r"/c/pay/cs_test_.*"))
+    assert page.locator("[data-amount]").inner_text() == "£10.61"
+    page.click("[data-cancel]")
+    page.wait_for_url(re.compile(r".*/contribute\?cancelled=1.*"))
+    assert "nothing was charged" in page.locator(".contribute__cancelled").inner_text()
+    assert page.locator("input[name=frequency][value=monthly]").is_checked()
+    assert page.locator("input[name=amount_monthly][value='10']").is_checked()
+    assert page.locator("select[name=currency]").input_value() == "GBP"
+    assert page.locator("input[name=email]").input_value() == "kept@example.com"
+    assert page.locator(".contribute__errors").count() == 0
 
 
 def _staff_find_the_gift(live, page, staff, story, appeal):

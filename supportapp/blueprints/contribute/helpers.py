@@ -1,47 +1,54 @@
 """What the contribution views share: page context, URLs, the supporter cookie, the hooks."""
+import time
 from importlib import import_module
 
 from flask import current_app, request, url_for
 
+from supportapp.blueprints.contribute.forms import ContributeForm
 from supportapp.extensions import db
 from supportapp.models import AppealVariant
+from supportapp.services import checkout_binding
 from supportapp.services.checkout_binding import (
     CHECKOUT_COOKIE,
     MAX_AGE_SECONDS,
     add_session,
     started_sessions,
 )
-from supportapp.services.money import decimal_string, format_money
+from supportapp.services.giving import PER_PERIOD, amount_choices, chooser_data
+from supportapp.services.money import format_money
 from supportapp.services.pricing import charged_amount, rate_fraction
 from supportapp.services.supporter import SUPPORTER_COOKIE, cookie_max_age, make_supporter_token
 
-DEFAULT_PRESETS = {
-    "one_off": [500, 1000, 2500, 5000],
-    "monthly": [300, 500, 1000, 2000],
-    "annual": [3000, 5000, 10000, 20000],
-}
-FREQUENCIES = (("one_off", "One-off"), ("monthly", "Monthly"), ("annual", "Annual"))
-PER = {"one_off": "", "monthly": " a month", "annual": " a year"}
+QUICK_GIVE_WINDOW_SECONDS = 600
 
 
-def presets(form):
-    """The preset amounts for the chosen currency and frequency: the appeal variant's when
-    the reader came from one, else the defaults."""
-    frequency, currency = form.frequency.data, form.currency.data
+def variant_presets(form):
+    """The preset amounts of the appeal variant the reader came from, else {} (defaults)."""
     variant_id = (form.variant.data or "").strip()
-    variant = None
-    if variant_id.isascii() and variant_id.isdigit() and len(variant_id) < 10:
-        variant = db.session.get(AppealVariant, int(variant_id))
-    amounts = (variant.preset_amounts or {}).get(currency, {}).get(frequency) if variant else None
-    valid = [a for a in amounts or [] if isinstance(a, int) and a >= 100]
-    return valid or DEFAULT_PRESETS.get(frequency, DEFAULT_PRESETS["one_off"])
+    if not (variant_id.isascii() and variant_id.isdigit() and len(variant_id) < 10):
+        return {}
+    variant = db.session.get(AppealVariant, int(variant_id))
+    return (variant.preset_amounts or {}) if variant is not None else {}
 
 
-def form_context(form):
+def chooser_args(form):
+    """What the chooser macro draws for this form: its buttons, and the reader's choice
+    on a button of the chosen frequency or else in "Other amount"."""
+    presets = variant_presets(form)
+    amounts = amount_choices(presets, form.currency.data)
+    chosen = form.amount.data or ""
+    values = {value for freq, choices in amounts if freq == form.frequency.data
+              for _minor, value, _label in choices}
+    selected = (form.frequency.data, chosen) if chosen in values else None
+    return {"amounts": amounts, "frequency": form.frequency.data,
+            "currency": form.currency.data, "data_json": chooser_data(presets),
+            "selected": selected, "custom": "" if selected else chosen,
+            "invalid": bool(form.amount.errors)}
+
+
+def form_context(form, cancelled=False):
     """Everything the form template shows, including the exact total before payment."""
     config = current_app.config
-    choices = [(decimal_string(m), format_money(m, form.currency.data)) for m in presets(form)]
-    chosen = form.amount.data or ""
     total = fee = None
     amount_minor = form.chosen_amount_minor()
     if amount_minor is not None and form.currency.data in config["FEES"]:
@@ -50,29 +57,35 @@ def form_context(form):
         total = format_money(total if form.cover_fees.data else amount_minor, form.currency.data)
     fees = {code: [*rate_fraction(rate), fixed] for code, (rate, fixed) in config["FEES"].items()}
     return {
-        "form": form, "frequencies": FREQUENCIES, "presets": choices,
-        "custom_amount": "" if chosen in {v for v, _ in choices} else chosen,
-        "total": total, "fee": fee, "per": PER.get(form.frequency.data, ""), "fees": fees,
+        "form": form, "picked": chooser_args(form), "total": total, "fee": fee,
+        "per": PER_PERIOD.get(form.frequency.data, ""), "fees": fees, "cancelled": cancelled,
     }
 
 
 def checkout_urls(form):
-    """Where Stripe sends the reader back: the thank-you page, or this form if they cancel."""
+    """Where Stripe sends the reader back: the thank-you page, or the form, with the choice
+    kept, if they cancel (the email is kept in the checkout cookie, never in a URL)."""
     success = url_for("contribute.thanks", _external=True) + "?session_id={CHECKOUT_SESSION_ID}"
-    keep = {name: getattr(form, name).data for name in
-            ("frequency", "amount", "currency", "story", "appeal", "variant")}
-    cancel = url_for("contribute.form", _external=True, **{k: v for k, v in keep.items() if v})
+    cancel = url_for("contribute.form", _external=True, cancelled=1, **form.choice())
     return success, cancel
 
 
-def remember_checkout(response, session_id):
-    """Vouch, in this browser only, that it started `session_id` (see checkout_binding)."""
+def remember_checkout(response, session_id, email=None):
+    """Vouch, in this browser only, that it started `session_id`, and keep the email it gave
+    (see checkout_binding)."""
     config = current_app.config
-    value = add_session(config["SECRET_KEY"], request.cookies.get(CHECKOUT_COOKIE), session_id)
+    value = add_session(config["SECRET_KEY"], request.cookies.get(CHECKOUT_COOKIE), session_id,
+                        email)
     response.set_cookie(CHECKOUT_COOKIE, value, max_age=MAX_AGE_SECONDS, path="/contribute",
                         httponly=True, samesite="Lax",
                         secure=config["SUPPORTAPP_ENV"] != "development")
     return response
+
+
+def remembered_email():
+    """The email this browser gave the form before it went to Stripe's page, or None."""
+    return checkout_binding.remembered_email(current_app.config["SECRET_KEY"],
+                                             request.cookies.get(CHECKOUT_COOKIE))
 
 
 def started_here(session_id):
@@ -91,6 +104,22 @@ def remember_supporter(response, outcome):
         max_age=cookie_max_age(outcome.frequency or "one_off"),
         httponly=True, samesite="Lax", secure=config["SUPPORTAPP_ENV"] != "development",
     )
+
+
+def contribute_form_from(choice_form):
+    """The contribution form showing a one-click choice and what was wrong with it."""
+    form = ContributeForm(formdata=None, data=choice_form.choice())
+    for name in ("frequency", "amount", "currency"):
+        form[name].errors = list(getattr(choice_form, name).errors)
+    form.form_errors.extend(choice_form.form_errors)
+    return form
+
+
+def quick_give_nonce(reader_id):
+    """An idempotency nonce for a one-click gift sent without the script's own: a double
+    click within the same ten minutes makes one Checkout Session."""
+    who = reader_id or request.remote_addr or "unknown"
+    return f"quick-{who}-{int(time.time()) // QUICK_GIVE_WINDOW_SECONDS}"
 
 
 def captcha_passes(form):

@@ -14,13 +14,16 @@ from flask import (
 )
 
 from supportapp.blueprints.contribute import bp
-from supportapp.blueprints.contribute.forms import ContributeForm
+from supportapp.blueprints.contribute.forms import ContributeForm, QuickGiveForm
 from supportapp.blueprints.contribute.helpers import (
     captcha_passes,
     checkout_urls,
+    contribute_form_from,
     form_context,
+    quick_give_nonce,
     remember_checkout,
     remember_supporter,
+    remembered_email,
     started_here,
 )
 from supportapp.extensions import csrf, limiter
@@ -32,6 +35,7 @@ from supportapp.services.database import ping_database
 from supportapp.services.fulfilment import fulfil_checkout
 from supportapp.services.payments import PaymentsRejected, PaymentsUnavailable
 from supportapp.services.reader_cookies import READER_ID_COOKIE, valid_reader_id
+from supportapp.web.origin import posted_from_allowed_origin
 
 SESSION_ID_RE = re.compile(r"^cs_(?:test|live)_[A-Za-z0-9]{1,250}$")
 PORTAL_CUSTOMER = "portal_customer"
@@ -45,14 +49,18 @@ def _thanks_limit():
     return current_app.config["THANKS_RATE_LIMIT"]
 
 
-def render_form(form, status=200):
+def render_form(form, status=200, cancelled=False):
     form.prepare(currency_for_languages(request.accept_languages.values()))
-    return render_template("contribute/form.html", **form_context(form)), status
+    return render_template("contribute/form.html", **form_context(form, cancelled)), status
 
 
 @bp.get("/contribute")
 def form():
-    return render_form(ContributeForm(formdata=request.args or None))
+    form = ContributeForm(formdata=request.args or None)
+    cancelled = request.args.get("cancelled") == "1"  # back from Stripe's page, unpaid
+    if cancelled and not form.email.data:
+        form.email.data = remembered_email()
+    return render_form(form, cancelled=cancelled)
 
 
 @bp.post("/contribute")
@@ -64,17 +72,40 @@ def submit():
         return render_form(form, 400)
     if not form.validate() or not captcha_passes(form):
         return render_form(form, form.error_status())
+    order = form.contribution(valid_reader_id(request.cookies.get(READER_ID_COOKIE)))
+    return _to_stripe(form, order, form.nonce.data)
+
+
+@bp.post("/contribute/start")
+@csrf.exempt  # a story page holds no session; where the POST came from is checked instead
+def start():
+    """The appeal's button: the reader's choice straight to Stripe's page, in one click."""
+    form = QuickGiveForm()
+    if not posted_from_allowed_origin(current_app.config["EMBED_ORIGINS"]):
+        # Not provably from a page of ours: the choice is shown, nothing is created.
+        return redirect(url_for("contribute.form", **form.choice()), 303)
+    if form.is_bot:
+        current_app.logger.info("appeal: honeypot filled, nothing created")
+        return render_form(contribute_form_from(form), 400)
+    if not form.validate() or not captcha_passes(form):
+        if form.button_in_other_currency:  # switched currency without script: choose again
+            return redirect(url_for("contribute.form", **form.choice()), 303)
+        return render_form(contribute_form_from(form), 400)
+    reader_id = valid_reader_id(request.cookies.get(READER_ID_COOKIE))
+    nonce = form.nonce_or_none or quick_give_nonce(reader_id)
+    return _to_stripe(form, form.order(reader_id), nonce)
+
+
+def _to_stripe(form, order, nonce):
     ping_database()  # a gift this app could not record must not reach Stripe (503 if down)
     charge(_checkout_limit(), "checkout")  # before Stripe, so a burst cannot pass the limit
-    reader_id = valid_reader_id(request.cookies.get(READER_ID_COOKIE))
     try:
-        session_id, url = start_checkout(form.order(reader_id), form.nonce.data,
-                                         *checkout_urls(form))
+        session_id, url = start_checkout(order, nonce, *checkout_urls(form))
     except PaymentsUnavailable:
         return render_template("contribute/unavailable.html", form=form), 503
     except PaymentsRejected:
         return render_template("contribute/unavailable.html", form=form), 502
-    return remember_checkout(redirect(url, 303), session_id)
+    return remember_checkout(redirect(url, 303), session_id, order.email)
 
 
 @bp.get("/contribute/thanks")

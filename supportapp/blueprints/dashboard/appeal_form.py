@@ -4,10 +4,10 @@ from datetime import UTC
 from supportapp.blueprints.dashboard.forms import PresetsForm, parse_amount_list
 from supportapp.config import SUPPORTED_CURRENCIES
 from supportapp.models import AppealVariant
-from supportapp.models.appeal import FREQUENCIES
 from supportapp.routing import database_id
 from supportapp.services.appeal_placement import build_placement
 from supportapp.services.appeals import AppealView, VariantView
+from supportapp.services.giving import FREQUENCIES
 from supportapp.services.goal import funding_progress
 from supportapp.services.html import sanitise_appeal_html
 from supportapp.services.money import decimal_string

@@ -8,8 +8,8 @@ from supportapp.blueprints.dashboard.reporting import current_period, page_numbe
 from supportapp.config import SUPPORTED_CURRENCIES
 from supportapp.extensions import db
 from supportapp.models import Story
-from supportapp.models.appeal import FREQUENCIES
 from supportapp.models.contribution import CONTRIBUTION_STATUSES
+from supportapp.services.giving import FREQUENCIES
 from supportapp.services.revenue import contributions_list, recurring_supports_list
 
 PER_PAGE = 50

@@ -25,9 +25,8 @@ from wtforms.validators import (
 )
 
 from supportapp.config import SUPPORTED_CURRENCIES
-from supportapp.models.appeal import FREQUENCIES
 from supportapp.models.staff import ROLES
-from supportapp.services.appeal_placement import FREQUENCY_LABELS
+from supportapp.services.giving import FREQUENCIES, FREQUENCY_LABELS
 from supportapp.services.pricing import AmountError, parse_amount
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"

@@ -69,6 +69,16 @@ def _fees(raw):
     return {code: fees.get(code, default) for code in SUPPORTED_CURRENCIES}
 
 
+DEFAULT_FUNDING_USES = (
+    "A reporter at every council, school board and harbour commission meeting|"
+    "Public records requests, and the fees and lawyers they sometimes need|"
+    "Keeping every story free to read, for everyone in Port Alder and the bay")
+
+
+def _lines(raw):
+    return tuple(line.strip() for line in raw.split("|") if line.strip())
+
+
 def _hosts(raw):
     # "news.example, .news.example" -> ["news.example", ".news.example"]; unset -> None (any)
     hosts = [h.strip().lower() for h in raw.replace(" ", ",").split(",") if h.strip()]
@@ -87,6 +97,8 @@ def _stripe_settings():
         "STRIPE_USES_EMULATOR": emulator,
         "ALLOW_LIVE_KEYS": _flag("SUPPORTAPP_ALLOW_LIVE_KEYS"),
         "FEES": _fees(os.environ.get("SUPPORTAPP_FEES", DEFAULT_FEES)),
+        # One-off -> monthly: a reader about to give 25 once is offered 25 / 5 = 5 a month.
+        "MONTHLY_OFFER_DIVISOR": _int("SUPPORTAPP_MONTHLY_OFFER_DIVISOR", 5),
         "MAX_AMOUNT_MINOR": _int("SUPPORTAPP_MAX_AMOUNT_MINOR", 1_000_000),
         "CHECKOUT_RATE_LIMIT": os.environ.get("SUPPORTAPP_CHECKOUT_RATE_LIMIT",
                                               "10 per minute;50 per hour"),
@@ -111,6 +123,8 @@ def check_config(config):
                           "(the host names this site answers to, e.g. news.example)")
     if config.get("TRUSTED_PROXIES", 0) < 0:
         raise ConfigError("SUPPORTAPP_TRUSTED_PROXIES must be 0 or more")
+    if not 0 <= config.get("MONTHLY_OFFER_DIVISOR", 0) <= 100:
+        raise ConfigError("SUPPORTAPP_MONTHLY_OFFER_DIVISOR must be 0 (no offer) to 100")
     if config.get("MAX_AMOUNT_MINOR", 0) < 100:
         raise ConfigError("SUPPORTAPP_MAX_AMOUNT_MINOR must be at least 100 (1.00)")
 
@@ -170,6 +184,8 @@ def load_config(instance_path):
             "SUPPORTAPP_SITE_TAGLINE", "Independent news for Port Alder and the bay"
         ),
         "STORIES_PER_PAGE": _int("SUPPORTAPP_STORIES_PER_PAGE", 20),
+        # What readers' money pays for, on /support: lines separated by "|".
+        "FUNDING_USES": _lines(os.environ.get("SUPPORTAPP_FUNDING_USES", DEFAULT_FUNDING_USES)),
         # Far above any form of ours (the appeal editor, every field full, is about 600 kB and
         # 220 fields) and any Stripe event; more is refused with 413 before it is parsed.
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,

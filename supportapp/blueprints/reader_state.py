@@ -6,6 +6,7 @@ from flask import current_app
 
 from supportapp.services import reader_cookies as rc
 from supportapp.services.appeal_placement import AppealSettings, ReaderContext
+from supportapp.services.contributions import subscription_is_active
 from supportapp.services.currency import currency_for_languages, normalise_currency
 from supportapp.services.supporter import (
     SUPPORTER_COOKIE,
@@ -61,6 +62,23 @@ def read_reader_state(request, story_id, settings, subscription_is_active=None):
         currency=reader_currency(request),
     )
     return ReaderState(context, cookies, views_value or "")
+
+
+def reader_on_a_page(request):
+    """The reader as their cookies describe them on a page that is not a story (no read or
+    view is noted, no cookie is set)."""
+    today = datetime.now(UTC).date()
+    claim = read_supporter_token(current_app.config["SECRET_KEY"],
+                                 request.cookies.get(SUPPORTER_COOKIE))
+    reader_id = None if wants_no_tracking(request) else rc.valid_reader_id(
+        request.cookies.get(rc.READER_ID_COOKIE))
+    window = current_app.config["APPEAL_VIEW_WINDOW_DAYS"]
+    return ReaderContext(
+        reader_id=reader_id,
+        article_count=rc.stories_read(request.cookies.get(rc.READS_COOKIE), today, window),
+        quiet_supporter=is_quiet_supporter(claim, subscription_is_active),
+        currency=reader_currency(request),
+    )
 
 
 def reader_currency(request):

@@ -12,7 +12,8 @@ from supportapp.models.types import UTCDateTime
 
 # SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL wants room past 2**31 events.
 EventId = BigInteger().with_variant(Integer(), "sqlite")
-EVENT_KINDS = ("rendered", "view", "click", "checkout")
+# "offer": the one-off -> monthly offer was shown; "offer_yes": the reader took it.
+EVENT_KINDS = ("rendered", "view", "click", "checkout", "offer", "offer_yes")
 
 
 class _EventColumns:
@@ -62,6 +63,8 @@ class DailyFunnel(db.Model):
     viewable: Mapped[int] = mapped_column(Integer, default=0)
     clicks: Mapped[int] = mapped_column(Integer, default=0)
     checkouts: Mapped[int] = mapped_column(Integer, default=0)
+    offers_shown: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    offers_accepted: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     __table_args__ = (
         Index("ix_daily_funnel_story_day", "story_id", "day"),
         Index("ix_daily_funnel_appeal_day", "appeal_id", "day"),

@@ -3,7 +3,7 @@ from dataclasses import dataclass
 
 from supportapp.caches import app_caches
 from supportapp.services.appeal_copy import render_body, render_heading
-from supportapp.services.appeals import appeal_for_section, choose_variant
+from supportapp.services.appeals import appeal_for_section, choose_variant, live_appeals
 from supportapp.services.giving import amount_choices, chooser_data
 from supportapp.services.goal import funding_progress
 from supportapp.services.money import format_money
@@ -118,3 +118,16 @@ def _placement(appeal, variant, currency, value_items):
         variant.default_frequency, amount_choices(variant.presets, currency), goal,
         chooser_data(variant.presets),
     )
+
+
+def support_page_placement(reader, now):
+    """The wording of the newest live appeal for this reader's variant, for /support: shown
+    whatever the appeal's targeting, cap or "Maybe later", since the reader came to give."""
+    appeal = next((a for a in live_appeals() if a.is_running(now)), None)
+    if appeal is None:
+        return None
+    variant = choose_variant(appeal, reader.reader_id)
+    raised, supporters = _progress(appeal)
+    values = {"article_count": reader.article_count, "supporter_count": supporters,
+              "raised_minor": raised}
+    return build_placement(appeal, variant, reader.currency, values)

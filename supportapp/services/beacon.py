@@ -12,7 +12,9 @@ from supportapp.services.tracking import TrackedEvent
 
 MAX_BODY_BYTES = 4096
 MAX_EVENTS = 20
-CLIENT_KINDS = {"view", "click"}  # rendered and checkout are only ever recorded server-side
+# Rendered, checkout and a taken offer are only ever recorded server-side. An offer is shown
+# by the contribution form's script too, where there may be no story (/support): "".
+CLIENT_KINDS = {"view", "click", "offer"}
 PAGE_VIEW_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
 _crawlers = CrawlerDetect()
@@ -51,9 +53,10 @@ def parse_beacon(body):
     for event in data["events"]:
         kind = event.get("type") if isinstance(event, dict) else None
         if not isinstance(kind, str) or kind not in CLIENT_KINDS:  # a list is unhashable
-            raise BeaconError("event type must be 'view' or 'click'")
+            raise BeaconError("event type must be 'view', 'click' or 'offer'")
         story = event.get("story")
-        if not isinstance(story, str) or not SLUG_RE.match(story):
+        storyless = kind == "offer" and story == ""
+        if not isinstance(story, str) or not (storyless or SLUG_RE.match(story)):
             raise BeaconError("event needs a story slug")
         if _int(event.get("appeal")) is None or _int(event.get("variant")) is None:
             raise BeaconError("event needs appeal and variant ids")
@@ -73,6 +76,8 @@ def beacon_events(data, reader_id, day, max_age):
     events = []
     for item in data["events"]:
         story_id, appeal_id = lookup(item["story"], item["variant"], max_age)
+        if item["story"] == "":
+            story_id = 0  # an offer on a page of no story (parse_beacon allows only that)
         if story_id is None or appeal_id != item["appeal"]:
             continue
         key = f"{item['type']}|{day.isoformat()}|{story_id}|{item['variant']}|{who}"

@@ -45,6 +45,10 @@ class CheckoutOutcome:
     customer_id: str | None
     subscription_id: str | None
     reference: str | None  # the payment intent or subscription id, for the receipt line
+    amount_chosen: int | None = None  # before any fee cover
+    story: str | None = None  # the appeal that won the gift, as its metadata says
+    appeal: str | None = None
+    variant: str | None = None
 
     @property
     def paid(self):
@@ -71,7 +75,15 @@ def checkout_outcome(session):
         email=_email(session), customer_id=p.stripe_id(session.get("customer")),
         subscription_id=subscription,
         reference=subscription or p.stripe_id(session.get("payment_intent")),
+        amount_chosen=_number(p.dig(session, "metadata", "amount_chosen")),
+        **{name: p.text(p.dig(session, "metadata", name), 200)
+           for name in ("story", "appeal", "variant")},
     )
+
+
+def _number(text):
+    return int(text) if isinstance(text, str) and text.isascii() and text.isdigit() and len(
+        text) < 12 else None
 
 
 # What Stripe answered about a session, per app: a reloaded thank-you page, or the same id

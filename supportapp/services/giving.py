@@ -7,7 +7,7 @@ and the JavaScript (through `chooser_data`, a JSON block) all take them from her
 import json
 
 from supportapp.config import SUPPORTED_CURRENCIES
-from supportapp.services.money import decimal_string, format_money
+from supportapp.services.money import MINOR_PER_MAJOR, decimal_string, format_money
 
 FREQUENCIES = ("one_off", "monthly", "annual")
 FREQUENCY_LABELS = {"one_off": "One-off", "monthly": "Monthly", "annual": "Annual"}
@@ -44,18 +44,29 @@ def amount_choices(presets, currency):
     )
 
 
+def monthly_offer(one_off_minor, divisor):
+    """The monthly amount to offer a reader about to give `one_off_minor` once: the gift
+    divided by `divisor`, rounded half up to whole units (25 -> 5 with 5), at least 1.00;
+    None when offers are off (divisor 0). giving.js computes the same in integers."""
+    if not divisor or one_off_minor is None:
+        return None
+    unit = divisor * MINOR_PER_MAJOR
+    return max(MINOR_PER_MAJOR, (one_off_minor + unit // 2) // unit * MINOR_PER_MAJOR)
+
+
 def with_period(label, frequency):
     """"$5" -> "$5 a month" for a recurring frequency."""
     return f"{label} {PER_PERIOD[frequency]}".strip()
 
 
-def chooser_data(presets):
+def chooser_data(presets, offer_divisor=0):
     """The chooser's data for its script, as JSON safe inside a <script> element: every
     currency's buttons and the words, so switching currency redraws the buttons without
-    asking the server."""
+    asking the server, and the divisor of the one-off -> monthly offer."""
     return _script_safe(json.dumps({
         "currencies": list(SUPPORTED_CURRENCIES),
         "per": PER_PERIOD,
+        "offer_divisor": offer_divisor,
         "presets": {currency: {frequency: [[decimal_string(m), format_money(m, currency)]
                                            for m in preset_amounts(presets, currency, frequency)]
                                for frequency in FREQUENCIES}

@@ -41,18 +41,28 @@ def _numbers(value, limit=200):
     return [n for n in numbers if n is not None]
 
 
-def record_read(value, story_id, today, window_days=30):
-    """Note that the reader opened story_id today.
-
-    Returns (new cookie value, distinct stories read within the window, this one included).
-    """
-    now = day_number(today)
+def _reads(value, now, window_days):
     reads = {}
     for item in (value or "").split("-")[:READS_KEPT * 2]:
         story, _, day = item.partition(".")
         story, day = _small_number(story), _small_number(day)
         if story is not None and day is not None and now - day < window_days:
             reads[story] = max(day, reads.get(story, 0))
+    return reads
+
+
+def stories_read(value, today, window_days=30):
+    """Distinct stories read within the window, as the reads cookie says."""
+    return len(_reads(value, day_number(today), window_days))
+
+
+def record_read(value, story_id, today, window_days=30):
+    """Note that the reader opened story_id today.
+
+    Returns (new cookie value, distinct stories read within the window, this one included).
+    """
+    now = day_number(today)
+    reads = _reads(value, now, window_days)
     reads[story_id] = now
     newest = sorted(reads.items(), key=lambda kv: kv[1], reverse=True)[:READS_KEPT]
     return "-".join(f"{s}.{d}" for s, d in newest), len(newest)

@@ -12,7 +12,8 @@ from supportapp.services.tracking import roll_up
 from supportapp.services.variant_stats import chance_to_beat, conversion_interval
 
 ANNUAL_FACTOR = {"one_off": 1, "monthly": 12, "annual": 1}
-FUNNEL_FIELDS = ("rendered", "viewable", "clicks", "checkouts")
+FUNNEL_FIELDS = ("rendered", "viewable", "clicks", "checkouts", "offers_shown",
+                 "offers_accepted")
 
 
 @dataclass
@@ -21,6 +22,8 @@ class Funnel:
     viewable: int = 0
     clicks: int = 0
     checkouts: int = 0
+    offers_shown: int = 0  # readers offered a monthly gift instead of a one-off one
+    offers_accepted: int = 0  # ... who took it
     contributions: int = 0  # every payment, renewals included
     conversions: int = 0  # new gifts: one-off payments and first payments of subscriptions
     recurring_won: int = 0

@@ -11,7 +11,7 @@ from supportapp.models.dialect import dialect_insert
 from supportapp.models.tracking import DailyFunnel, TrackingDedup, TrackingEvent, TrackingInbox
 
 FUNNEL_COLUMN = {"rendered": "rendered", "view": "viewable", "click": "clicks",
-                 "checkout": "checkouts"}
+                 "checkout": "checkouts", "offer": "offers_shown", "offer_yes": "offers_accepted"}
 ROLLUP_BATCH = 5000
 
 

@@ -147,3 +147,42 @@ def _staff_find_the_gift(live, page, staff, story, appeal):
     assert variant.locator("td").nth(8).inner_text() == "$5"  # revenue
     # 5 a month is 60 a year, over one viewable impression: 60,000 per 1,000.
     assert variant.locator("td").nth(9).inner_text() == "$60,000"
+
+
+def test_one_off_to_monthly_offer_ends_in_a_subscription(live, browser_page):
+    """Choosing 25 once offers 5 a month; the offer follows the amount as the reader changes
+    it (script); taking it turns the form monthly, and paying makes a monthly subscription."""
+    from sqlalchemy import select
+
+    from supportapp.extensions import db
+    from supportapp.models import RecurringSupport
+
+    page = browser_page
+    page.goto(f"{live.url}/contribute?frequency=one_off&amount=25&currency=USD")
+    offer = page.locator("[data-offer]")
+    assert offer.is_visible() and offer.locator("strong").inner_text() == "$5"
+    page.check("input[name=amount_one_off][value='50']")
+    assert offer.locator("strong").inner_text() == "$10"
+    page.check("input[name=frequency][value=monthly]")
+    assert not offer.is_visible()
+    page.check("input[name=frequency][value=one_off]")
+    assert offer.is_visible()
+    offer.locator("button").click()
+    page.wait_for_load_state()
+    assert page.locator("input[name=frequency][value=monthly]").is_checked()
+    assert page.locator("input[name=amount_monthly][value='10']").is_checked()
+    assert page.locator("[data-total-line]").inner_text() == "You will pay $10 a month."
+    page.click("button.contribute__submit")
+    page.wait_for_url(re.compile(re.escape(live.emulator.url) + r"/c/pay/cs_test_.*"))
+    assert page.locator("[data-amount]").inner_text() == "$10.00"
+    page.fill("input[name=email]", "monthly@example.com")
+    page.fill("input[name=card_number]", "4242 4242 4242 4242")
+    page.fill("input[name=expiry]", "12 / 34")
+    page.fill("input[name=cvc]", "123")
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r".*/contribute/thanks\?session_id=cs_test_.*"))
+    live.settle()
+    with live.app.app_context():
+        (support,) = db.session.scalars(select(RecurringSupport)).all()
+        assert (support.amount_minor, support.interval, support.status) == (1000, "month",
+                                                                            "active")

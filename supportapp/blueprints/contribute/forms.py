@@ -29,7 +29,7 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-def _id_or_none(value):
+def id_or_none(value):
     value = (value or "").strip()
     return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else None
 
@@ -121,8 +121,8 @@ class ChoiceForm(FlaskForm):
         return CheckoutOrder(
             frequency=self.frequency.data, amount_minor=self.amount_minor,
             currency=self.currency.data, email=email, cover_fees=cover_fees,
-            story=self.story.data or None, appeal_id=_id_or_none(self.appeal.data),
-            variant_id=_id_or_none(self.variant.data), reader_id=reader_id,
+            story=self.story.data or None, appeal_id=id_or_none(self.appeal.data),
+            variant_id=id_or_none(self.variant.data), reader_id=reader_id,
         )
 
 

@@ -1,10 +1,12 @@
 """What the contribution views share: page context, URLs, the supporter cookie, the hooks."""
+import secrets
 import time
 from importlib import import_module
 
 from flask import current_app, request, url_for
 
 from supportapp.blueprints.contribute.forms import ContributeForm
+from supportapp.config import SUPPORTED_CURRENCIES
 from supportapp.extensions import db
 from supportapp.models import AppealVariant
 from supportapp.services import checkout_binding
@@ -14,8 +16,8 @@ from supportapp.services.checkout_binding import (
     add_session,
     started_sessions,
 )
-from supportapp.services.giving import PER_PERIOD, amount_choices, chooser_data
-from supportapp.services.money import format_money
+from supportapp.services.giving import PER_PERIOD, amount_choices, chooser_data, monthly_offer
+from supportapp.services.money import decimal_string, format_money
 from supportapp.services.pricing import charged_amount, rate_fraction
 from supportapp.services.supporter import SUPPORTER_COOKIE, cookie_max_age, make_supporter_token
 
@@ -40,8 +42,9 @@ def chooser_args(form):
     values = {value for freq, choices in amounts if freq == form.frequency.data
               for _minor, value, _label in choices}
     selected = (form.frequency.data, chosen) if chosen in values else None
+    divisor = current_app.config["MONTHLY_OFFER_DIVISOR"]
     return {"amounts": amounts, "frequency": form.frequency.data,
-            "currency": form.currency.data, "data_json": chooser_data(presets),
+            "currency": form.currency.data, "data_json": chooser_data(presets, divisor),
             "selected": selected, "custom": "" if selected else chosen,
             "invalid": bool(form.amount.errors)}
 
@@ -59,7 +62,44 @@ def form_context(form, cancelled=False):
     return {
         "form": form, "picked": chooser_args(form), "total": total, "fee": fee,
         "per": PER_PERIOD.get(form.frequency.data, ""), "fees": fees, "cancelled": cancelled,
+        "offer": monthly_offer_for(form), "offers_on": bool(config["MONTHLY_OFFER_DIVISOR"]),
     }
+
+
+def monthly_offer_for(form):
+    """The monthly gift to offer for the form's one-off choice: (minor, "$5") or None."""
+    if form.frequency.data != "one_off" or form.currency.data not in SUPPORTED_CURRENCIES:
+        return None
+    minor = monthly_offer(form.chosen_amount_minor(),
+                          current_app.config["MONTHLY_OFFER_DIVISOR"])
+    return (minor, format_money(minor, form.currency.data)) if minor else None
+
+
+def thanks_offer(outcome):
+    """After a one-off gift, the monthly gift to offer as one click: the fields of a form
+    for /contribute/start, or None."""
+    if not (outcome.paid and outcome.frequency == "one_off" and outcome.currency):
+        return None
+    minor = monthly_offer(outcome.amount_chosen or outcome.amount_minor,
+                          current_app.config["MONTHLY_OFFER_DIVISOR"])
+    if minor is None:
+        return None
+    fields = {"frequency": "monthly", "amount_monthly": decimal_string(minor),
+              "currency": outcome.currency, "shown_currency": outcome.currency,
+              "offer": "accept", "nonce": secrets.token_urlsafe(18), "story": outcome.story,
+              "appeal": outcome.appeal, "variant": outcome.variant}
+    return {"label": format_money(minor, outcome.currency),
+            "fields": {name: value for name, value in fields.items() if value}}
+
+
+def take_monthly_offer(form):
+    """Switch the form to the monthly gift it offered; False when there was no offer."""
+    offer = monthly_offer_for(form)
+    if offer is None:
+        return False
+    form.frequency.data, form.amount_custom.data = "monthly", ""
+    form.amount_monthly.data = form.amount.data = decimal_string(offer[0])
+    return True
 
 
 def checkout_urls(form):

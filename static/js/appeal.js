@@ -65,7 +65,7 @@
       event.preventDefault();
       if (appeal.dataset.embed) {
         // On another site our cookie would be a third-party one: that site's storage keeps it.
-        var days = Number(appeal.dataset.dismissDays || 7);
+        var days = Number(appeal.dataset.dismissDays);  // APPEAL_DISMISS_DAYS, from the server
         try { localStorage.setItem("supportapp.later", String(Date.now() + days * 86400000)); } catch (e) {}
       } else {
         // The server sets the HttpOnly cookie (POST /appeal/later), as the button would.

@@ -49,7 +49,7 @@
 
   function monthlyOffer(minor) {
     var divisor = data.offer_divisor || 0;
-    if (!divisor || minor === null || minor < 100) { return null; }
+    if (!divisor || minor === null || minor < data.min_minor) { return null; }
     var unit = divisor * 100;
     return Math.max(100, Math.floor((minor + Math.floor(unit / 2)) / unit) * 100);
   }
@@ -90,7 +90,7 @@
     var amount = minorUnits(custom.trim() ? custom : checked("amount_" + checked("frequency")));
     var rule = fees[currency];
     showOffer(amount, currency);
-    if (amount === null || amount < 100 || !rule) { line.hidden = true; return; }
+    if (amount === null || amount < data.min_minor || !rule) { line.hidden = true; return; }
     var total = grossUp(amount, rule);
     feeEl.textContent = money(total - amount, currency);
     var cover = form.querySelector("input[name='cover_fees']").checked;

@@ -30,26 +30,32 @@
     return id;
   }
 
-  function recent(list, days) {
-    var since = Date.now() - days * DAY;
+  // The window for "stories this month" and the cap is the server's
+  // (SUPPORTAPP_APPEAL_VIEW_WINDOW_DAYS): each answer says it, and it is kept for next time.
+  function windowDays() { return store.get("window", 0); }
+
+  function recent(list) {
+    if (!windowDays()) { return list; }
+    var since = Date.now() - windowDays() * DAY;
     return list.filter(function (item) { return item.t >= since; });
   }
 
   function noteRead(story) {
-    var reads = recent(store.get("reads", []), 30).filter(function (r) { return r.s !== story; });
+    var reads = recent(store.get("reads", [])).filter(function (r) { return r.s !== story; });
     reads.push({ s: story, t: Date.now() });
     store.set("reads", reads.slice(-60));
     return reads.length;
   }
 
   function show(target, data) {
+    if (data.window_days) { store.set("window", data.window_days); }
     if (!data.html) { return; }
     target.innerHTML = data.html;
     var appeal = target.querySelector("section.appeal");
     if (!appeal) { return; }
-    var views = recent(store.get("views", []), 30);
+    var views = recent(store.get("views", []));
     views.push({ t: Date.now() });
-    store.set("views", views.slice(-30));
+    store.set("views", views.slice(-60));
     appeal.dataset.embed = "1";
     appeal.dataset.beacon = base + "/api/events";
     if (readerId()) { appeal.dataset.reader = readerId(); }
@@ -74,7 +80,7 @@
     var params = new URLSearchParams({
       story: story,
       reads: String(noteRead(story)),
-      views: String(recent(store.get("views", []), 30).length),
+      views: String(recent(store.get("views", [])).length),
       title: document.title
     });
     var id = readerId();

@@ -5,8 +5,6 @@
 // works without this script: the server checks what was shown (shown_currency).
 (function () {
   "use strict";
-  var PRESELECTED = 1;  // as services/giving.PRESELECTED_INDEX: the second button
-
   function inputs(group) {
     return Array.prototype.slice.call(group.querySelectorAll("input[type=radio]"));
   }
@@ -58,7 +56,8 @@
     var group = shownGroup(chooser);
     if (!group || custom.value.trim() || checkedIndex(group) >= 0) { return; }
     var choices = inputs(group);
-    if (choices.length) { choices[Math.min(PRESELECTED, choices.length - 1)].checked = true; }
+    var preselected = chooser.supportappData.preselected || 0;
+    if (choices.length) { choices[Math.min(preselected, choices.length - 1)].checked = true; }
   }
 
   window.supportappChooser = function (chooser) {
@@ -66,6 +65,7 @@
     chooser.dataset.ready = "1";
     var block = chooser.querySelector("[data-chooser-data]");
     var data = JSON.parse(block ? block.textContent : "{}");
+    chooser.supportappData = data;
     var custom = chooser.querySelector("input[name=amount_custom]");
     var currency = chooser.querySelector("[data-currency]");
     currency.addEventListener("change", function () { redraw(chooser, data, currency.value); });
@@ -78,7 +78,6 @@
       var group = shownGroup(chooser);
       if (group) { inputs(group).forEach(function (input) { input.checked = false; }); }
     });
-    chooser.supportappData = data;
   };
   document.querySelectorAll("[data-chooser]").forEach(window.supportappChooser);
 })();

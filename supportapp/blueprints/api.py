@@ -45,6 +45,7 @@ def appeal():
         html = appeal_html(placement, story.slug, embed=True)
         record_rendered(story.id, placement.appeal_id, placement.variant_id, reader.reader_id)
     return jsonify(story=story.slug, html=html,
+                   window_days=current_app.config["APPEAL_VIEW_WINDOW_DAYS"],
                    appeal_id=placement.appeal_id if placement else None,
                    variant_id=placement.variant_id if placement else None)
 

@@ -8,6 +8,7 @@ import json
 
 from supportapp.config import SUPPORTED_CURRENCIES
 from supportapp.services.money import MINOR_PER_MAJOR, decimal_string, format_money
+from supportapp.services.pricing import MIN_AMOUNT_MINOR
 
 FREQUENCIES = ("one_off", "monthly", "annual")
 FREQUENCY_LABELS = {"one_off": "One-off", "monthly": "Monthly", "annual": "Annual"}
@@ -66,6 +67,8 @@ def chooser_data(presets, offer_divisor=0):
     return _script_safe(json.dumps({
         "currencies": list(SUPPORTED_CURRENCIES),
         "per": PER_PERIOD,
+        "preselected": PRESELECTED_INDEX,
+        "min_minor": MIN_AMOUNT_MINOR,
         "offer_divisor": offer_divisor,
         "presets": {currency: {frequency: [[decimal_string(m), format_money(m, currency)]
                                            for m in preset_amounts(presets, currency, frequency)]

@@ -79,6 +79,55 @@ def _lines(raw):
     return tuple(line.strip() for line in raw.split("|") if line.strip())
 
 
+# Gifts in other currencies count toward an appeal's funding goal at these rates: what one
+# unit of each currency is worth in GOAL_RATE_REFERENCE. Approximate mid-market rates of
+# mid-2025, rounded to two places: a ticker is a progress bar, not a ledger, and a euro
+# counted at roughly its worth is nearer the truth than a euro not counted at all. The
+# dashboard shows them beside every goal; set SUPPORTAPP_GOAL_RATES to your own.
+GOAL_RATE_REFERENCE = "USD"
+DEFAULT_GOAL_RATES = "EUR:1.16,GBP:1.34,CAD:0.72,AUD:0.65"
+MAX_GOAL_RATE = Decimal(1000)
+GOAL_RATE_MAX_DECIMALS = 6
+
+
+def _goal_rate(entry):
+    currency, colon, number = (part.strip() for part in entry.partition(":"))
+    try:
+        rate = Decimal(number)
+        valid = colon and rate.is_finite() and 0 < rate <= MAX_GOAL_RATE \
+            and rate.as_tuple().exponent >= -GOAL_RATE_MAX_DECIMALS
+    except InvalidOperation:
+        valid = False
+    if not valid:
+        raise ConfigError(f"SUPPORTAPP_GOAL_RATES: cannot read {entry!r}; write e.g. "
+                          f"EUR:1.08,GBP:1.27 (what one unit is worth in {GOAL_RATE_REFERENCE}, "
+                          f"above 0, at most {MAX_GOAL_RATE} and "
+                          f"{GOAL_RATE_MAX_DECIMALS} decimals)")
+    return currency.upper(), rate
+
+
+def _goal_rates(raw):
+    """`EUR:1.08,GBP:1.27` -> {"USD": Decimal("1"), "EUR": Decimal("1.08"), "GBP": ...}.
+
+    Empty: no rates, so only gifts in a goal's own currency count toward it.
+    """
+    rates = {}
+    for entry in (e.strip() for e in raw.split(",") if e.strip()):
+        currency, rate = _goal_rate(entry)
+        if currency not in SUPPORTED_CURRENCIES:
+            raise ConfigError(f"SUPPORTAPP_GOAL_RATES: unknown currency {currency!r}; "
+                              f"supported: {', '.join(SUPPORTED_CURRENCIES)}")
+        if currency in rates:
+            raise ConfigError(f"SUPPORTAPP_GOAL_RATES: {currency} is given twice")
+        if currency == GOAL_RATE_REFERENCE and rate != 1:
+            raise ConfigError(f"SUPPORTAPP_GOAL_RATES: rates are in {GOAL_RATE_REFERENCE}, "
+                              f"so {GOAL_RATE_REFERENCE} can only be 1")
+        rates[currency] = rate
+    if rates:
+        rates.setdefault(GOAL_RATE_REFERENCE, Decimal(1))
+    return rates
+
+
 def _hosts(raw):
     # "news.example, .news.example" -> ["news.example", ".news.example"]; unset -> None (any)
     hosts = [h.strip().lower() for h in raw.replace(" ", ",").split(",") if h.strip()]
@@ -201,6 +250,7 @@ def load_config(instance_path):
         "APPEAL_DISMISS_DAYS": _int("SUPPORTAPP_APPEAL_DISMISS_DAYS", 7),
         "APPEAL_CACHE_SECONDS": _int("SUPPORTAPP_APPEAL_CACHE_SECONDS", 15),
         "APPEAL_PROGRESS_CACHE_SECONDS": _int("SUPPORTAPP_APPEAL_PROGRESS_CACHE_SECONDS", 60),
+        "GOAL_RATES": _goal_rates(os.environ.get("SUPPORTAPP_GOAL_RATES", DEFAULT_GOAL_RATES)),
         "BEACON_RATE_LIMIT": os.environ.get("SUPPORTAPP_BEACON_RATE_LIMIT", "600 per minute"),
         "TRACKING_JOURNAL_SECONDS": _int("SUPPORTAPP_TRACKING_JOURNAL_SECONDS", 1),
         # Unset: a folder per database under instance/ (see services/event_journal.py).

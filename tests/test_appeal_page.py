@@ -136,7 +136,7 @@ def test_draft_ended_and_future_appeals_hidden(client, make_story, live_appeal):
 
 
 def test_article_count_placeholder_from_cookie(client, make_story, live_appeal):
-    """{article_count} counts distinct stories this reader opened in 30 days."""
+    """{article_count} counts distinct stories this reader opened in 30 days, with its noun."""
     live_appeal(weights=(0, 1))
     stories = [make_story() for _ in range(3)]
     for story in stories:
@@ -145,7 +145,7 @@ def test_article_count_placeholder_from_cookie(client, make_story, live_appeal):
     page = client.get(f"/stories/{stories[0].slug}")
     headings = [h.text for h in lxml.html.fromstring(page.data).xpath(
         "//section[@class='appeal']/h2")]
-    assert headings == ["You read 3"]
+    assert headings == ["You read 3 stories"]
 
 
 @pytest.mark.filterwarnings("ignore:The 'sa_.*' cookie is too large")  # meant to be

@@ -25,6 +25,8 @@ class Appeal(db.Model):
     goal_amount_minor: Mapped[int | None] = mapped_column(Integer, nullable=True)
     goal_currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
     goal_label: Mapped[str] = mapped_column(String(300), default="")
+    # The ticker stays hidden until this much (goal currency, minor units) is raised; 0: always.
+    ticker_threshold_minor: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
     updated_at = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False)
 
@@ -45,6 +47,8 @@ class AppealVariant(db.Model):
     heading: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)
     cta_label: Mapped[str] = mapped_column(String(100))
+    # Plain text shown instead of the body while the appeal has no supporter; "": the body.
+    no_supporters_line: Mapped[str] = mapped_column(String(300), default="", server_default="")
     # {"USD": {"one_off": [500, 1000], "monthly": [300, 500], "annual": [...]}, ...} in minor units.
     preset_amounts: Mapped[dict] = mapped_column(JSON, default=dict)
     default_frequency: Mapped[str] = mapped_column(String(10), default=DEFAULT_FREQUENCY)

@@ -2,11 +2,11 @@
 from dataclasses import dataclass
 
 from supportapp.caches import app_caches
-from supportapp.services.appeal_copy import render_body, render_heading
+from supportapp.services.appeal_copy import count_values, render_body, render_heading, render_line
 from supportapp.services.appeals import appeal_for_section, choose_variant, live_appeals
 from supportapp.services.giving import amount_choices, chooser_data
 from supportapp.services.goal import funding_progress
-from supportapp.services.money import format_money
+from supportapp.services.money import format_money_unambiguous
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,8 @@ class ReaderContext:
 
 @dataclass(frozen=True)
 class GoalProgress:
+    """The ticker: money raised toward the goal, both amounts in the goal's currency."""
+
     raised_minor: int
     target_minor: int
     currency: str
@@ -37,6 +39,16 @@ class GoalProgress:
     @property
     def percent(self):
         return min(100, self.raised_minor * 100 // self.target_minor)
+
+    @property
+    def raised_text(self):
+        """'US$116': the symbol names the currency for every reader."""
+        return format_money_unambiguous(self.raised_minor, self.currency)
+
+    @property
+    def target_text(self):
+        """'US$25,000'."""
+        return format_money_unambiguous(self.target_minor, self.currency)
 
 
 @dataclass(frozen=True)
@@ -50,7 +62,7 @@ class Placement:
     currency: str
     default_frequency: str
     amounts: tuple  # ((frequency, ((minor, "5", "$5"), ...)), ...)
-    goal: GoalProgress | None
+    goal: GoalProgress | None  # None: no goal, or not yet at the ticker threshold
     chooser_json: str  # every currency's buttons, for the chooser's script (services/giving)
 
 
@@ -91,8 +103,10 @@ def place_appeal(story, reader, now, settings):
 def build_placement(appeal, variant, currency, values):
     """The Placement for one variant of an appeal (an AppealView and a VariantView).
 
-    `values` fills the copy: article_count, supporter_count and raised_minor (toward the
-    goal). Story pages and the dashboard's preview both build what they show here.
+    `values` fills the copy: article_count, supporter_count (numbers; the copy shows them with
+    their noun) and raised_minor (toward the goal, in its currency). With no supporters, a
+    variant's line for that replaces its body; the ticker shows once the appeal's threshold is
+    raised. Story pages and the dashboard's preview both build what they show here.
     Placements are kept in the app's cache: most readers of a story get one of a few.
     """
     value_items = tuple(sorted(values.items()))
@@ -101,19 +115,31 @@ def build_placement(appeal, variant, currency, values):
         lambda: _placement(appeal, variant, currency, value_items))
 
 
+def _goal(appeal, raised, values):
+    """The ticker, or None while there is no goal or less than its threshold is raised.
+
+    The goal's placeholders are filled either way: the copy that uses them is the editor's.
+    """
+    if not appeal.goal_amount_minor or appeal.goal_amount_minor <= 0:
+        return None
+    goal = GoalProgress(raised, appeal.goal_amount_minor, appeal.goal_currency,
+                        appeal.goal_label)
+    values.update(goal_progress=f"{goal.percent}%", goal_raised=goal.raised_text,
+                  goal_target=goal.target_text)
+    return goal if raised >= appeal.ticker_threshold_minor else None
+
+
 def _placement(appeal, variant, currency, value_items):
-    goal = None
-    values = dict(value_items)
-    raised = values.pop("raised_minor", 0)
-    if appeal.goal_amount_minor and appeal.goal_amount_minor > 0:
-        goal = GoalProgress(raised, appeal.goal_amount_minor, appeal.goal_currency,
-                            appeal.goal_label)
-        values.update(goal_progress=f"{goal.percent}%",
-                      goal_raised=format_money(goal.raised_minor, goal.currency),
-                      goal_target=format_money(goal.target_minor, goal.currency))
+    counts = dict(value_items)
+    values = count_values(counts)
+    goal = _goal(appeal, counts.get("raised_minor", 0), values)
+    if counts.get("supporter_count") == 0 and variant.no_supporters_line:
+        body = render_line(variant.no_supporters_line, values)
+    else:
+        body = render_body(variant.body, values)
     return Placement(
         appeal.id, variant.id, appeal.placement_paragraph,
-        render_heading(variant.heading, values), render_body(variant.body, values),
+        render_heading(variant.heading, values), body,
         render_heading(variant.cta_label, values), currency,
         variant.default_frequency, amount_choices(variant.presets, currency), goal,
         chooser_data(variant.presets),

@@ -19,6 +19,7 @@ from supportapp.services.giving import FREQUENCIES
 # Within the INTEGER columns that hold them (2**31 - 1), with room to spare.
 MAX_WEIGHT = 10_000
 MAX_GOAL_MINOR = 1_000_000_000  # 10,000,000.00
+MAX_LINE_LENGTH = 300  # AppealVariant.no_supporters_line
 
 
 class AppealError(ValueError):
@@ -40,6 +41,7 @@ class VariantView:
     default_frequency: str
     weight: int
     is_control: bool
+    no_supporters_line: str = ""  # shown instead of the body while no one has given
 
 
 @dataclass(frozen=True, eq=False)
@@ -55,6 +57,7 @@ class AppealView:
     starts_at: datetime | None
     ends_at: datetime | None
     variants: tuple = field(default=())
+    ticker_threshold_minor: int = 0  # the ticker shows once this much is raised
 
     def is_running(self, now):
         return (self.starts_at is None or self.starts_at <= now) and (
@@ -71,7 +74,7 @@ class AppealView:
 def _view(appeal):
     variants = tuple(
         VariantView(v.id, v.name, v.heading, v.body, v.cta_label, dict(v.preset_amounts or {}),
-                    v.default_frequency, v.weight, v.is_control)
+                    v.default_frequency, v.weight, v.is_control, v.no_supporters_line or "")
         for v in appeal.variants
         if v.weight > 0
     )
@@ -79,6 +82,7 @@ def _view(appeal):
         appeal.id, appeal.name, appeal.placement_paragraph, tuple(appeal.target_sections or ()),
         tuple(appeal.excluded_sections or ()), appeal.goal_amount_minor, appeal.goal_currency,
         appeal.goal_label or "", appeal.starts_at, appeal.ends_at, variants,
+        appeal.ticker_threshold_minor or 0,
     )
 
 
@@ -154,18 +158,29 @@ def validate_appeal(appeal, max_amount_minor):
         raise AppealError("placement must be a paragraph number from 1, or the end")
     if appeal.starts_at and appeal.ends_at and appeal.ends_at <= appeal.starts_at:
         raise AppealError("the end date must come after the start date")
-    if appeal.goal_amount_minor is not None:
-        if appeal.goal_amount_minor <= 0 or appeal.goal_currency not in SUPPORTED_CURRENCIES:
-            raise AppealError("a funding goal needs a positive amount and a supported currency")
-        if appeal.goal_amount_minor > MAX_GOAL_MINOR:
-            raise AppealError(f"a funding goal can be at most {MAX_GOAL_MINOR // 100:,}")
+    _validate_goal(appeal)
     warnings = []
     for variant in appeal.variants:
         _validate_variant(variant, max_amount_minor)
-        for name in unknown_placeholders(variant.heading, variant.body, variant.cta_label):
+        for name in unknown_placeholders(variant.heading, variant.body, variant.cta_label,
+                                         variant.no_supporters_line):
             warnings.append(f"variant {variant.name!r}: unknown placeholder {{{name}}} "
                             "will show as typed")
     return warnings
+
+
+def _validate_goal(appeal):
+    threshold = appeal.ticker_threshold_minor or 0
+    if appeal.goal_amount_minor is None:
+        if threshold:
+            raise AppealError("a ticker threshold needs a funding goal")
+        return
+    if appeal.goal_amount_minor <= 0 or appeal.goal_currency not in SUPPORTED_CURRENCIES:
+        raise AppealError("a funding goal needs a positive amount and a supported currency")
+    if appeal.goal_amount_minor > MAX_GOAL_MINOR:
+        raise AppealError(f"a funding goal can be at most {MAX_GOAL_MINOR // 100:,}")
+    if not 0 <= threshold <= appeal.goal_amount_minor:
+        raise AppealError("the ticker threshold must be from 0 up to the funding goal")
 
 
 def _validate_variant(variant, max_amount_minor):
@@ -174,6 +189,9 @@ def _validate_variant(variant, max_amount_minor):
     for field_name in ("name", "heading", "cta_label"):
         if not (getattr(variant, field_name) or "").strip():
             raise AppealError(f"variant needs a {field_name.replace('_', ' ')}")
+    if len(variant.no_supporters_line or "") > MAX_LINE_LENGTH:
+        raise AppealError(f"variant {variant.name!r}: the line for no supporters is at most "
+                          f"{MAX_LINE_LENGTH} characters")
     for currency, by_frequency in (variant.preset_amounts or {}).items():
         if currency not in SUPPORTED_CURRENCIES or not isinstance(by_frequency, dict):
             raise AppealError(f"variant {variant.name!r}: unsupported currency {currency!r}")

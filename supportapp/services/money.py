@@ -26,3 +26,13 @@ def format_money(amount_minor, currency, locale="en"):
         return format_currency(value, currency, format="¤#,##0", locale=locale,
                                currency_digits=False)
     return format_currency(value, currency, locale=locale)
+
+
+# Babel's international English: its symbols name the currency (US$, CA$, A$, €, £), so an
+# amount reads the same to every reader, whichever currency they give in themselves.
+UNAMBIGUOUS_LOCALE = "en_001"
+
+
+def format_money_unambiguous(amount_minor, currency):
+    """2500000, 'USD' -> 'US$25,000'; 'CAD' -> 'CA$25,000'; 'EUR' -> '€25,000'."""
+    return format_money(amount_minor, currency, UNAMBIGUOUS_LOCALE)

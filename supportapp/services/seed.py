@@ -50,11 +50,13 @@ def seed_appeal(content):
         target_sections=[], excluded_sections=[],
         goal_amount_minor=goal.get("amount_minor"), goal_currency=goal.get("currency"),
         goal_label=goal.get("label", ""),
+        ticker_threshold_minor=goal.get("ticker_threshold_minor", 0),
     )
     for item in spec["variants"]:
         appeal.variants.append(AppealVariant(
             name=item["name"], heading=item["heading"], body=f"<p>{item['body']}</p>",
-            cta_label=item["cta"], preset_amounts={}, default_frequency="monthly",
+            cta_label=item["cta"], no_supporters_line=item.get("no_supporters_line", ""),
+            preset_amounts={}, default_frequency="monthly",
             weight=item["weight"], is_control=item["is_control"],
         ))
     save_appeal(appeal)

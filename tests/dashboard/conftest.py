@@ -11,7 +11,7 @@ def saved_appeal(app):
     appeal = Appeal(name="Winter drive", status="draft", placement_paragraph=2,
                     target_sections=[], excluded_sections=[])
     for name, heading, control in (("control", "Since you're here…", True),
-                                   ("count", "You have read {article_count} stories", False)):
+                                   ("count", "You have read {article_count}", False)):
         appeal.variants.append(AppealVariant(
             name=name, heading=heading, body="<p>Please support us.</p>", cta_label="Give",
             preset_amounts={"USD": {"monthly": [300, 700]}}, default_frequency="monthly",

@@ -129,7 +129,7 @@ def test_preview_renders_the_readers_partial_with_the_copy(staff_client):
     client = staff_client("editor")
     form = appeal_form(variants=(
         {"heading": "First heading"},
-        {"heading": "You read {article_count} stories", "cta_label": "Chip in",
+        {"heading": "You read {article_count}", "cta_label": "Chip in",
          "presets": {"GBP_monthly": "4, 8"}}))
     response = _preview(client, form, preview_variant="1", preview_currency="GBP")
     assert response.status_code == 200
@@ -148,7 +148,7 @@ def test_preview_escapes_copy_and_keeps_unknown_placeholders(staff_client):
     form = appeal_form(variants=({"heading": "<b>Bold</b> {article_count} {nope}",
                                   "body": body},))
     response = _preview(client, form)
-    assert b"&lt;b&gt;Bold&lt;/b&gt; 5 {nope}" in response.data
+    assert b"&lt;b&gt;Bold&lt;/b&gt; 5 stories {nope}" in response.data
     assert b"<script>alert" not in response.data and b"onclick" not in response.data
     assert b"<p>Yo</p>" in response.data
 

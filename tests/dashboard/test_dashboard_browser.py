@@ -46,7 +46,7 @@ def test_editor_signs_in_sees_charts_and_previews_copy(served, browser_page, mak
 
     preview = page.locator("#appeal-preview h2")
     assert "Since you" in preview.inner_text()
-    page.fill("#variants-0-heading", "Read {article_count} stories? <b>Chip in</b>")
+    page.fill("#variants-0-heading", "Read {article_count}? <b>Chip in</b>")
     expect(preview).to_have_text("Read 5 stories? <b>Chip in</b>")  # escaped, not bold
     page.select_option("#preview_variant", "1")
     expect(preview).to_have_text("You have read 5 stories")

@@ -107,3 +107,22 @@ def test_unknown_placeholder_renders_literally():
 def test_heading_markup_is_text():
     """Markup typed into a heading is shown as text, not run."""
     assert "&lt;b&gt;" in str(render_heading("<b>x</b>", {}))
+
+
+@pytest.mark.parametrize("goal, threshold, line, message", [
+    (10_000, -1, "", "from 0 up to the funding goal"),
+    (10_000, 10_001, "", "from 0 up to the funding goal"),
+    (None, 1, "", "needs a funding goal"),
+    (10_000, 10_000, "x" * 301, "at most 300 characters"),
+])
+def test_threshold_and_line_checked_on_save(goal, threshold, line, message):
+    """The service refuses what the columns or the ticker cannot hold, whoever saves it."""
+    appeal = _appeal(1)
+    appeal.goal_amount_minor, appeal.goal_currency = goal, "USD" if goal else None
+    appeal.ticker_threshold_minor = threshold
+    appeal.variants[0].no_supporters_line = line
+    with pytest.raises(AppealError, match=message):
+        validate_appeal(appeal, 1_000_000)
+    appeal.variants[0].no_supporters_line = "x" * 300
+    appeal.ticker_threshold_minor = 0
+    assert validate_appeal(appeal, 1_000_000) == []

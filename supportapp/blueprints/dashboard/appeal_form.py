@@ -8,12 +8,12 @@ from supportapp.routing import database_id
 from supportapp.services.appeal_placement import build_placement
 from supportapp.services.appeals import AppealView, VariantView
 from supportapp.services.giving import FREQUENCIES
-from supportapp.services.goal import funding_progress
+from supportapp.services.goal import funding_progress, goal_status
 from supportapp.services.html import sanitise_appeal_html
 from supportapp.services.money import decimal_string
 from supportapp.services.pricing import AmountError, parse_amount
 
-PREVIEW_ARTICLE_COUNT = 5  # what {article_count} shows in the preview
+PREVIEW_ARTICLE_COUNT = 5  # what {article_count} counts in the preview
 
 
 def _section_list(text):
@@ -44,8 +44,11 @@ def form_data(appeal):
         "goal_amount": decimal_string(appeal.goal_amount_minor)
         if appeal.goal_amount_minor else "",
         "goal_currency": appeal.goal_currency or "USD", "goal_label": appeal.goal_label,
+        "ticker_threshold": decimal_string(appeal.ticker_threshold_minor)
+        if appeal.ticker_threshold_minor else "",
         "variants": [{
             "id": str(v.id), "name": v.name, "heading": v.heading, "body": v.body,
+            "no_supporters_line": v.no_supporters_line,
             "cta_label": v.cta_label, "presets": _presets_data(v.preset_amounts),
             "default_frequency": v.default_frequency, "weight": v.weight,
             "is_control": v.is_control,
@@ -77,10 +80,22 @@ def _goal_minor(text):
     return parse_amount(text) if (text or "").strip() else None
 
 
+def _lenient_minor(text, blank=None):
+    try:
+        return parse_amount(text) if (text or "").strip() else blank
+    except AmountError:
+        return blank  # the preview shows what it can; saving reports the error
+
+
+def _one_line(text):
+    return " ".join((text or "").split())  # typed in a text box; shown as one paragraph
+
+
 def _fill_variant(variant, entry):
     variant.name = (entry.name.data or "").strip()
     variant.heading = (entry.heading.data or "").strip()
     variant.body = entry.body.data or ""
+    variant.no_supporters_line = _one_line(entry.no_supporters_line.data)
     variant.cta_label = (entry.cta_label.data or "").strip()
     variant.preset_amounts = presets_from_form(entry.presets.form)
     variant.default_frequency = entry.default_frequency.data
@@ -99,6 +114,7 @@ def apply_form(form, appeal):
     appeal.goal_amount_minor = _goal_minor(form.goal_amount.data)
     appeal.goal_currency = form.goal_currency.data if appeal.goal_amount_minor else None
     appeal.goal_label = (form.goal_label.data or "").strip()
+    appeal.ticker_threshold_minor = _goal_minor(form.ticker_threshold.data) or 0
     existing = {str(v.id): v for v in appeal.variants if v.id is not None}
     kept = []
     for entry in (field.form for field in form.variants):
@@ -128,24 +144,30 @@ def _preview_variant(form):
         entry.name.data or "", entry.heading.data or "",
         sanitise_appeal_html(entry.body.data or ""), entry.cta_label.data or "",
         presets_from_form(entry.presets.form, lenient=True),
-        frequency if frequency in FREQUENCIES else "monthly", 1, bool(entry.is_control.data))
+        frequency if frequency in FREQUENCIES else "monthly", 1, bool(entry.is_control.data),
+        _one_line(entry.no_supporters_line.data))
 
 
-def preview_placement(form, appeal_id=None):
-    """The Placement a reader would get for the chosen variant, from unsaved form data."""
-    try:
-        goal_minor = _goal_minor(form.goal_amount.data)
-    except AmountError:
-        goal_minor = None
+def _preview_supporters(form, supporters):
+    chosen = form.preview_supporters.data
+    return chosen if isinstance(chosen, int) and 0 <= chosen <= 10**9 else supporters
+
+
+def preview_context(form, appeal_id=None):
+    """For the preview partial, from unsaved form data: the Placement a reader would get for
+    the chosen variant (`preview`) and what staff are told about the goal (`goal_status`)."""
     currency = form.goal_currency.data if form.goal_currency.data in SUPPORTED_CURRENCIES \
         else "USD"
     variant = _preview_variant(form)
     appeal = AppealView(appeal_id or 0, form.name.data or "", form.placement_paragraph.data,
-                        (), (), goal_minor, currency, form.goal_label.data or "", None, None,
-                        (variant,))
-    raised, supporters = funding_progress(appeal_id, currency)
-    values = {"article_count": PREVIEW_ARTICLE_COUNT, "supporter_count": supporters,
-              "raised_minor": raised}
+                        (), (), _lenient_minor(form.goal_amount.data), currency,
+                        form.goal_label.data or "", None, None, (variant,),
+                        _lenient_minor(form.ticker_threshold.data, blank=0))
+    # Counted as the story pages count: since the appeal starts.
+    raised, supporters = funding_progress(appeal_id, currency, _aware_utc(form.starts_at.data))
+    values = {"article_count": PREVIEW_ARTICLE_COUNT,
+              "supporter_count": _preview_supporters(form, supporters), "raised_minor": raised}
     shown = form.preview_currency.data
-    return build_placement(appeal, variant, shown if shown in SUPPORTED_CURRENCIES else "USD",
-                           values)
+    placement = build_placement(appeal, variant,
+                                shown if shown in SUPPORTED_CURRENCIES else "USD", values)
+    return {"preview": placement, "goal_status": goal_status(appeal, raised)}

@@ -2,18 +2,20 @@
 and the variant comparison."""
 from types import SimpleNamespace
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from supportapp.blueprints.dashboard import bp
 from supportapp.blueprints.dashboard.access import role_required
-from supportapp.blueprints.dashboard.appeal_form import apply_form, form_data, preview_placement
+from supportapp.blueprints.dashboard.appeal_form import apply_form, form_data, preview_context
 from supportapp.blueprints.dashboard.forms import MAX_VARIANTS, AppealForm
 from supportapp.blueprints.dashboard.reporting import current_period
 from supportapp.extensions import db
 from supportapp.models import Appeal
 from supportapp.routing import database_id
+from supportapp.services.appeal_copy import placeholder_help
 from supportapp.services.appeals import AppealError, save_appeal, set_appeal_status
+from supportapp.services.goal import appeal_goal_status
 from supportapp.services.reports import variants_table
 
 # Buttons on the appeal page: the status each one sets, and what the flash says.
@@ -37,7 +39,8 @@ def appeal_report(appeal_id):
     appeal = db.get_or_404(Appeal, appeal_id)
     period = current_period()
     return render_template("dashboard/appeals/report.html", appeal=appeal, period=period,
-                           rows=variants_table(appeal_id, period))
+                           rows=variants_table(appeal_id, period),
+                           goal_status=appeal_goal_status(appeal))
 
 
 def _save(form, appeal):
@@ -65,8 +68,10 @@ def _edit_page(form, appeal):
         saved = _save(form, appeal)
         if saved is not None:
             return saved
-    return render_template("dashboard/appeals/edit.html", form=form, appeal=appeal,
-                           preview=preview_placement(form, appeal.id), story=PREVIEW_STORY)
+    return render_template(
+        "dashboard/appeals/edit.html", form=form, appeal=appeal, story=PREVIEW_STORY,
+        placeholders=placeholder_help(current_app.config["APPEAL_VIEW_WINDOW_DAYS"]),
+        **preview_context(form, appeal.id))
 
 
 @bp.route("/appeals/new", methods=["GET", "POST"])
@@ -89,9 +94,8 @@ def edit_appeal(appeal_id):
 def preview_appeal():
     """The appeal partial for the chosen variant of the form as typed (nothing is saved)."""
     form = AppealForm()
-    placement = preview_placement(form, request.args.get("appeal", type=database_id))
-    return render_template("dashboard/appeals/_preview.html", preview=placement,
-                           story=PREVIEW_STORY)
+    context = preview_context(form, request.args.get("appeal", type=database_id))
+    return render_template("dashboard/appeals/_preview.html", story=PREVIEW_STORY, **context)
 
 
 @bp.post("/appeals/<id:appeal_id>/status")

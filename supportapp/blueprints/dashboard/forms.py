@@ -26,6 +26,7 @@ from wtforms.validators import (
 
 from supportapp.config import SUPPORTED_CURRENCIES
 from supportapp.models.staff import ROLES
+from supportapp.services.appeals import MAX_LINE_LENGTH
 from supportapp.services.giving import FREQUENCIES, FREQUENCY_LABELS
 from supportapp.services.pricing import AmountError, parse_amount
 
@@ -84,6 +85,9 @@ class VariantForm(Form):
     name = StringField("Variant name", validators=[DataRequired(), Length(max=100)])
     heading = StringField("Heading", validators=[DataRequired(), Length(max=300)])
     body = TextAreaField("Body (paragraphs, <em>, <strong>, links)", validators=[Length(max=5000)])
+    no_supporters_line = TextAreaField(
+        "While no one has given: a line shown instead of the body (blank: the body)",
+        validators=[Length(max=MAX_LINE_LENGTH)])
     cta_label = StringField("Button label", validators=[DataRequired(), Length(max=100)])
     presets = FormField(PresetsForm)
     default_frequency = SelectField(
@@ -116,14 +120,24 @@ class AppealForm(FlaskForm):
     goal_currency = SelectField("Goal currency", choices=list(SUPPORTED_CURRENCIES),
                                 default="USD")
     goal_label = StringField("Goal label", validators=[Length(max=300)])
+    ticker_threshold = StringField("Show the ticker once this much is raised (blank or 0: always)",
+                                   validators=[Optional(), Length(max=20)])
     variants = FieldList(FormField(VariantForm), min_entries=1, max_entries=MAX_VARIANTS)
     # Not saved: which variant and currency the live preview shows.
     preview_variant = IntegerField("Preview variant", default=0, validators=[Optional()])
     preview_currency = SelectField("Preview currency", choices=list(SUPPORTED_CURRENCIES),
                                    default="USD")
+    preview_supporters = IntegerField("Supporters (blank: as now)", validators=[Optional()])
 
     def validate_goal_amount(self, field):
-        try:
-            parse_amount(field.data)
-        except AmountError as exc:
-            raise ValidationError(str(exc)) from exc
+        _amount(self, field)
+
+    def validate_ticker_threshold(self, field):
+        _amount(self, field)
+
+
+def _amount(_form, field):
+    try:
+        parse_amount(field.data)
+    except AmountError as exc:
+        raise ValidationError(str(exc)) from exc

@@ -1,7 +1,7 @@
 """offer counts: the one-off -> monthly offer shown and accepted, per day, story and variant
 
-Revision ID: 0006_offer_counts
-Revises: 0005_staff
+Revision ID: 0007_offer_counts
+Revises: 0006_appeal_copy
 Create Date: 2026-11-29 23:10:00
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0006_offer_counts'
-down_revision = '0005_staff'
+revision = '0007_offer_counts'
+down_revision = '0006_appeal_copy'
 branch_labels = None
 depends_on = None
 

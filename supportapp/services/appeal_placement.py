@@ -2,12 +2,11 @@
 from dataclasses import dataclass
 
 from supportapp.caches import app_caches
+from supportapp.labels import FREQUENCY_LABELS
 from supportapp.services.appeal_copy import render_body, render_heading
 from supportapp.services.appeals import appeal_for_section, choose_variant
 from supportapp.services.goal import funding_progress
 from supportapp.services.money import decimal_string, format_money
-
-FREQUENCY_LABELS = {"one_off": "One-off", "monthly": "Monthly", "annual": "Annual"}
 
 
 @dataclass(frozen=True)

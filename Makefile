@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app app
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: setup db run test lint clean vendor chromium
+.PHONY: setup db run test lint clean vendor chromium axe
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +35,19 @@ lint: setup
 chromium: setup
 	$(BIN)/python scripts/chromium.py --install
 
-test: lint chromium
+# axe-core, the accessibility checker the browser tests inject (package-lock.json pins it):
+# `npm ci` when node_modules is missing or older than the lock. Without npm, or when the
+# install fails, the accessibility tests are skipped (CI=true: they fail).
+node_modules/.package-lock.json: package-lock.json
+	@if ! command -v npm >/dev/null; then \
+		echo "No npm: the accessibility tests will $(if $(filter true,$(CI)),fail (CI=true),be skipped)"; \
+	elif ! npm ci --no-audit --no-fund; then \
+		echo "npm ci failed: the accessibility tests will $(if $(filter true,$(CI)),fail (CI=true),be skipped)"; \
+	fi
+
+axe: node_modules/.package-lock.json
+
+test: lint chromium axe
 	$(BIN)/python -m pytest
 
 # Re-copy the vendored front-end libraries from npm (package-lock.json pins them). Not part

@@ -1,10 +1,11 @@
-"""Template filters and globals: dates and money formatted with Babel."""
+"""Template filters and globals: dates and money formatted with Babel, codes as words."""
 from babel.dates import format_date
 from flask import current_app
 from sqlalchemy.exc import SQLAlchemyError
 
 from supportapp.config import SUPPORTED_CURRENCIES
 from supportapp.extensions import db
+from supportapp.labels import label
 from supportapp.models.story import section_display_name
 from supportapp.services import giving
 from supportapp.services.money import format_money
@@ -14,6 +15,7 @@ def register(app):
     app.add_template_filter(long_date, "long_date")
     app.add_template_filter(section_display_name, "section_name")
     app.add_template_filter(format_money, "money")
+    app.add_template_filter(label, "label")
     app.add_template_global(SUPPORTED_CURRENCIES, "supported_currencies")
     app.add_template_global(giving.FREQUENCIES, "giving_frequencies")
     app.add_template_global(giving.FREQUENCY_LABELS, "frequency_labels")

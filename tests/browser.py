@@ -49,9 +49,10 @@ def pytest_runtest_setup(item):
     pytest.skip(why)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def browser(request):
-    """A headless Chromium for one test (tests using it are marked `browser`)."""
+    """A headless Chromium shared by a test module's tests (mark them `browser`); each test
+    opens its own context (`browser.new_context()`), so none sees another's cookies."""
     from playwright.sync_api import sync_playwright
 
     path, why, _ = _chromium(request.config)

@@ -14,7 +14,9 @@ for _name in [n for n in os.environ if _APP_SETTING.fullmatch(n) and n not in TE
 os.environ["SECRET_KEY"] = "test-secret-key-not-for-production"
 os.environ["SUPPORTAPP_ENV"] = "testing"
 
-pytest_plugins = ["tests.browser"]  # the `browser` marker and fixture: Chromium, if any
+# The `browser` marker and fixture (Chromium, if any); the `a11y` marker and the
+# accessibility and layout checks (axe-core from npm, if installed).
+pytest_plugins = ["tests.browser", "tests.a11y"]
 
 DEFAULT_TEST_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
 BACKENDS = ("sqlite", "postgresql")

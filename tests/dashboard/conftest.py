@@ -21,6 +21,10 @@ def saved_appeal(app):
 
 
 EVIL_TITLE = "=HYPERLINK(\"http://evil.example\",\"click\")"
+# Long enough to find what does not wrap on a phone.
+ADMIN_EMAIL = "editor-in-chief.of.the.newsroom@a-long-newsroom-domain-name.example"
+LONG_TITLE = ("Council approves the harbour-dredging contract after a three-hour "
+              "meeting, with the ferry timetable to follow")
 
 
 @pytest.fixture
@@ -59,3 +63,31 @@ def activity(app, make_story, saved_appeal):
     ])
     db.session.commit()
     return {"appeal": saved_appeal, "evil": evil, "quiet": quiet}
+
+
+@pytest.fixture
+def varied_activity(activity, make_story, make_staff):
+    """`activity`, plus codes with underscores in every list and an appeal in each status."""
+    from datetime import UTC, datetime, timedelta
+
+    from supportapp.extensions import db
+    from supportapp.models import Appeal, Contribution, RecurringSupport
+
+    long = make_story(title=LONG_TITLE, slug="harbour-dredging-contract")
+    now = datetime.now(UTC)
+    db.session.add_all([
+        Contribution(amount_minor=5000, currency="GBP", frequency="annual",
+                     status="partially_refunded", amount_refunded_minor=1000, story_id=long.id,
+                     email="patron@reader.example", paid_at=now,
+                     stripe_payment_intent_id="pi_test_partly_refunded_0000000000001"),
+        RecurringSupport(stripe_subscription_id="sub_test_past_due", amount_minor=300,
+                         currency="USD", interval="month", status="past_due",
+                         cancel_at_period_end=True, current_period_end=now + timedelta(days=9),
+                         story_id=long.id, email="late@reader.example", started_at=now),
+        *(Appeal(name=f"{status.title()} appeal", status=status, target_sections=[],
+                 excluded_sections=[]) for status in ("live", "paused", "ended")),
+    ])
+    db.session.commit()
+    editor = make_staff("editor", email="editor@newsroom.example")
+    make_staff("admin", email=ADMIN_EMAIL)
+    return {**activity, "long": long, "editor": editor}

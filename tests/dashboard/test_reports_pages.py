@@ -117,7 +117,7 @@ def test_recurring_supporters_with_status(staff_client, activity):
     client = staff_client("viewer")
     page = _page(client.get("/dashboard/contributions/recurring"))
     (row,) = page.xpath("//tbody/tr")
-    assert "active" in row.text_content() and "€5" in row.text_content()
+    assert "Active" in row.text_content() and "€5" in row.text_content()
     assert row.xpath(".//a[@href='https://dashboard.stripe.com/test/subscriptions/sub_test123']")
     empty = _page(client.get("/dashboard/contributions/recurring?status=canceled"))
     assert "No recurring supporters match." in empty.text_content()

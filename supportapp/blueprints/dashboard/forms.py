@@ -25,6 +25,7 @@ from wtforms.validators import (
 )
 
 from supportapp.config import SUPPORTED_CURRENCIES
+from supportapp.labels import ROLE_LABELS
 from supportapp.models.staff import ROLES
 from supportapp.services.appeals import MAX_LINE_LENGTH
 from supportapp.services.giving import FREQUENCIES, FREQUENCY_LABELS
@@ -39,14 +40,17 @@ class LoginForm(FlaskForm):
     password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
 
 
+ROLE_CHOICES = [SelectChoice(r, ROLE_LABELS[r]) for r in ROLES]
+
+
 class StaffCreateForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired(), Length(max=320)])
-    role = SelectField("Role", choices=list(ROLES), default="viewer")
+    role = SelectField("Role", choices=ROLE_CHOICES, default="viewer")
     password = PasswordField("Password (at least 10 characters)", validators=[DataRequired()])
 
 
 class StaffRoleForm(FlaskForm):
-    role = SelectField("Role", choices=list(ROLES))
+    role = SelectField("Role", choices=ROLE_CHOICES)
 
 
 def parse_amount_list(text):

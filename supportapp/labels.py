@@ -1,0 +1,34 @@
+"""The words people read for the codes the app stores (frequencies, statuses, roles).
+
+Pages, forms and services show these, never the codes themselves; a code missing here
+still reads as words ("incomplete_expired" -> "Incomplete expired").
+"""
+from supportapp.services.giving import FREQUENCY_LABELS  # readers' words, owned there
+
+CONTRIBUTION_STATUS_LABELS = {
+    "pending": "Pending", "failed": "Failed", "paid": "Paid",
+    "partially_refunded": "Partly refunded", "refunded": "Refunded", "disputed": "Disputed",
+}
+# Stripe's subscription statuses.
+SUBSCRIPTION_STATUS_LABELS = {
+    "active": "Active", "trialing": "Trial", "past_due": "Past due", "unpaid": "Unpaid",
+    "paused": "Paused", "canceled": "Cancelled", "incomplete": "Incomplete",
+    "incomplete_expired": "Expired before payment",
+}
+APPEAL_STATUS_LABELS = {"draft": "Draft", "live": "Live", "paused": "Paused", "ended": "Ended"}
+ROLE_LABELS = {"viewer": "Viewer", "editor": "Editor", "admin": "Admin"}
+
+LABELS = {
+    "frequency": FREQUENCY_LABELS,
+    "contribution_status": CONTRIBUTION_STATUS_LABELS,
+    "subscription_status": SUBSCRIPTION_STATUS_LABELS,
+    "appeal_status": APPEAL_STATUS_LABELS,
+    "role": ROLE_LABELS,
+}
+
+
+def label(code, kind):
+    """The words for `code` of a kind of code (a key of LABELS); "" for no code."""
+    if not code:
+        return ""
+    return LABELS[kind].get(code) or code.replace("_", " ").capitalize()

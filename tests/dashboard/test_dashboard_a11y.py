@@ -1,0 +1,146 @@
+"""The staff pages in Chromium: axe finds nothing, nothing scrolls sideways from 320 to
+1280 px, and the keyboard reaches and works everything, with the focus always visible.
+
+The appeal editor is left out (it is being reworked). The pages do not depend on the
+database engine, so these run on SQLite only.
+"""
+import re
+
+import pytest
+
+from tests.a11y import assert_fits, assert_no_axe_violations, focused, tab_order, tab_to
+from tests.conftest import STAFF_PASSWORD, make_app
+from tests.dashboard.conftest import ADMIN_EMAIL
+
+pytestmark = [pytest.mark.browser,
+              pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
+
+@pytest.fixture
+def served(database_url, app, varied_activity):
+    """The app with CSRF on, on a loopback port; yields its base URL."""
+    from tests.integration.conftest import serve
+
+    url, server = serve(make_app(database_url, WTF_CSRF_ENABLED=True))
+    yield url
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale="en-US")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+def staff_pages(data):
+    """Every staff page but the appeal editor: name -> path."""
+    return {
+        "overview": "/dashboard/?period=7d",
+        "stories": "/dashboard/stories",
+        "a story": f"/dashboard/stories/{data['long'].id}",
+        "appeals": "/dashboard/appeals",
+        "an appeal's report": f"/dashboard/appeals/{data['appeal'].id}",
+        "contributions": "/dashboard/contributions",
+        "recurring": "/dashboard/contributions/recurring",
+        "users": "/dashboard/users",
+        "a period it cannot read": "/dashboard/stories?period=custom&start=2026-13-01",
+    }
+
+
+def sign_in(page, served):
+    page.goto(f"{served}/dashboard/login")
+    page.fill("#email", ADMIN_EMAIL)
+    page.fill("#password", STAFF_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{served}/dashboard/")
+
+
+def each_page(page, served, pages, check):
+    """Run `check(page)` on every page; fail once, with every page's problem."""
+    problems = []
+    for name, path in pages.items():
+        page.goto(f"{served}{path}")
+        try:
+            check(page)
+        except AssertionError as problem:
+            problems.append(f"--- {name}: {problem}")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.a11y
+def test_axe_finds_nothing_on_the_staff_pages(served, varied_activity, page):
+    """No WCAG A/AA or best-practice violation: sign-in (fresh and failed), every staff
+    page, and the new-account form showing its errors."""
+    page.goto(f"{served}/dashboard/login")
+    assert_no_axe_violations(page)
+    page.fill("#email", ADMIN_EMAIL)
+    page.fill("#password", "not the password")
+    page.click("button[type=submit]")
+    assert page.locator(".flash--error").count() == 1
+    assert_no_axe_violations(page)
+
+    sign_in(page, served)
+    each_page(page, served, staff_pages(varied_activity), assert_no_axe_violations)
+
+    page.goto(f"{served}/dashboard/users")
+    page.click("text=Create account")
+    assert page.locator(".field__error").count() >= 2
+    assert_no_axe_violations(page)
+
+
+def test_staff_pages_fit_from_320_to_1280_px(served, varied_activity, page):
+    """At 320, 390, 768 and 1280 px no staff page scrolls sideways (wide tables scroll
+    inside their own box)."""
+    page.goto(f"{served}/dashboard/login")
+    assert_fits(page)
+    sign_in(page, served)
+    each_page(page, served, staff_pages(varied_activity), assert_fits)
+
+
+def test_every_focus_is_visible_on_the_staff_pages(served, varied_activity, page):
+    """Tabbing through each page, every element that takes the focus shows it."""
+    sign_in(page, served)
+
+    def focus_shows(page):
+        hidden = [stop.describe for stop in tab_order(page, max_tabs=120) if not stop.visible]
+        assert not hidden, f"no visible focus on: {', '.join(hidden)}"
+
+    each_page(page, served, staff_pages(varied_activity), focus_shows)
+
+
+def test_staff_work_the_dashboard_with_the_keyboard(served, varied_activity, page):
+    """Skip link, sign-in, navigation, a filter with the arrow keys, and a role change,
+    all from the keyboard."""
+    page.goto(f"{served}/dashboard/login")
+    tab_to(page, ".skip-link")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{served}/dashboard/login#main")
+    page.keyboard.press("Tab")  # on from <main>, past the masthead
+    assert focused(page).describe == "input#email[name=email]"
+    page.keyboard.type(ADMIN_EMAIL)
+    page.keyboard.press("Tab")
+    page.keyboard.type(STAFF_PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{served}/dashboard/#main")  # a redirect keeps the fragment
+
+    tab_to(page, ".staff-nav a[href$='/contributions']")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{served}/dashboard/contributions")
+    tab_to(page, "select[name=status]")
+    page.keyboard.press("ArrowDown")  # "any" -> the first status, without opening the list
+    tab_to(page, ".filters button[type=submit]")
+    page.keyboard.press("Space")
+    page.wait_for_url(re.compile(r".*status=pending.*"))
+    assert page.locator("select[name=status]").input_value() == "pending"
+
+    page.goto(f"{served}/dashboard/users")
+    tab_to(page, f"#role-{varied_activity['editor'].id}")
+    page.keyboard.press("ArrowDown")  # Editor -> Admin
+    page.keyboard.press("Tab")
+    assert focused(page).describe == 'button "Set role"'
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.locator(".flash").inner_text() == "editor@newsroom.example is now admin."

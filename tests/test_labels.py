@@ -1,0 +1,30 @@
+"""Every code the staff pages show has words (supportapp/labels.py)."""
+import pytest
+
+from supportapp.blueprints.dashboard.contributions import RECURRING_STATUSES
+from supportapp.labels import LABELS, label
+from supportapp.models.appeal import APPEAL_STATUSES, FREQUENCIES
+from supportapp.models.contribution import CONTRIBUTION_STATUSES
+from supportapp.models.staff import ROLES
+
+
+@pytest.mark.parametrize("kind, codes", [
+    ("frequency", FREQUENCIES),
+    ("contribution_status", CONTRIBUTION_STATUSES),
+    ("subscription_status", RECURRING_STATUSES),
+    ("appeal_status", APPEAL_STATUSES),
+    ("role", ROLES),
+])
+def test_every_code_has_its_own_words(kind, codes):
+    """Each code the app stores of this kind is in the table, and no two share words."""
+    assert set(codes) == set(LABELS[kind])
+    words = [label(code, kind) for code in codes]
+    assert len(set(words)) == len(words)
+    assert all("_" not in w and w[0].isupper() for w in words)
+
+
+def test_a_code_missing_from_the_table_still_reads_as_words():
+    """A status Stripe adds later reads as words; no code reads as nothing."""
+    assert label("past_due", "subscription_status") == "Past due"
+    assert label("requires_review", "subscription_status") == "Requires review"
+    assert label(None, "frequency") == ""

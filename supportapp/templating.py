@@ -20,6 +20,7 @@ def register(app):
     app.add_template_global(giving.FREQUENCIES, "giving_frequencies")
     app.add_template_global(giving.FREQUENCY_LABELS, "frequency_labels")
     app.add_template_global(giving.AMOUNT_LEGENDS, "amount_legends")
+    app.add_template_global(giving.PER_PERIOD, "per_period")
     app.add_template_global(giving.PRESELECTED_INDEX, "preselected_index")
     app.add_template_filter(giving.with_period, "with_period")
     app.context_processor(site_context)

@@ -3,9 +3,10 @@ import pytest
 
 from supportapp.blueprints.dashboard.contributions import RECURRING_STATUSES
 from supportapp.labels import LABELS, label
-from supportapp.models.appeal import APPEAL_STATUSES, FREQUENCIES
+from supportapp.models.appeal import APPEAL_STATUSES
 from supportapp.models.contribution import CONTRIBUTION_STATUSES
 from supportapp.models.staff import ROLES
+from supportapp.services.giving import FREQUENCIES
 
 
 @pytest.mark.parametrize("kind, codes", [

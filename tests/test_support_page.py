@@ -190,3 +190,21 @@ def test_offer_beacon_from_a_page_without_a_story(client, drive):
         {"type": "view", "story": "", "appeal": drive["appeal"], "variant": drive["variant"]}]})
     assert client.post("/api/events", data=view, content_type="text/plain",
                        headers={"User-Agent": "Mozilla/5.0 Chrome/156"}).status_code == 400
+
+
+def test_offers_in_the_variant_report_and_its_csv(client, drive, staff_client):
+    """Staff see, per variant, how many readers were offered a monthly gift and took it."""
+    client.set_cookie("sa_rid", READER)
+    attribution = {"story": drive["story"], "appeal": drive["appeal"],
+                   "variant": drive["variant"]}
+    client.post("/contribute", data={**CHOICE, **attribution, "offer": "accept"})
+    viewer = staff_client("viewer")
+    page = _page(viewer.get(f"/dashboard/appeals/{drive['appeal']}?period=today"))
+    headers = [h.text_content() for h in page.xpath("//table[@class='numbers']//thead//th")]
+    cells = page.xpath("//table[@class='numbers']//tbody/tr[1]/*")
+    values = dict(zip(headers, [c.text_content().strip() for c in cells], strict=True))
+    assert (values["Monthly offers shown"], values["Monthly offers taken"]) == ("1", "1")
+    csv = viewer.get(f"/dashboard/export/variants.csv?appeal={drive['appeal']}&period=today")
+    header, line = csv.data.decode().splitlines()[:2]
+    assert header.endswith("monthly_offers_shown,monthly_offers_accepted")
+    assert line.endswith(",1,1")

@@ -19,7 +19,8 @@ FUNNEL = ("rendered", "viewable", "clicks", "checkouts", "contributions", "reven
           "conversion_rate")
 STORY_FIELDS = ("story_id", "slug", "title", "section", *FUNNEL, "recurring_won", "rpm")
 VARIANT_FIELDS = ("variant_id", "name", "is_control", *FUNNEL, "annualised_per_thousand",
-                  "ci_low", "ci_high", "chance_beats_control")
+                  "ci_low", "ci_high", "chance_beats_control", "offers_shown",
+                  "offers_accepted")
 
 
 def _error(status, message):

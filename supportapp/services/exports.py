@@ -19,6 +19,7 @@ VARIANT_HEADER = (
     "period_start", "period_end", "appeal_id", "variant_id", "name", "is_control", "rendered",
     "viewable", "clicks", "checkouts", "contributions", "conversion_rate", "ci_low", "ci_high",
     "chance_beats_control", "currency", "revenue", "annualised_per_1000_viewable",
+    "monthly_offers_shown", "monthly_offers_accepted",
 )
 CONTRIBUTION_HEADER = (
     "id", "created_at", "paid_at", "status", "frequency", "currency", "amount", "refunded",
@@ -71,7 +72,8 @@ def variant_rows(rows, period, appeal_id):
                    row.name, "yes" if row.is_control else "no", row.rendered, row.viewable,
                    row.clicks, row.checkouts, row.contributions, _rate(row.conversion_rate),
                    _rate(row.ci_low), _rate(row.ci_high), _rate(row.chance_beats_control),
-                   currency, _money(revenue, currency), _money(annualised, currency))
+                   currency, _money(revenue, currency), _money(annualised, currency),
+                   row.offers_shown, row.offers_accepted)
 
 
 def _when(value):

@@ -37,6 +37,9 @@ def record_offer(kind, story_slug, appeal_id, variant_id, reader_id):
     story_id, appeal_id = target
     who = reader_id or f"req:{secrets.token_hex(8)}"  # no reader id: no de-duplication
     day = datetime.now(UTC).date().isoformat()
-    key = f"{kind}|{day}|{story_id}|{variant_id}|{who}"
-    accept_events([TrackedEvent(kind, story_id, appeal_id, variant_id, reader_id, key)])
+    # A taken offer was shown, even if its showing was not counted (a blocked beacon): the
+    # funnel never has more taken than shown.
+    kinds = (SHOWN, ACCEPTED) if kind == ACCEPTED else (kind,)
+    accept_events([TrackedEvent(k, story_id, appeal_id, variant_id, reader_id,
+                                f"{k}|{day}|{story_id}|{variant_id}|{who}") for k in kinds])
     return True

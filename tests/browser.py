@@ -63,6 +63,23 @@ def browser(request):
         launched.close()
 
 
+# What a desktop Chrome says: headless Chromium says "HeadlessChrome", which the beacon
+# rightly drops as a bot.
+DESKTOP_CHROME = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+                  "Chrome/156.0.0.0 Safari/537.36")
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh page (its own context, so its own cookies) in US English, as a desktop
+    Chrome, failing any wait after 15 s."""
+    context = browser.new_context(locale="en-US", user_agent=DESKTOP_CHROME)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
 def pytest_terminal_summary(terminalreporter, config):
     """One line saying why the browser tests did not run, when they were skipped for that."""
     if _found not in config.stash or config.stash[_found][0]:

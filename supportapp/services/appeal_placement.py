@@ -91,8 +91,10 @@ def place_appeal(story, reader, now, settings):
     if suppression_reason(story, reader, settings):
         return None
     appeal = appeal_for_section(story.section, now)
-    if appeal is None:
-        return None
+    return None if appeal is None else _for_reader(appeal, reader)
+
+
+def _for_reader(appeal, reader):
     variant = choose_variant(appeal, reader.reader_id)
     raised, supporters = _progress(appeal)
     values = {"article_count": reader.article_count, "supporter_count": supporters,
@@ -150,10 +152,4 @@ def support_page_placement(reader, now):
     """The wording of the newest live appeal for this reader's variant, for /support: shown
     whatever the appeal's targeting, cap or "Maybe later", since the reader came to give."""
     appeal = next((a for a in live_appeals() if a.is_running(now)), None)
-    if appeal is None:
-        return None
-    variant = choose_variant(appeal, reader.reader_id)
-    raised, supporters = _progress(appeal)
-    values = {"article_count": reader.article_count, "supporter_count": supporters,
-              "raised_minor": raised}
-    return build_placement(appeal, variant, reader.currency, values)
+    return None if appeal is None else _for_reader(appeal, reader)

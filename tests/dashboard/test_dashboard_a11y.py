@@ -26,15 +26,6 @@ def served(database_url, app, varied_activity):
     server.server_close()
 
 
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(locale="en-US")
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
-
-
 def staff_pages(data):
     """Every staff page but the appeal editor: name -> path."""
     return {

@@ -9,15 +9,6 @@ from .helpers import monthly_params, one_off_params
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(locale="en-US")
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
-
-
 def back_to_checkout(emulator):
     """A success_url that brings the reader back to the session's page (its "complete" view)."""
     return f"{emulator.url}/c/pay/{{CHECKOUT_SESSION_ID}}"

@@ -8,19 +8,17 @@ from supportapp.models import Appeal, AppealVariant
 from supportapp.services.appeals import save_appeal
 from tests.conftest import STAFF_PASSWORD
 
-DESKTOP_CHROME = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-                  "Chrome/156.0.0.0 Safari/537.36")
-
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def browser_page(browser):
-    """A page whose browser says what a desktop Chrome says: headless Chromium says
-    "HeadlessChrome", which the beacon rightly drops as a bot."""
-    page = browser.new_context(locale="en-US", user_agent=DESKTOP_CHROME).new_page()
-    page.set_default_timeout(15_000)
-    return page
+def pay_on_checkout(page, email):
+    """On Stripe's (the emulator's) page: the email and the card that pays; then thanked."""
+    page.fill("input[name=email]", email)
+    page.fill("input[name=card_number]", "4242 4242 4242 4242")
+    page.fill("input[name=expiry]", "12 / 34")
+    page.fill("input[name=cvc]", "123")
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r".*/contribute/thanks\?session_id=cs_test_.*"))
 
 
 def _live_appeal():
@@ -37,13 +35,12 @@ def _live_appeal():
 
 
 @pytest.mark.parametrize("live", [{"WTF_CSRF_ENABLED": True}], indirect=True)
-def test_reader_gives_monthly_from_appeal(live, make_story, make_staff, browser_page):
+def test_reader_gives_monthly_from_appeal(live, make_story, make_staff, page):
     """Choose 5 monthly in the appeal: one click on its button reaches Stripe's (the
     emulator's) page, which asks for the email; pay with 4242, get thanked, see no appeal on
     the next story; then staff find that gift's story and variant."""
     first, second = make_story(slug="harbour-dredging"), make_story(slug="ferry-timetable")
     drive = _live_appeal()
-    page = browser_page
     page.goto(f"{live.url}/stories/{first.slug}")
     appeal = page.locator("section.appeal")
     appeal.scroll_into_view_if_needed()
@@ -54,13 +51,7 @@ def test_reader_gives_monthly_from_appeal(live, make_story, make_staff, browser_
 
     page.wait_for_url(re.compile(re.escape(live.emulator.url) + r"/c/pay/cs_test_.*"))
     assert page.locator("[data-amount]").inner_text() == "$5.00"
-    page.fill("input[name=email]", "reader@example.com")
-    page.fill("input[name=card_number]", "4242 4242 4242 4242")
-    page.fill("input[name=expiry]", "12 / 34")
-    page.fill("input[name=cvc]", "123")
-    page.click("button[type=submit]")
-
-    page.wait_for_url(re.compile(r".*/contribute/thanks\?session_id=cs_test_.*"))
+    pay_on_checkout(page, "reader@example.com")
     assert page.locator("h1").inner_text() == "Thank you!"
     assert "reader@example.com" in page.content()
     assert "Manage your recurring contribution" in page.content()
@@ -70,15 +61,14 @@ def test_reader_gives_monthly_from_appeal(live, make_story, make_staff, browser_
     assert page.locator("section.appeal").count() == 0
 
     live.settle()
-    _staff_find_the_gift(live, browser_page, make_staff("viewer"), first, drive)
+    _staff_find_the_gift(live, page, make_staff("viewer"), first, drive)
 
 
-def test_currency_switch_redraws_the_appeal(live, make_story, browser_page):
+def test_currency_switch_redraws_the_appeal(live, make_story, page):
     """Switching the appeal to euros relabels every button at once; the payment is in euros
     at the amount the button showed."""
     story = make_story(slug="harbour-dredging")
     _live_appeal()
-    page = browser_page
     page.goto(f"{live.url}/stories/{story.slug}")
     appeal = page.locator("section.appeal")
     assert appeal.locator(".chooser__amounts--one_off .choice span").all_inner_texts() == [
@@ -93,11 +83,10 @@ def test_currency_switch_redraws_the_appeal(live, make_story, browser_page):
     assert page.locator("[data-amount]").inner_text() == "€25.00"
 
 
-def test_contribute_page_first_view_totals_and_cancel(live, browser_page):
+def test_contribute_page_first_view_totals_and_cancel(live, page):
     """/contribute greets without an error; "per month" and the total follow the choice;
     cancelling on Stripe's page comes back saying nothing was charged, with every choice
     and the email kept."""
-    page = browser_page
     page.goto(f"{live.url}/contribute?frequency=monthly&amount=10&currency=USD")
     assert page.locator(".contribute__errors").count() == 0
     assert page.locator("[aria-invalid=true]").count() == 0
@@ -149,7 +138,7 @@ def _staff_find_the_gift(live, page, staff, story, appeal):
     assert variant.locator("td").nth(9).inner_text() == "$60,000"
 
 
-def test_one_off_to_monthly_offer_ends_in_a_subscription(live, browser_page):
+def test_one_off_to_monthly_offer_ends_in_a_subscription(live, page):
     """Choosing 25 once offers 5 a month; the offer follows the amount as the reader changes
     it (script); taking it turns the form monthly, and paying makes a monthly subscription."""
     from sqlalchemy import select
@@ -157,7 +146,6 @@ def test_one_off_to_monthly_offer_ends_in_a_subscription(live, browser_page):
     from supportapp.extensions import db
     from supportapp.models import RecurringSupport
 
-    page = browser_page
     page.goto(f"{live.url}/contribute?frequency=one_off&amount=25&currency=USD")
     offer = page.locator("[data-offer]")
     assert offer.is_visible() and offer.locator("strong").inner_text() == "$5"
@@ -175,12 +163,7 @@ def test_one_off_to_monthly_offer_ends_in_a_subscription(live, browser_page):
     page.click("button.contribute__submit")
     page.wait_for_url(re.compile(re.escape(live.emulator.url) + r"/c/pay/cs_test_.*"))
     assert page.locator("[data-amount]").inner_text() == "$10.00"
-    page.fill("input[name=email]", "monthly@example.com")
-    page.fill("input[name=card_number]", "4242 4242 4242 4242")
-    page.fill("input[name=expiry]", "12 / 34")
-    page.fill("input[name=cvc]", "123")
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r".*/contribute/thanks\?session_id=cs_test_.*"))
+    pay_on_checkout(page, "monthly@example.com")
     live.settle()
     with live.app.app_context():
         (support,) = db.session.scalars(select(RecurringSupport)).all()

@@ -21,18 +21,7 @@ from tests.integration.conftest import CARD_OK
 # Pages, not data: one database is enough (the money path runs on both elsewhere).
 pytestmark = [pytest.mark.browser,
               pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
-DESKTOP_CHROME = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-                  "Chrome/156.0.0.0 Safari/537.36")
 CHOOSER_BOXES = (".chooser__frequency .choice", ".chooser__amounts--monthly .choice")
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(locale="en-US", user_agent=DESKTOP_CHROME)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
 
 
 @pytest.fixture

@@ -9,6 +9,8 @@ import secrets
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from supportapp.mail_settings import mail_settings
+
 SUPPORTED_CURRENCIES = ("USD", "EUR", "GBP", "CAD", "AUD")
 
 
@@ -267,4 +269,5 @@ def load_config(instance_path):
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOG_LEVEL": os.environ.get("SUPPORTAPP_LOG_LEVEL", "INFO"),
         **_stripe_settings(),
+        **mail_settings(env),
     }

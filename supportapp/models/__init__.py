@@ -1,14 +1,17 @@
 """Domain models, one module per concept."""
 from supportapp.models.appeal import Appeal, AppealVariant
 from supportapp.models.contribution import Contribution
+from supportapp.models.outbox import OutboxMessage
 from supportapp.models.recurring_support import RecurringSupport
 from supportapp.models.staff import Staff, StaffToken
 from supportapp.models.story import Story
 from supportapp.models.stripe_event import StripeEvent
+from supportapp.models.support_change import SupportChange
 from supportapp.models.tracking import DailyFunnel, TrackingDedup, TrackingEvent, TrackingInbox
 
 __all__ = [
-    "Appeal", "AppealVariant", "Contribution", "RecurringSupport", "Story", "StripeEvent",
+    "Appeal", "AppealVariant", "Contribution", "OutboxMessage", "RecurringSupport", "Story",
+    "StripeEvent", "SupportChange",
     "Staff", "StaffToken",
     "DailyFunnel", "TrackingDedup", "TrackingEvent", "TrackingInbox",
 ]

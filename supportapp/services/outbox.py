@@ -1,0 +1,82 @@
+"""Writing an email into the outbox, in the same transaction as the fact it tells of.
+
+`queue_email` renders the message now (its HTML with the CSS inlined, and its text) and
+INSERTs it under a key of its own; a second call with the same key (a webhook delivered
+twice) writes nothing. The caller commits: if the fact does not commit, neither does the
+email. The worker sends it later (services/mail_worker.py); nothing here talks to SMTP.
+
+Templates: `templates/email/<name>.html` and `<name>.txt`, each extending the `_base`
+of its kind. The text template sets the subject: `{% set subject = "..." %}`.
+"""
+import re
+from email.utils import make_msgid, parseaddr
+from urllib.parse import urlsplit
+
+import css_inline
+from flask import current_app
+
+from supportapp.extensions import db
+from supportapp.models import OutboxMessage
+from supportapp.models.dialect import dialect_insert
+from supportapp.models.types import utcnow
+
+_HEADER_BREAK = re.compile(r"[\r\n]")
+_INLINER = css_inline.CSSInliner(keep_style_tags=False)
+
+
+class OutboxError(ValueError):
+    """An email that must not be written: a header would break, or no address to send to."""
+
+
+def check_address(address):
+    """The address, if it can be a recipient: one plain address, no line break in it."""
+    if not isinstance(address, str) or _HEADER_BREAK.search(address):
+        raise OutboxError("not a single email address")
+    address = address.strip()
+    if not address or parseaddr(address)[1] != address or "@" not in address \
+            or len(address) > 320:
+        raise OutboxError("not a single email address")
+    return address
+
+
+def public_url(endpoint, **values):
+    """An absolute link to this site for an email, from SUPPORTAPP_PUBLIC_URL (emails are
+    written by webhooks and commands too, where no request says what the site's address is)."""
+    base = urlsplit(current_app.config["PUBLIC_URL"])
+    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/",
+                                       url_scheme=base.scheme)
+    return adapter.build(endpoint, values, force_external=True)
+
+
+def _context(context):
+    config = current_app.config
+    return {"site_name": config["SITE_NAME"],
+            "org_legal_name": config["ORG_LEGAL_NAME"] or config["SITE_NAME"],
+            "org_address": config["ORG_ADDRESS"], "public_url": public_url, **context}
+
+
+def render_email(template, /, **context):
+    """(subject, text, html) of the email template `template`, the HTML's CSS inlined."""
+    env = current_app.jinja_env
+    values = _context(context)
+    text_template = env.get_template(f"email/{template}.txt").make_module(values)
+    subject = getattr(text_template, "subject", "") or ""
+    if not subject or _HEADER_BREAK.search(subject):
+        raise OutboxError(f"email/{template}.txt must set a one-line subject")
+    html = env.get_template(f"email/{template}.html").render(subject=subject, **values)
+    return subject, str(text_template).strip() + "\n", _INLINER.inline(html)
+
+
+def queue_email(key, kind, to, template, /, **context):
+    """Write one email in the caller's transaction; True when written, False when the key
+    already holds one (the same fact told twice). Raises OutboxError for a bad address."""
+    to = check_address(to)
+    subject, text, html = render_email(template, **context)
+    domain = parseaddr(current_app.config["MAIL_FROM"])[1].rpartition("@")[2] or "localhost"
+    now = utcnow()
+    statement = dialect_insert(OutboxMessage).values(
+        key=key, kind=kind, to_address=to, subject=subject, text_body=text, html_body=html,
+        message_id=make_msgid(domain=domain), status="queued", attempts=0,
+        next_attempt_at=now, created_at=now,
+    ).on_conflict_do_nothing(index_elements=["key"]).returning(OutboxMessage.id)
+    return db.session.execute(statement).scalar() is not None

@@ -2,7 +2,8 @@
 
 Handlers take the event's object as a plain dict and work inside the caller's transaction.
 Each records facts (paid at, refunded so much, cancelled at...) that only ever grow, so
-events give the same result in any order and applied twice change nothing.
+events give the same result in any order and applied twice change nothing. The receipts and
+refund notices those facts call for are queued in the same transaction (services/receipts).
 """
 import logging
 import threading
@@ -24,6 +25,7 @@ from supportapp.services.contributions import (
     fill,
     recurring_support_for,
 )
+from supportapp.services.receipts import queue_payment_emails
 from supportapp.services.recurring import (
     on_invoice_paid,
     on_invoice_payment_failed,
@@ -165,6 +167,7 @@ def _apply_checkout(session):
     if session.get("payment_status") == "paid" and row.paid_at is None:
         row.paid_at = datetime.now(UTC)
     row.refresh_status()
+    queue_payment_emails(row)
     return row
 
 
@@ -206,6 +209,7 @@ def on_charge_refunded(charge, event, facts):
     refunded = p.amount(charge.get("amount_refunded")) or 0
     row.amount_refunded_minor = max(row.amount_refunded_minor or 0, refunded)
     row.refresh_status()
+    queue_payment_emails(row)
 
 
 def on_dispute_created(dispute, event, facts):

@@ -28,6 +28,11 @@ def format_money(amount_minor, currency, locale="en"):
     return format_currency(value, currency, locale=locale)
 
 
+def format_money_exact(amount_minor, currency, locale="en"):
+    """500, 'USD' -> '$5.00': every minor digit shown, as a receipt states an amount."""
+    return format_currency(to_decimal(amount_minor), currency, locale=locale)
+
+
 # Babel's international English: its symbols name the currency (US$, CA$, A$, €, £), so an
 # amount reads the same to every reader, whichever currency they give in themselves.
 UNAMBIGUOUS_LOCALE = "en_001"

@@ -16,6 +16,7 @@ from supportapp.services.contributions import (
     recurring_support_for,
     set_status,
 )
+from supportapp.services.receipts import queue_payment_emails
 from supportapp.services.stripe_facts import subscription_of_invoice
 
 FREQUENCY_OF_INTERVAL = {"month": "monthly", "year": "annual"}
@@ -56,6 +57,8 @@ def on_invoice_paid(invoice, event, facts):
     if period_end and (support.current_period_end is None
                        or period_end > support.current_period_end):
         support.current_period_end = period_end
+    fill(row, frequency=support.frequency)  # Stripe's subscription may just have said it
+    queue_payment_emails(row)
 
 
 def on_invoice_payment_failed(invoice, event, facts):

@@ -1,4 +1,4 @@
-"""The words people read for the codes the app stores (frequencies, statuses, roles).
+"""The words people read for the codes the app stores (frequencies, statuses, roles, emails).
 
 Pages, forms and services show these, never the codes themselves; a code missing here
 still reads as words ("incomplete_expired" -> "Incomplete expired").
@@ -17,6 +17,25 @@ SUBSCRIPTION_STATUS_LABELS = {
 }
 APPEAL_STATUS_LABELS = {"draft": "Draft", "live": "Live", "paused": "Paused", "ended": "Ended"}
 ROLE_LABELS = {"viewer": "Viewer", "editor": "Editor", "admin": "Admin"}
+# OutboxMessage.status.
+OUTBOX_STATUS_LABELS = {"queued": "Queued", "sending": "Sending", "sent": "Sent",
+                        "given_up": "Given up"}
+# OutboxMessage.kind: each part that sends a new kind of email adds its words here.
+EMAIL_KIND_LABELS = {"receipt": "Receipt", "refund_notice": "Refund notice",
+                     "sign_in_link": "Sign-in link"}
+# SupportChange.kind.
+SUPPORT_CHANGE_LABELS = {
+    "amount_changed": "Amount changed", "frequency_changed": "Frequency changed",
+    "paused": "Paused", "resumed": "Resumed", "cancelled": "Cancelled",
+    "card_updated": "Card updated", "history_downloaded": "History downloaded",
+    "erased": "Personal data erased",
+}
+# Why a supporter cancelled (SupportChange.details["reason"]).
+CANCEL_REASON_LABELS = {
+    "too_expensive": "Too expensive", "not_reading": "Not reading enough",
+    "other_cause": "Supporting another cause", "bad_experience": "Bad experience",
+    "other": "Another reason",
+}
 
 LABELS = {
     "frequency": FREQUENCY_LABELS,
@@ -24,6 +43,10 @@ LABELS = {
     "subscription_status": SUBSCRIPTION_STATUS_LABELS,
     "appeal_status": APPEAL_STATUS_LABELS,
     "role": ROLE_LABELS,
+    "outbox_status": OUTBOX_STATUS_LABELS,
+    "email_kind": EMAIL_KIND_LABELS,
+    "support_change": SUPPORT_CHANGE_LABELS,
+    "cancel_reason": CANCEL_REASON_LABELS,
 }
 
 

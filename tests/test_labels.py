@@ -5,7 +5,9 @@ from supportapp.blueprints.dashboard.contributions import RECURRING_STATUSES
 from supportapp.labels import LABELS, label
 from supportapp.models.appeal import APPEAL_STATUSES
 from supportapp.models.contribution import CONTRIBUTION_STATUSES
+from supportapp.models.outbox import OUTBOX_STATUSES
 from supportapp.models.staff import ROLES
+from supportapp.models.support_change import SUPPORT_CHANGE_KINDS
 from supportapp.services.giving import FREQUENCIES
 
 
@@ -15,6 +17,10 @@ from supportapp.services.giving import FREQUENCIES
     ("subscription_status", RECURRING_STATUSES),
     ("appeal_status", APPEAL_STATUSES),
     ("role", ROLES),
+    ("outbox_status", OUTBOX_STATUSES),
+    ("support_change", SUPPORT_CHANGE_KINDS),
+    # The reasons the manage page offers for cancelling (the issue's contract).
+    ("cancel_reason", ("too_expensive", "not_reading", "other_cause", "bad_experience", "other")),
 ])
 def test_every_code_has_its_own_words(kind, codes):
     """Each code the app stores of this kind is in the table, and no two share words."""

@@ -91,3 +91,71 @@ def varied_activity(activity, make_story, make_staff):
     editor = make_staff("editor", email="editor@newsroom.example")
     make_staff("admin", email=ADMIN_EMAIL)
     return {**activity, "long": long, "editor": editor}
+
+
+SUPPORTER = "kind@reader.example"  # the monthly supporter of `activity`
+SMTP_REFUSED = "550 5.1.1 <kind@reader.example>: mailbox unavailable"
+
+
+def outbox_message(key, to, **fields):
+    """An OutboxMessage as the outbox would hold it (not added to the session)."""
+    from supportapp.models import OutboxMessage
+
+    values = {"kind": "receipt", "subject": f"Subject of {key}", "text_body": "Thanks.",
+              "html_body": "<p>Thanks.</p>", "message_id": f"<{key}@newsroom.example>",
+              "status": "queued", "attempts": 0}
+    return OutboxMessage(key=key, to_address=to, **{**values, **fields})
+
+
+@pytest.fixture
+def supporter_history(varied_activity):
+    """`varied_activity`, plus what the monthly supporter changed (one change recorded under
+    another case of their email, one under the digest an erasure leaves, by their support) and
+    the emails in every status; and another reader's given-up email.
+
+    Returns the `varied_activity` dict with "support", "changes" and "messages" (by name)."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import select
+
+    from supportapp.extensions import db
+    from supportapp.models import RecurringSupport, SupportChange
+
+    support = db.session.scalar(select(RecurringSupport).where(
+        RecurringSupport.stripe_subscription_id == "sub_test123"))
+    start = datetime.now(UTC) - timedelta(days=10)
+    changes = [
+        SupportChange(email="Kind@Reader.Example", recurring_support_id=support.id,
+                      kind="amount_changed", details={"from": 500, "to": 800,
+                                                      "currency": "EUR", "frequency": "monthly"}),
+        SupportChange(email=SUPPORTER, recurring_support_id=support.id, kind="paused",
+                      details={"months": 2, "resumes_at": "2027-01-05"}),
+        SupportChange(email=SUPPORTER, recurring_support_id=support.id, kind="cancelled",
+                      details={"reason": "too_expensive"}),
+        SupportChange(email=SUPPORTER, kind="gift_aid_declared", details={}),
+        SupportChange(email="sha256:0f1e2d", recurring_support_id=support.id, kind="erased",
+                      details={}),
+        SupportChange(email="late@reader.example", kind="resumed", details={}),
+    ]
+    for n, change in enumerate(changes):
+        change.created_at = start + timedelta(days=n)
+    messages = {
+        "sent": outbox_message("receipt:in_1", SUPPORTER, status="sent", attempts=1,
+                               sent_at=start, subject="Your receipt"),
+        "given_up": outbox_message("sign_in:1", "KIND@reader.example", kind="sign_in_link",
+                                   status="given_up", attempts=8, last_error=SMTP_REFUSED,
+                                   subject="Your sign-in link"),
+        "retrying": outbox_message("receipt:in_2", SUPPORTER, attempts=2,
+                                   last_error="Connection refused",
+                                   next_attempt_at=start + timedelta(days=30)),
+        "sending": outbox_message("receipt:in_3", SUPPORTER, status="sending", attempts=1,
+                                  lease_until=start + timedelta(days=30)),
+        "queued": outbox_message("confirm:1", SUPPORTER, kind="change_confirmed"),
+        "other": outbox_message("receipt:in_9", "late@reader.example", status="given_up",
+                                attempts=8, last_error="Timed out", subject="Late receipt"),
+    }
+    for n, message in enumerate(messages.values()):
+        message.created_at = start + timedelta(hours=n)
+    db.session.add_all([*changes, *messages.values()])
+    db.session.commit()
+    return {**varied_activity, "support": support, "changes": changes, "messages": messages}

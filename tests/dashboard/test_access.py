@@ -39,9 +39,17 @@ def test_every_dashboard_get_redirects_anonymous(app, client):
     ("viewer", "get", "/dashboard/stories", 200),
     ("editor", "get", "/dashboard/appeals/new", 200),
     ("admin", "get", "/dashboard/users", 200),
+    ("viewer", "get", "/dashboard/supporters", 200),
+    ("viewer", "post", "/dashboard/supporters", 400),  # no email: the form says why
+    ("viewer", "get", "/dashboard/emails", 403),
+    ("editor", "get", "/dashboard/emails", 403),
+    ("viewer", "post", "/dashboard/emails/1/resend", 403),
+    ("editor", "post", "/dashboard/emails/1/resend", 403),
+    ("admin", "get", "/dashboard/emails", 200),
 ])
 def test_roles(staff_client, role, method, url, status):
-    """Viewers read, editors also edit appeals, admins also manage users."""
+    """Viewers read and look up supporters, editors also edit appeals, admins also manage
+    users and the outbox."""
     client = staff_client(role)
     assert getattr(client, method)(url).status_code == status
 

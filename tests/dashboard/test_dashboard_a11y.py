@@ -10,13 +10,13 @@ import pytest
 
 from tests.a11y import assert_fits, assert_no_axe_violations, focused, tab_order, tab_to
 from tests.conftest import STAFF_PASSWORD, make_app
-from tests.dashboard.conftest import ADMIN_EMAIL
+from tests.dashboard.conftest import ADMIN_EMAIL, SUPPORTER
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
 @pytest.fixture
-def served(database_url, app, varied_activity):
+def served(database_url, app, supporter_history):
     """The app with CSRF on, on a loopback port; yields its base URL."""
     from tests.integration.conftest import serve
 
@@ -27,7 +27,8 @@ def served(database_url, app, varied_activity):
 
 
 def staff_pages(data):
-    """Every staff page but the appeal editor: name -> path."""
+    """Every staff page but the appeal editor: name -> path (a supporter's page, as one row's
+    link opens it, looks like the answer to a search)."""
     return {
         "overview": "/dashboard/?period=7d",
         "stories": "/dashboard/stories",
@@ -37,6 +38,9 @@ def staff_pages(data):
         "contributions": "/dashboard/contributions",
         "recurring": "/dashboard/contributions/recurring",
         "users": "/dashboard/users",
+        "supporters": "/dashboard/supporters",
+        "a supporter": f"/dashboard/supporters/of-email/{data['messages']['given_up'].id}",
+        "emails": "/dashboard/emails",
         "a period it cannot read": "/dashboard/stories?period=custom&start=2026-13-01",
     }
 
@@ -62,7 +66,7 @@ def each_page(page, served, pages, check):
 
 
 @pytest.mark.a11y
-def test_axe_finds_nothing_on_the_staff_pages(served, varied_activity, page):
+def test_axe_finds_nothing_on_the_staff_pages(served, supporter_history, page):
     """No WCAG A/AA or best-practice violation: sign-in (fresh and failed), every staff
     page, and the new-account form showing its errors."""
     page.goto(f"{served}/dashboard/login")
@@ -74,24 +78,33 @@ def test_axe_finds_nothing_on_the_staff_pages(served, varied_activity, page):
     assert_no_axe_violations(page)
 
     sign_in(page, served)
-    each_page(page, served, staff_pages(varied_activity), assert_no_axe_violations)
+    each_page(page, served, staff_pages(supporter_history), assert_no_axe_violations)
 
     page.goto(f"{served}/dashboard/users")
     page.click("text=Create account")
     assert page.locator(".field__error").count() >= 2
     assert_no_axe_violations(page)
 
+    page.goto(f"{served}/dashboard/supporters")
+    page.click("text=Find")
+    assert page.locator(".field__error").count() == 1
+    assert_no_axe_violations(page)
+    page.fill("#email", "nobody@reader.example")
+    page.click("text=Find")
+    assert page.locator("text=Nothing is recorded").count() == 1
+    assert_no_axe_violations(page)
 
-def test_staff_pages_fit_from_320_to_1280_px(served, varied_activity, page):
+
+def test_staff_pages_fit_from_320_to_1280_px(served, supporter_history, page):
     """At 320, 390, 768 and 1280 px no staff page scrolls sideways (wide tables scroll
     inside their own box)."""
     page.goto(f"{served}/dashboard/login")
     assert_fits(page)
     sign_in(page, served)
-    each_page(page, served, staff_pages(varied_activity), assert_fits)
+    each_page(page, served, staff_pages(supporter_history), assert_fits)
 
 
-def test_every_focus_is_visible_on_the_staff_pages(served, varied_activity, page):
+def test_every_focus_is_visible_on_the_staff_pages(served, supporter_history, page):
     """Tabbing through each page, every element that takes the focus shows it."""
     sign_in(page, served)
 
@@ -99,10 +112,10 @@ def test_every_focus_is_visible_on_the_staff_pages(served, varied_activity, page
         hidden = [stop.describe for stop in tab_order(page, max_tabs=120) if not stop.visible]
         assert not hidden, f"no visible focus on: {', '.join(hidden)}"
 
-    each_page(page, served, staff_pages(varied_activity), focus_shows)
+    each_page(page, served, staff_pages(supporter_history), focus_shows)
 
 
-def test_staff_work_the_dashboard_with_the_keyboard(served, varied_activity, page):
+def test_staff_work_the_dashboard_with_the_keyboard(served, supporter_history, page):
     """Skip link, sign-in, navigation, a filter with the arrow keys, and a role change,
     all from the keyboard."""
     page.goto(f"{served}/dashboard/login")
@@ -128,10 +141,35 @@ def test_staff_work_the_dashboard_with_the_keyboard(served, varied_activity, pag
     assert page.locator("select[name=status]").input_value() == "pending"
 
     page.goto(f"{served}/dashboard/users")
-    tab_to(page, f"#role-{varied_activity['editor'].id}")
+    tab_to(page, f"#role-{supporter_history['editor'].id}")
     page.keyboard.press("ArrowDown")  # Editor -> Admin
     page.keyboard.press("Tab")
     assert focused(page).describe == 'button "Set role"'
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert page.locator(".flash").inner_text() == "editor@newsroom.example is now admin."
+
+
+def test_staff_find_a_supporter_and_send_an_email_again_with_the_keyboard(served,
+                                                                          supporter_history,
+                                                                          page):
+    """From the navigation to a supporter's page by their email, then Send again on their
+    failed email, all from the keyboard; the address never shows in the URL."""
+    sign_in(page, served)
+    tab_to(page, ".staff-nav a[href$='/supporters']")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{served}/dashboard/supporters")
+    tab_to(page, "#email")
+    page.keyboard.type(SUPPORTER.upper())
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.url == f"{served}/dashboard/supporters"
+    assert page.locator("h2.supporter-email").inner_text() == SUPPORTER.upper()
+    assert page.locator("ul.changes li").count() == 5
+
+    message = supporter_history["messages"]["given_up"]
+    tab_to(page, f"form[action$='/emails/{message.id}/resend'] button")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.url == f"{served}/dashboard/supporters/of-email/{message.id}"
+    assert page.locator(".flash").inner_text() == "The email is queued to be sent again."

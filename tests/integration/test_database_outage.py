@@ -8,7 +8,14 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 from supportapp.extensions import db
-from supportapp.models import Appeal, AppealVariant, StripeEvent
+from supportapp.models import (
+    Appeal,
+    AppealVariant,
+    Contribution,
+    OutboxMessage,
+    RecurringSupport,
+    StripeEvent,
+)
 from supportapp.services.appeals import save_appeal
 from supportapp.services.staff import create_token
 from tests import stripe_fakes as sf
@@ -45,10 +52,30 @@ def outage(request, database_url, make_story, make_staff, fake_stripe):
     staff = make_staff("admin")
     token = create_token(staff, "outage")
     paid = fake_stripe.add_session(sf.checkout_session())
-    yield _Outage(app, proxy, story, appeal, variant, staff, token, paid["id"])
+    outage = _Outage(app, proxy, story, appeal, variant, staff, token, paid["id"])
+    outage.values.update(_supporter_rows())
+    yield outage
     proxy.close()
     with app.app_context():
         db.engine.dispose()
+
+
+def _supporter_rows():
+    """A supporter's gift, recurring support and email; their ids, named as the supporter
+    page's routes name them."""
+    email = "outage@reader.example"
+    rows = {"contribution_id": Contribution(amount_minor=500, currency="USD",
+                                            frequency="one_off", status="paid", email=email),
+            "support_id": RecurringSupport(stripe_subscription_id="sub_outage", amount_minor=500,
+                                           currency="USD", interval="month", status="active",
+                                           email=email),
+            "message_id": OutboxMessage(key="receipt:outage", kind="receipt", to_address=email,
+                                        subject="Your receipt", text_body="Thanks.",
+                                        html_body="<p>Thanks.</p>",
+                                        message_id="<outage@newsroom.example>")}
+    db.session.add_all(rows.values())
+    db.session.commit()
+    return {name: row.id for name, row in rows.items()}
 
 
 class _Outage:

@@ -1,4 +1,5 @@
-"""The staff dashboard under /dashboard: numbers for viewers, appeal editing, user admin."""
+"""The staff dashboard under /dashboard: numbers and supporters for viewers, appeal editing,
+user admin and the outbox for admins."""
 from flask import Blueprint
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -16,9 +17,11 @@ from supportapp.blueprints.dashboard import (  # noqa: E402, F401
     appeals,
     auth,
     contributions,
+    emails,
     exports,
     overview,
     reporting,
     stories,
+    supporters,
     users,
 )

@@ -1,4 +1,5 @@
-"""Dashboard forms: sign-in, staff accounts, and an appeal with its variants."""
+"""Dashboard forms: sign-in, staff accounts, finding a supporter, and an appeal with its
+variants."""
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -51,6 +52,11 @@ class StaffCreateForm(FlaskForm):
 
 class StaffRoleForm(FlaskForm):
     role = SelectField("Role", choices=ROLE_CHOICES)
+
+
+class SupporterSearchForm(FlaskForm):
+    email = EmailField("Supporter's email address", validators=[DataRequired(), Length(max=320)],
+                       filters=[lambda value: value.strip() if isinstance(value, str) else value])
 
 
 def parse_amount_list(text):

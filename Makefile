@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app app
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: setup db run test lint clean vendor chromium axe
+.PHONY: setup db run reset test lint clean vendor chromium axe
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,12 @@ db: setup
 # One process migrates, seeds and serves (scripts/run_dev.py): the app is imported once.
 run: setup
 	$(BIN)/python scripts/run_dev.py --host $(HOST) --port $(PORT)
+
+# Back to nothing, asking nothing: the development database (a SQLite file) and its tracking
+# journal, the Stripe emulator's state and instance/mail/; it says what it removed. The next
+# `make run` migrates and seeds again. Refuses while `make run` is up.
+reset: setup
+	$(BIN)/python scripts/reset_dev.py
 
 lint: setup
 	$(BIN)/ruff check .

@@ -2,6 +2,9 @@
 emulator beside it when no STRIPE_SECRET_KEY is set (in the environment or `.env`).
 
 The emulator starts first, so it boots while the app is imported; it stops with the app.
+It keeps its state in `instance/stripe-emulator.sqlite3`, so that it still knows the
+customers and subscriptions the app's database names after a restart (`make reset` wipes
+both).
 """
 import argparse
 import os
@@ -13,6 +16,8 @@ from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+INSTANCE = ROOT / "instance"
+EMULATOR_STATE_FILE = INSTANCE / "stripe-emulator.sqlite3"
 
 from supportapp.config import load_config, load_dotenv_files  # noqa: E402  (after the path)
 
@@ -26,10 +31,13 @@ def start_emulator(config, host, port):
     command = [sys.executable, "-m", "stripe_emulator", "--host", base.hostname or "127.0.0.1",
                "--port", str(base.port or 12111),
                "--forward-to", f"http://{host}:{port}/stripe/webhook",
-               "--webhook-secret", config["STRIPE_WEBHOOK_SECRET"]]
+               "--webhook-secret", config["STRIPE_WEBHOOK_SECRET"],
+               "--state-file", str(EMULATOR_STATE_FILE)]
     print(f"  No STRIPE_SECRET_KEY: payments go to the local Stripe emulator at "
           f"{config['STRIPE_API_BASE']}\n  (test card 4242 4242 4242 4242; nothing leaves this "
-          "machine). Webhooks are forwarded to the app.\n", flush=True)
+          "machine). Webhooks are forwarded to the app.\n  Its state is kept in "
+          f"{EMULATOR_STATE_FILE.relative_to(ROOT)} (`make reset` wipes it and the database).\n",
+          flush=True)
     return subprocess.Popen(command, cwd=ROOT)
 
 
@@ -63,7 +71,7 @@ def main(argv=None):
     os.chdir(ROOT)  # where `flask` would look for .env, and where the emulator ran before
     load_dotenv_files()
     first = os.environ.get(RELOADED) != "true"
-    config = load_config(str(ROOT / "instance"))
+    config = load_config(str(INSTANCE))
     emulator = None
     if first and config["STRIPE_USES_EMULATOR"]:
         emulator = start_emulator(config, args.host, args.port)

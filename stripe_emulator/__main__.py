@@ -1,10 +1,14 @@
-"""`python -m stripe_emulator --port 12111 --forward-to URL --webhook-secret whsec_...`"""
+"""`python -m stripe_emulator --port 12111 --forward-to URL --webhook-secret whsec_...
+[--state-file PATH]`"""
 
 import argparse
 import logging
+import signal
+import sys
 
 from .app import create_emulator
 from .server import make_emulator_server
+from .statefile import StateFileError
 
 
 def main(argv=None):
@@ -16,22 +20,34 @@ def main(argv=None):
     parser.add_argument("--port", type=int, default=12111)
     parser.add_argument("--forward-to", help="URL that receives signed webhook events")
     parser.add_argument("--webhook-secret", help="signing secret (default: a new whsec_...)")
+    parser.add_argument(
+        "--state-file",
+        metavar="PATH",
+        help="keep every object, event and idempotency key in this SQLite file, so a "
+        "restart carries on where it stopped (default: in memory, empty at each start)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
 
-    app = create_emulator(args.forward_to, args.webhook_secret)
+    try:
+        app = create_emulator(args.forward_to, args.webhook_secret, args.state_file)
+    except StateFileError as error:
+        parser.exit(2, f"stripe_emulator: {error}\n")
     state = app.extensions["stripe_emulator"]
     server = make_emulator_server(args.host, args.port, app)
     base = f"http://{args.host}:{server.server_port}"
     print(f"Stripe emulator on {base}  (API base for StripeClient: {base})")
     print(f"Forwarding events to {state.forward_to or '(nowhere yet: POST /_emulator/config)'}")
     print(f"Your webhook signing secret is {state.webhook_secret}")
+    print(f"State: {args.state_file or 'in memory (gone when this process stops)'}", flush=True)
+    # A TERM signal (what `make run` sends) stops it as Ctrl-C does.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
-        state.deliverer.stop()
+        state.close()
 
 
 if __name__ == "__main__":

@@ -4,7 +4,11 @@ Callers hold the store lock. The lifecycle follows Stripe Billing: Checkout
 creates the subscription `incomplete` with a `subscription_create` invoice,
 which is finalized and paid, and the subscription becomes `active`; each
 renewal (`advance`) opens a `subscription_cycle` invoice that is paid
-off-session, or fails and leaves the subscription `past_due`.
+off-session, or fails and leaves the subscription `past_due`. While
+`pause_collection` is set, new invoices are not collected: they stay drafts,
+are voided or are marked uncollectible, and the status does not change
+(Stripe's "pause payment collection"; its other pause, status `paused`, is
+not emulated). Changes made through the API are in `changes.py`.
 """
 
 import copy
@@ -25,40 +29,59 @@ def start_subscription(state, customer, method, prices, data):
     sub_id = new_id("sub")
     start = now()
     items = [
-        shapes.subscription_item(sub_id, price, quantity, (start, _period_end(price, start)))
+        shapes.subscription_item(sub_id, price, quantity, (start, period_end(price, start)))
         for price, quantity in prices
     ]
     sub = shapes.subscription(sub_id, customer["id"], items, method["id"], data)
-    invoice = _new_invoice(state, sub, "subscription_create", (start, start))
+    invoice = new_invoice(state, sub, "subscription_create", (start, start))
     state.store.add(sub)
     emit(state, "customer.subscription.created", sub)
     _open(state, invoice)
     if _collect(state, invoice, method, off_session=False):
-        _set_status(state, sub, "active")
+        set_status(state, sub, "active")
     return sub, invoice
 
 
 def advance(state, sub_id):
     """Move a subscription into its next period and bill that period."""
-    sub = _get(state, sub_id)
+    sub = get_subscription(state, sub_id)
     if sub["status"] == "canceled":
         raise StripeError(f"Subscription {sub_id} is canceled and cannot renew.", status=409)
     if sub["cancel_at_period_end"]:
         return _end(state, sub, at=_period(sub)[1]), None
-    previous = {"items": copy.deepcopy(sub["items"]), "latest_invoice": sub["latest_invoice"]}
     old_period = _period(sub)
+    _resume_collection_if_due(state, sub, at=old_period[1])
+    previous = {"items": copy.deepcopy(sub["items"]), "latest_invoice": sub["latest_invoice"]}
     anchor_day = datetime.fromtimestamp(sub["billing_cycle_anchor"], UTC).day
     for item in sub["items"]["data"]:
         start = item["current_period_end"]
         item["current_period_start"] = start
-        item["current_period_end"] = _period_end(item["price"], start, anchor_day)
-    invoice = _new_invoice(state, sub, "subscription_cycle", old_period)
+        item["current_period_end"] = period_end(item["price"], start, anchor_day)
+    invoice = new_invoice(state, sub, "subscription_cycle", old_period)
     emit(state, "customer.subscription.updated", sub, previous)
-    _open(state, invoice)
-    method = state.store.private[sub["default_payment_method"]]
-    paid = _collect(state, invoice, method, off_session=True)
-    _set_status(state, sub, "active" if paid else "past_due")
+    bill(state, sub, invoice)
     return sub, invoice
+
+
+def bill(state, sub, invoice):
+    """Finalize and charge a new invoice off-session, or hold it while collection is paused."""
+    pause = sub["pause_collection"]
+    if pause:
+        _hold(state, invoice, pause["behavior"])
+        return
+    _open(state, invoice)
+    paid = _collect(state, invoice, payment_method(state, sub), off_session=True)
+    set_status(state, sub, "active" if paid else "past_due")
+
+
+def payment_method(state, sub):
+    """The card invoices are charged to: the subscription's, else the customer's default."""
+    method = state.store.get(sub["default_payment_method"], "payment_method")
+    if method is None:
+        customer = state.store.get(sub["customer"], "customer")
+        default = customer and customer["invoice_settings"]["default_payment_method"]
+        method = state.store.get(default, "payment_method")
+    return method
 
 
 def pay_invoice(state, invoice_id):
@@ -68,10 +91,14 @@ def pay_invoice(state, invoice_id):
         raise not_found("invoice", invoice_id)
     if invoice["status"] != "open":
         raise StripeError(f"Invoice {invoice_id} is {invoice['status']} and cannot be paid.")
-    sub = _get(state, invoice["parent"]["subscription_details"]["subscription"])
-    method = state.store.private[sub["default_payment_method"]]
+    sub = get_subscription(state, invoice["parent"]["subscription_details"]["subscription"])
+    method = payment_method(state, sub)
+    if method is None:
+        raise StripeError(
+            "This customer has no attached payment source or default payment method."
+        )
     if not _collect(state, invoice, method, off_session=True):
-        decline = cards.decline_for(method["card"], off_session=True)
+        decline = cards.decline_for(payments.card_of(state, method), off_session=True)
         raise StripeError(
             decline.message,
             status=402,
@@ -80,38 +107,16 @@ def pay_invoice(state, invoice_id):
             decline_code=decline.decline_code,
         )
     if sub["latest_invoice"] == invoice["id"]:
-        _set_status(state, sub, "active")
+        set_status(state, sub, "active")
     return invoice
-
-
-def update(state, sub_id, params):
-    sub = _get(state, sub_id)
-    if sub["status"] == "canceled" and set(params) - {"metadata", "cancellation_details"}:
-        raise StripeError(
-            "A canceled subscription can only update its cancellation_details and metadata.",
-            code="invalid_canceled_subscription_fields",
-        )
-    previous = {}
-    if "cancel_at_period_end" in params:
-        _schedule_cancel(sub, params["cancel_at_period_end"], previous)
-    if "metadata" in params:
-        _merge_metadata(sub, params["metadata"], previous)
-    if "cancellation_details" in params:
-        _set_details(sub, params["cancellation_details"], previous)
-    if "description" in params and params["description"] != sub["description"]:
-        previous["description"] = sub["description"]
-        sub["description"] = params["description"]
-    if previous:
-        emit(state, "customer.subscription.updated", sub, previous)
-    return sub
 
 
 def cancel(state, sub_id, details=None):
     """Cancel now (DELETE /v1/subscriptions/:id, or the portal's "cancel now")."""
-    sub = _get(state, sub_id)
+    sub = get_subscription(state, sub_id)
     if sub["status"] == "canceled":
         raise StripeError(f"Subscription {sub_id} has already been canceled.")
-    _set_details(sub, details or {}, {})
+    set_details(sub, details or {}, {})
     return _end(state, sub, at=now())
 
 
@@ -123,7 +128,7 @@ def _end(state, sub, at):
     return sub
 
 
-def _schedule_cancel(sub, at_period_end, previous):
+def schedule_cancel(sub, at_period_end, previous):
     if at_period_end == sub["cancel_at_period_end"]:
         return
     for key in ("cancel_at", "cancel_at_period_end", "canceled_at", "cancellation_details"):
@@ -134,7 +139,7 @@ def _schedule_cancel(sub, at_period_end, previous):
     sub["cancellation_details"]["reason"] = "cancellation_requested" if at_period_end else None
 
 
-def _merge_metadata(sub, changes, previous):
+def merge_metadata(sub, changes, previous):
     merged = {} if changes is None else dict(sub["metadata"])
     for key, value in (changes or {}).items():
         if value == "":
@@ -146,7 +151,7 @@ def _merge_metadata(sub, changes, previous):
         sub["metadata"] = merged
 
 
-def _set_details(sub, details, previous):
+def set_details(sub, details, previous):
     current = sub["cancellation_details"]
     changed = {k: v for k, v in details.items() if current.get(k) != v}
     if changed:
@@ -154,14 +159,14 @@ def _set_details(sub, details, previous):
         current.update(changed)
 
 
-def _set_status(state, sub, status):
+def set_status(state, sub, status):
     if sub["status"] != status:
         previous = {"status": sub["status"]}
         sub["status"] = status
         emit(state, "customer.subscription.updated", sub, previous)
 
 
-def _new_invoice(state, sub, reason, period):
+def new_invoice(state, sub, reason, period):
     customer = state.store.get(sub["customer"], "customer")
     names = {
         item["price"]["id"]: state.store.get(item["price"]["product"])["name"]
@@ -175,6 +180,10 @@ def _new_invoice(state, sub, reason, period):
 def _open(state, invoice):
     """Announce a draft invoice and finalize it, as Stripe does for subscriptions."""
     emit(state, "invoice.created", invoice)
+    _finalize(state, invoice)
+
+
+def _finalize(state, invoice):
     customer = state.store.get(invoice["customer"], "customer")
     sequence = customer["next_invoice_sequence"]
     customer["next_invoice_sequence"] += 1
@@ -189,10 +198,42 @@ def _open(state, invoice):
     emit(state, "invoice.finalized", invoice)
 
 
+def _hold(state, invoice, behavior):
+    """An invoice made while collection is paused: never charged."""
+    emit(state, "invoice.created", invoice)
+    invoice["auto_advance"] = False
+    if behavior == "keep_as_draft":
+        return
+    _finalize(state, invoice)
+    transitions = invoice["status_transitions"]
+    if behavior == "void":
+        invoice["status"] = "void"
+        transitions["voided_at"] = now()
+        emit(state, "invoice.voided", invoice)
+    else:
+        invoice.update(
+            status="uncollectible",
+            status_details={"uncollectible": {"reason": "subscription_paused"}},
+        )
+        transitions["marked_uncollectible_at"] = now()
+        emit(state, "invoice.marked_uncollectible", invoice)
+
+
+def _resume_collection_if_due(state, sub, at):
+    pause = sub["pause_collection"]
+    if pause and pause["resumes_at"] is not None and pause["resumes_at"] <= at:
+        sub["pause_collection"] = None
+        emit(state, "customer.subscription.updated", sub, {"pause_collection": pause})
+
+
 def _collect(state, invoice, method, off_session):
     """Try to pay an open invoice with `method`; True when it is paid."""
+    if method is None:  # nothing to charge: Stripe retries later
+        invoice.update(next_payment_attempt=now() + RETRY_AFTER, attempted=True)
+        emit(state, "invoice.payment_failed", invoice)
+        return False
     intent, payment = _new_attempt(state, invoice)
-    decline = cards.decline_for(method["card"], off_session)
+    decline = cards.decline_for(payments.card_of(state, method), off_session)
     if decline:
         payments.fail(state, intent, method, decline)
         invoice["next_payment_attempt"] = now() + RETRY_AFTER
@@ -230,7 +271,8 @@ def _new_attempt(state, invoice):
     return intent, payment
 
 
-def _get(state, sub_id):
+def get_subscription(state, sub_id):
+    """The stored subscription, or Stripe's 404."""
     sub = state.store.get(sub_id, "subscription")
     if sub is None:
         raise not_found("subscription", sub_id)
@@ -242,6 +284,6 @@ def _period(sub):
     return item["current_period_start"], item["current_period_end"]
 
 
-def _period_end(price, start, anchor_day=None):
+def period_end(price, start, anchor_day=None):
     recurring = price["recurring"]
     return add_interval(start, recurring["interval"], recurring["interval_count"], anchor_day)

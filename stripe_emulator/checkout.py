@@ -6,7 +6,7 @@ Completing a session with a card is in `pay.py`. Callers hold the store lock.
 import re
 from urllib.parse import urlsplit
 
-from . import clock
+from . import clock, setup
 from .events import emit
 from .money import MAXIMUM_CHARGE, MINIMUM_CHARGE, format_minimum
 from .params import Arr, Bool, Int, Metadata, Obj, Str, missing
@@ -80,6 +80,8 @@ CREATE_FIELDS = {
         }
     ),
     "subscription_data": Obj({"description": Str(max_length=500), "metadata": Metadata()}),
+    "setup_intent_data": setup.SETUP_INTENT_DATA,
+    "currency": Str(max_length=3),
     "submit_type": Str(choices={"auto", "book", "donate", "pay", "subscribe"}),
     "expires_at": Int(),
     "locale": Str(choices=LOCALES),
@@ -94,9 +96,13 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 def create_session(state, params, base_url):
     """Create an open session from validated params; `base_url` hosts its page."""
     _check_session(state, params)
-    items = [_line_item(state, line, i) for i, line in enumerate(params["line_items"])]
-    _check_amounts(params, items)
+    lines = params.get("line_items", [])
+    items = [_line_item(state, line, i) for i, line in enumerate(lines)]
+    if params["mode"] != "setup":
+        _check_amounts(params, items)
     session = shapes.session(params, items, base_url)
+    if params["mode"] == "setup":
+        setup.start(state, session, params)
     return state.store.add(
         session,
         line_items=items,
@@ -130,6 +136,9 @@ def _expire(state, session):
     intent = state.store.get(session["payment_intent"], "payment_intent")
     if intent is not None and intent["status"] != "succeeded":
         intent.update(status="canceled", canceled_at=clock.now(), cancellation_reason="abandoned")
+    setup_intent = state.store.get(session["setup_intent"], "setup_intent")
+    if setup_intent is not None and setup_intent["status"] != "succeeded":
+        setup_intent.update(status="canceled", cancellation_reason="abandoned")
     emit(state, "checkout.session.expired", session)
     return session
 
@@ -138,12 +147,13 @@ def _check_session(state, params):
     mode = params.get("mode")
     if mode is None:
         raise missing("mode")
-    if mode == "setup":
-        raise StripeError("The Stripe emulator does not support setup mode.", param="mode")
     if params.get("ui_mode", "hosted_page") != "hosted_page":
         raise StripeError("The Stripe emulator only serves ui_mode hosted_page.", param="ui_mode")
-    if not params.get("line_items"):
+    if mode == "setup":
+        setup.check_params(params)
+    elif not params.get("line_items"):
         raise missing("line_items")
+    _only_in_mode(params, "setup_intent_data", "setup")
     _only_in_mode(params, "customer_creation", "payment")
     _only_in_mode(params, "payment_intent_data", "payment")
     _only_in_mode(params, "subscription_data", "subscription")
@@ -246,6 +256,10 @@ def _inline_price(state, data, path):
 def _check_amounts(params, items):
     if len({item["currency"] for item in items}) > 1:
         raise StripeError("All line items must use the same currency.", param="line_items")
+    if params.get("currency", items[0]["currency"]).lower() != items[0]["currency"]:
+        raise StripeError(
+            "`currency` must match the currency of the line items.", param="currency"
+        )
     recurring = [item for item in items if item["price"]["recurring"]]
     if params["mode"] == "payment" and recurring:
         raise StripeError(

@@ -41,7 +41,7 @@ def pay_session(session_id):
         authenticate=authenticate,
         fallback_email="supporter@example.com",
     )
-    with _state().store.lock:
+    with _state().store.transaction():
         result = pay(_state(), session_id, attempt)
     return jsonify({"session": session_id, **result.to_dict()}), _PAY_STATUS[result.status]
 
@@ -50,7 +50,7 @@ def pay_session(session_id):
 def advance_subscription(sub_id):
     """Move a subscription into its next period and bill it."""
     state = _state()
-    with state.store.lock:
+    with state.store.transaction():
         sub, invoice = billing.advance(state, sub_id)
         return jsonify(
             {
@@ -66,7 +66,7 @@ def advance_subscription(sub_id):
 def dispute_charge(charge_id):
     reason = request.form.get("reason", "fraudulent")
     state = _state()
-    with state.store.lock:
+    with state.store.transaction():
         return jsonify(copy.deepcopy(payments.open_dispute(state, charge_id, reason)))
 
 
@@ -83,7 +83,7 @@ def list_events():
                     "type": event["type"],
                     "created": event["created"],
                     "object_id": event["data"]["object"].get("id"),
-                    "delivery": state.deliverer.summary(event["id"]),
+                    "delivery": state.delivery(event["id"]),
                 }
                 for event in events
             ],

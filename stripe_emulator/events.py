@@ -6,6 +6,7 @@ import json
 import logging
 
 from .shapes.common import event
+from .webhooks import describe_target
 
 log = logging.getLogger(__name__)
 
@@ -15,18 +16,34 @@ current_request = contextvars.ContextVar("current_request", default=(None, None)
 
 
 def emit(state, event_type, obj, previous_attributes=None):
-    """Record an event about `obj` as it is at this moment and queue it."""
+    """Record an event about `obj` as it is at this moment and queue it.
+
+    The event is sent once the transaction that made it is saved.
+    """
     data = {"object": copy.deepcopy(obj)}
     if previous_attributes is not None:
         data["previous_attributes"] = copy.deepcopy(previous_attributes)
-    deliver = state.delivery_enabled and state.forward_to
+    target, secret = state.forward_to, state.webhook_secret
+    deliver = state.delivery_enabled and target is not None
     request_id, idempotency_key = current_request.get()
     evt = event(event_type, data, request_id, idempotency_key, 1 if deliver else 0)
-    state.store.add(evt)
+    status = "pending" if deliver else ("skipped" if target else "no_target")
+    state.store.add(evt, delivery=_delivery(status, target if deliver else None))
     log.info("--> %s [%s]", event_type, evt["id"])
     if deliver:
         payload = json.dumps(evt, indent=2).encode()
-        state.deliverer.submit(evt["id"], payload, state.forward_to, state.webhook_secret)
-    else:
-        state.deliverer.skip(evt["id"], "skipped" if state.forward_to else "no_target")
+        state.store.after_commit(
+            lambda: state.deliverer.submit(evt["id"], payload, target, secret)
+        )
     return evt
+
+
+def _delivery(status, target):
+    return {
+        "status": status,
+        "delivered": False,
+        "attempts": 0,
+        "last_status_code": None,
+        "last_error": None,
+        "url": describe_target(target),
+    }

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, current_app, redirect, render_template, request
 
-from . import checkout, portal
+from . import cards, checkout, portal
 from .money import format_amount, frequency
 from .pay import Attempt, authenticate, known_email, pay
 from .wire import StripeError
@@ -23,14 +23,14 @@ def _state():
 
 @bp.get("/c/pay/<session_id>")
 def checkout_page(session_id):
-    with _state().store.lock:
+    with _state().store.transaction():
         return _render_checkout(session_id)
 
 
 @bp.post("/c/pay/<session_id>")
 def submit_checkout(session_id):
     state = _state()
-    with state.store.lock:
+    with state.store.transaction():
         try:
             attempt = _attempt_from_form(request.form)
         except ValueError as error:
@@ -41,26 +41,61 @@ def submit_checkout(session_id):
 @bp.post("/c/pay/<session_id>/authenticate")
 def submit_authentication(session_id):
     state = _state()
-    with state.store.lock:
+    with state.store.transaction():
         return _answer(session_id, authenticate(state, session_id, request.form.get("action")))
 
 
 @bp.get("/p/session/<session_id>")
 def portal_page(session_id):
     state = _state()
-    with state.store.lock:
+    with state.store.transaction():
         session = portal.get_session(state, session_id)
+        if _card_flow(session) and request.args.get("view") != "home":
+            return render_template("portal_card.html", session=session)
         rows = [_subscription_row(state, sub) for sub in portal.subscriptions(state, session)]
         return render_template("portal.html", session=session, rows=rows)
+
+
+@bp.post("/p/session/<session_id>/payment_method")
+def portal_update_card(session_id):
+    """The portal's card form: the new card becomes the customer's default."""
+    state = _state()
+    with state.store.transaction():
+        session = portal.get_session(state, session_id)
+        try:
+            month, year = _card_fields(request.form)
+            error = portal.update_card(
+                state, session, request.form.get("card_number", ""), month, year
+            )
+        except (ValueError, cards.CardInputError) as problem:
+            message = getattr(problem, "message", str(problem))
+            return render_template("portal_card.html", session=session, error=message), 400
+        if error:
+            return render_template("portal_card.html", session=session, error=error), 402
+        return _after_card_update(session)
 
 
 @bp.post("/p/session/<session_id>/subscriptions/<sub_id>")
 def portal_action(session_id, sub_id):
     state = _state()
-    with state.store.lock:
+    with state.store.transaction():
         session = portal.get_session(state, session_id)
         portal.act(state, session, sub_id, request.form.get("action", ""))
     return redirect(f"/p/session/{session_id}", 303)
+
+
+def _card_flow(session):
+    return (session["flow"] or {}).get("type") == "payment_method_update"
+
+
+def _after_card_update(session):
+    after = session["flow"]["after_completion"] if session["flow"] else {"type": "home"}
+    if after["type"] == "redirect":
+        return redirect(after["redirect"]["return_url"], 303)
+    if after["type"] == "hosted_confirmation":
+        message = after["hosted_confirmation"]["custom_message"]
+        return render_template("portal_card.html", session=session, done=True, message=message)
+    return redirect(f"/p/session/{session['id']}?view=home", 303)
 
 
 def _answer(session_id, result):
@@ -78,13 +113,13 @@ def _render_checkout(session_id, error=None):
     state = _state()
     session = checkout.get_session(state, session_id)
     items = state.store.private[session_id]["line_items"]
-    recurring = items[0]["price"]["recurring"]
+    total = session["amount_total"]
     return render_template(
         "checkout.html",
         session=session,
         items=items,
-        amount=format_amount(session["amount_total"], session["currency"]),
-        frequency=frequency(recurring),
+        amount=None if total is None else format_amount(total, session["currency"]),
+        frequency=frequency(items[0]["price"]["recurring"]) if items else None,
         email=request.form.get("email") or known_email(state, session) or "",
         submit_label=_submit_label(session),
         error=error,
@@ -92,6 +127,8 @@ def _render_checkout(session_id, error=None):
 
 
 def _submit_label(session):
+    if session["mode"] == "setup":
+        return "Save card"
     if session["mode"] == "subscription" and session["submit_type"] in (None, "auto"):
         return "Subscribe"
     return _SUBMIT_LABELS.get(session["submit_type"], "Pay")
@@ -101,11 +138,17 @@ def _attempt_from_form(form):
     """Card checks Stripe's page does in the browser, before any payment."""
     if not form.get("email", "").strip():
         raise ValueError("Your email is incomplete.")
+    month, year = _card_fields(form)
+    return Attempt(form.get("card_number", ""), form["email"].strip(), month, year)
+
+
+def _card_fields(form):
+    """(expiry month, year) once the expiry and the CVC look like a card's."""
     month, year = _parse_expiry(form.get("expiry", ""))
     cvc = form.get("cvc", "").strip()
     if not cvc.isdigit() or not 3 <= len(cvc) <= 4:
         raise ValueError("Your card's security code is incomplete.")
-    return Attempt(form.get("card_number", ""), form["email"].strip(), month, year)
+    return month, year
 
 
 def _parse_expiry(text):

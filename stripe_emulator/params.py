@@ -162,6 +162,16 @@ class Obj(Field):
         return cleaned
 
 
+class OrEmpty(Field):
+    """`field`, or "" to unset the whole value (None), like `pause_collection=""`."""
+
+    def __init__(self, field):
+        self.field = field
+
+    def clean(self, value, path):
+        return None if value == "" else self.field.clean(value, path)
+
+
 class Range(Field):
     """`created=123` or `created[gte]=..&created[lt]=..`, as on list endpoints."""
 

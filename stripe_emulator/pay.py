@@ -8,7 +8,7 @@ store lock.
 import re
 from dataclasses import asdict, dataclass, replace
 
-from . import billing, cards, checkout, payments
+from . import billing, cards, checkout, payments, setup
 from .events import emit
 from .shapes import checkout as shapes
 from .shapes.common import customer as new_customer
@@ -55,7 +55,7 @@ def pay(state, session_id, attempt):
         return Result("invalid", error={"code": error.code, "message": error.message})
     needs_auth = card.outcome == cards.AUTHENTICATE
     if needs_auth and attempt.authenticate is None:
-        state.store.private[session["id"]]["pending"] = replace(attempt, email=email)
+        state.store.private[session["id"]]["pending"] = asdict(replace(attempt, email=email))
         return Result("requires_action")
     authenticated = needs_auth and attempt.authenticate != "fail"
     method = payments.new_payment_method(
@@ -67,6 +67,8 @@ def pay(state, session_id, attempt):
         decline = cards.decline_for(card)
     if session["mode"] == "payment":
         return _pay_once(state, session, method, decline)
+    if session["mode"] == "setup":
+        return _save_card(state, session, method, decline)
     return _subscribe(state, session, method, decline)
 
 
@@ -82,8 +84,8 @@ def authenticate(state, session_id, action):
                 "message": "No payment is waiting for authentication.",
             },
         )
-    pending.authenticate = "fail" if action == "fail" else "complete"
-    return pay(state, session_id, pending)
+    pending["authenticate"] = "fail" if action == "fail" else "complete"
+    return pay(state, session_id, Attempt(**pending))
 
 
 def known_email(state, session):
@@ -131,10 +133,10 @@ def _pay_once(state, session, method, decline):
         return _declined(decline)
     customer_id = session["customer"]
     if customer_id is None and session["customer_creation"] == "always":
-        customer_id = _create_customer(state, method["email"])["id"]
+        customer_id = _create_customer(state, _email(method))["id"]
     intent["customer"] = customer_id
     payments.succeed(state, intent, method)
-    return _complete(state, session, method["email"], customer_id)
+    return _complete(state, session, _email(method), customer_id)
 
 
 def _subscribe(state, session, method, decline):
@@ -143,13 +145,25 @@ def _subscribe(state, session, method, decline):
     private = state.store.private[session["id"]]
     customer = state.store.get(session["customer"], "customer")
     if customer is None:
-        customer = _create_customer(state, method["email"])
+        customer = _create_customer(state, _email(method))
+    # The card is saved on the customer, for the renewals.
+    payments.attach(state, method, customer["id"])
     prices = [(item["price"], item["quantity"]) for item in private["line_items"]]
     sub, invoice = billing.start_subscription(
         state, customer, method, prices, private["subscription_data"]
     )
     session.update(subscription=sub["id"], invoice=invoice["id"])
-    return _complete(state, session, method["email"], customer["id"])
+    return _complete(state, session, _email(method), customer["id"])
+
+
+def _save_card(state, session, method, decline):
+    if not setup.complete(state, session, method, decline):
+        return _declined(decline)
+    return _complete(state, session, _email(method), session["customer"])
+
+
+def _email(method):
+    return method["billing_details"]["email"]
 
 
 def _create_customer(state, email):
@@ -161,7 +175,8 @@ def _create_customer(state, email):
 def _complete(state, session, email, customer_id):
     session.update(
         status="complete",
-        payment_status="paid",
+        # A setup-mode session stays "no_payment_required".
+        payment_status="paid" if session["mode"] != "setup" else session["payment_status"],
         url=None,
         customer=customer_id,
         customer_details=shapes.customer_details(email),

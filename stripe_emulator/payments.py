@@ -4,25 +4,29 @@ Callers hold the store lock. Every change emits its event(s) as it happens,
 so the event stream is in the order things took place.
 """
 
+from . import cards
 from .events import emit
-from .ids import new_id
 from .money import format_amount
+from .shapes import methods as method_shapes
 from .shapes import payments as shapes
 from .wire import StripeError, not_found
 
 
 def new_payment_method(state, card, email, exp_month=12, exp_year=2034, authenticated=False):
-    """Remember a card (Stripe keeps it as a PaymentMethod; ours is private)."""
-    method = {
-        "id": new_id("pm"),
-        "card": card,
-        "email": email,
-        "exp_month": exp_month,
-        "exp_year": exp_year,
-        "authenticated": authenticated,
-    }
-    state.store.private[method["id"]] = method
-    return method
+    """A card PaymentMethod; the number (which says how the card behaves) stays private."""
+    method = method_shapes.payment_method(card, email, exp_month, exp_year)
+    return state.store.add(method, number=card.number, authenticated=authenticated)
+
+
+def card_of(state, method):
+    """The test Card behind a PaymentMethod."""
+    return cards.lookup(state.store.private[method["id"]]["number"])
+
+
+def attach(state, method, customer_id):
+    """Attach a PaymentMethod to a customer (`payment_method.attached`)."""
+    method["customer"] = customer_id
+    emit(state, "payment_method.attached", method)
 
 
 def create_intent(state, amount, currency, **fields):
@@ -32,7 +36,8 @@ def create_intent(state, amount, currency, **fields):
 def succeed(state, intent, method):
     """Charge the card: a succeeded Charge, then the PaymentIntent succeeds."""
     intent.update(payment_method=method["id"], last_payment_error=None)
-    charge = state.store.add(shapes.charge(intent, method, method["email"]))
+    authenticated = state.store.private[method["id"]]["authenticated"]
+    charge = state.store.add(shapes.charge(intent, method, authenticated))
     emit(state, "charge.succeeded", charge)
     intent.update(status="succeeded", amount_received=intent["amount"], latest_charge=charge["id"])
     emit(state, "payment_intent.succeeded", intent)

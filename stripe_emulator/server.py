@@ -42,7 +42,7 @@ class EmulatorHandle:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=5)
-        self.state.deliverer.stop()
+        self.state.close()
 
     def __enter__(self):
         return self
@@ -57,10 +57,16 @@ def make_emulator_server(host, port, app, quiet=False):
 
 
 def run_in_thread(
-    port=0, host="127.0.0.1", forward_to=None, webhook_secret=None, quiet=True, **delivery_options
+    port=0,
+    host="127.0.0.1",
+    forward_to=None,
+    webhook_secret=None,
+    quiet=True,
+    state_file=None,
+    **delivery_options,
 ):
     """Start an emulator on `host:port` (0 = a free port) in a daemon thread."""
-    app = create_emulator(forward_to, webhook_secret, **delivery_options)
+    app = create_emulator(forward_to, webhook_secret, state_file, **delivery_options)
     server = make_emulator_server(host, port, app, quiet)
     # A short poll interval makes shutdown() quick (tests start and stop emulators).
     thread = threading.Thread(

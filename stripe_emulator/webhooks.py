@@ -60,14 +60,17 @@ class Delivery:
 
 
 class Deliverer:
+    """Sends queued events; `on_attempt(record)` runs after each attempt, before the
+    attempt counts as finished (so `wait` returns only once its outcome is recorded)."""
+
     def __init__(
-        self, retry_base=0.5, retry_cap=4.0, max_attempts=4, timeout=10.0, on_delivered=None
+        self, retry_base=0.5, retry_cap=4.0, max_attempts=4, timeout=10.0, on_attempt=None
     ):
         self.retry_base = retry_base
         self.retry_cap = retry_cap
         self.max_attempts = max_attempts
         self.timeout = timeout
-        self._on_delivered = on_delivered or (lambda event_id: None)
+        self._on_attempt = on_attempt or (lambda record: None)
         self._cond = threading.Condition()
         self._queue = []  # heap of (due time, sequence, Delivery)
         self._records = {}
@@ -76,23 +79,15 @@ class Deliverer:
         self._thread = None
         self._stopping = False
 
-    def submit(self, event_id, payload, url, secret):
+    def submit(self, event_id, payload, url, secret, attempts=0):
         """Queue an event; `url` may be a callable `(payload, headers) -> status`
-        so tests can deliver into an in-process app (e.g. a Flask test client)."""
-        record = Delivery(event_id, "pending", url, secret, payload)
+        so tests can deliver into an in-process app (e.g. a Flask test client).
+        `attempts` counts tries made before a restart."""
+        record = Delivery(event_id, "pending", url, secret, payload, attempts)
         with self._cond:
             self._records[event_id] = record
             self._push(record, time.monotonic())
             self._start()
-
-    def skip(self, event_id, status):
-        with self._cond:
-            self._records[event_id] = Delivery(event_id, status)
-
-    def summary(self, event_id):
-        with self._cond:
-            record = self._records.get(event_id)
-            return record.summary() if record else None
 
     def wait(self, timeout):
         """Block until nothing is queued or being sent; False on timeout."""
@@ -177,25 +172,30 @@ class Deliverer:
             describe_target(record.url),
             record.event_id,
         )
+        retry_at = None
         with self._cond:
-            self._in_flight -= 1
-            if self._records.get(record.event_id) is not record:
-                # Reset while this was being sent: forget it.
+            # Reset while this was being sent: forget it.
+            current = self._records.get(record.event_id) is record
+            if current:
+                record.attempts += 1
+                record.last_status_code = status_code
+                record.last_error = error
+                if delivered:
+                    record.status = "delivered"
+                elif record.attempts < self.max_attempts:
+                    backoff = min(self.retry_cap, self.retry_base * 2 ** (record.attempts - 1))
+                    retry_at = time.monotonic() + backoff
+                else:
+                    record.status = "failed"
+        try:
+            if current:
+                self._on_attempt(record)
+        finally:
+            with self._cond:
+                if retry_at is not None:
+                    self._push(record, retry_at)
+                self._in_flight -= 1
                 self._cond.notify_all()
-                return
-            record.attempts += 1
-            record.last_status_code = status_code
-            record.last_error = error
-            if delivered:
-                record.status = "delivered"
-            elif record.attempts < self.max_attempts:
-                backoff = min(self.retry_cap, self.retry_base * 2 ** (record.attempts - 1))
-                self._push(record, time.monotonic() + backoff)
-            else:
-                record.status = "failed"
-            self._cond.notify_all()
-        if delivered:
-            self._on_delivered(record.event_id)
 
 
 def _call_in_process(target, payload, headers):

@@ -40,7 +40,7 @@ def endpoint(fields, result_type):
         def view(**url_args):
             emulator = state()
             pairs = _raw_pairs()
-            with emulator.store.lock:
+            with emulator.store.transaction():
                 replay = _replay(emulator, pairs)
                 if replay is not None:
                     return replay
@@ -57,7 +57,10 @@ def endpoint(fields, result_type):
 
 def render(emulator, obj, paths=None):
     """The response body for a stored object (or list object), expanded."""
-    return expand.render(obj, paths, emulator.store.get, lambda o, f: _include(emulator, o, f))
+    def resolve(object_id):
+        return emulator.store.get(object_id, include_deleted=True)
+
+    return expand.render(obj, paths, resolve, lambda o, f: _include(emulator, o, f))
 
 
 def _include(emulator, obj, field):
@@ -99,7 +102,8 @@ def _idempotency_key():
 
 
 def _fingerprint(pairs):
-    return (request.method, request.path, tuple(sorted(pairs)))
+    # Lists, not tuples: the fingerprint is kept as JSON in a state file.
+    return [request.method, request.path, sorted([key, value] for key, value in pairs)]
 
 
 def _replay(emulator, pairs):
@@ -110,7 +114,7 @@ def _replay(emulator, pairs):
         raise StripeError(
             "Idempotency keys can be at most 255 characters long.", param="Idempotency-Key"
         )
-    saved = emulator.store.idempotency.get(key)
+    saved = emulator.store.replay(key)
     if saved is None:
         return None
     fingerprint, status, body = saved
@@ -129,7 +133,7 @@ def _replay(emulator, pairs):
 def _remember(emulator, pairs, status, body):
     key = _idempotency_key()
     if key:
-        emulator.store.idempotency[key] = (_fingerprint(pairs), status, body)
+        emulator.store.remember(key, [_fingerprint(pairs), status, body])
 
 
 def _json(status, body):

@@ -86,6 +86,19 @@ COLLECTIONS = [
         refresh=lambda state, obj: checkout.get_session(state, obj["id"]),
     ),
     Collection("/customers", "customer", {"email": (Str(max_length=512), equals("email"))}),
+    Collection(
+        "/payment_methods",
+        "payment_method",
+        {"customer": (_STR, equals("customer")), "type": (Str(choices={"card"}), equals("type"))},
+    ),
+    Collection(
+        "/setup_intents",
+        "setup_intent",
+        {
+            "customer": (_STR, equals("customer")),
+            "payment_method": (_STR, equals("payment_method")),
+        },
+    ),
     Collection("/payment_intents", "payment_intent", {"customer": (_STR, equals("customer"))}),
     Collection(
         "/charges",
@@ -176,7 +189,8 @@ def _register(collection):
 
     @endpoint({}, collection.object_type)
     def retrieve_view(state, params, object_id):
-        obj = state.store.get(object_id, collection.object_type)
+        # A deleted customer still answers, as Stripe's `{"deleted": true}` stub.
+        obj = state.store.get(object_id, collection.object_type, include_deleted=True)
         if obj is None:
             raise not_found(collection.object_type, object_id)
         return _read(state, collection, obj)
@@ -204,7 +218,7 @@ def _matches(state, collection, obj, params):
 
 
 def _delivered(state, event):
-    summary = state.deliverer.summary(event["id"]) or {}
+    summary = state.delivery(event["id"]) or {}
     return summary.get("delivered", False)
 
 
@@ -231,6 +245,14 @@ _nested_list(
     "item",
     "checkout.session",
     lambda state, s: state.store.private[s["id"]]["line_items"],
+)
+_nested_list(
+    "/customers/<object_id>/payment_methods",
+    "payment_method",
+    "customer",
+    lambda state, c: [
+        m for m in state.store.newest_first("payment_method") if m["customer"] == c["id"]
+    ],
 )
 _nested_list(
     "/charges/<object_id>/refunds", "refund", "charge", lambda state, c: c["refunds"]["data"]

@@ -2,55 +2,16 @@
 
 from flask import request
 
-from .. import billing, checkout, payments, portal
-from ..events import emit
-from ..params import Bool, Int, Metadata, Obj, Str
-from ..shapes.common import customer
-from ..wire import StripeError
+from .. import billing, changes, checkout, customers, payments, portal
+from ..params import Int, Metadata, Str
 from .core import bp, endpoint
 
-_CUSTOMER_FIELDS = {
-    "email": Str(max_length=512),
-    "name": Str(max_length=256),
-    "description": Str(max_length=350),
-    "phone": Str(max_length=20),
-    "metadata": Metadata(),
-}
 _REFUND_FIELDS = {
     "charge": Str(),
     "payment_intent": Str(),
     "amount": Int(minimum=1),
     "reason": Str(choices={"duplicate", "fraudulent", "requested_by_customer"}),
     "metadata": Metadata(),
-}
-_CANCELLATION_DETAILS = Obj(
-    {
-        "comment": Str(max_length=5000, unsettable=True),
-        "feedback": Str(
-            choices={
-                "customer_service",
-                "low_quality",
-                "missing_features",
-                "other",
-                "switched_service",
-                "too_complex",
-                "too_expensive",
-                "unused",
-            },
-            unsettable=True,
-        ),
-    }
-)
-_SUBSCRIPTION_UPDATE_FIELDS = {
-    "cancel_at_period_end": Bool(),
-    "metadata": Metadata(for_update=True),
-    "cancellation_details": _CANCELLATION_DETAILS,
-    "description": Str(max_length=500, unsettable=True),
-}
-_SUBSCRIPTION_CANCEL_FIELDS = {
-    "cancellation_details": _CANCELLATION_DETAILS,
-    "invoice_now": Bool(),
-    "prorate": Bool(),
 }
 
 
@@ -67,12 +28,21 @@ def expire_checkout_session(state, params, session_id):
 
 
 @bp.post("/customers")
-@endpoint(_CUSTOMER_FIELDS, "customer")
+@endpoint(customers.CREATE_FIELDS, "customer")
 def create_customer(state, params):
-    _check_email(params)
-    obj = state.store.add(customer(**params_without_expand(params)))
-    emit(state, "customer.created", obj)
-    return obj
+    return customers.create(state, params_without_expand(params))
+
+
+@bp.post("/customers/<customer_id>")
+@endpoint(customers.UPDATE_FIELDS, "customer")
+def update_customer(state, params, customer_id):
+    return customers.update(state, customer_id, params_without_expand(params))
+
+
+@bp.delete("/customers/<customer_id>")
+@endpoint({}, "customer")
+def delete_customer(state, params, customer_id):
+    return customers.delete(state, customer_id)
 
 
 @bp.post("/refunds")
@@ -82,13 +52,13 @@ def create_refund(state, params):
 
 
 @bp.post("/subscriptions/<sub_id>")
-@endpoint(_SUBSCRIPTION_UPDATE_FIELDS, "subscription")
+@endpoint(changes.UPDATE_FIELDS, "subscription")
 def update_subscription(state, params, sub_id):
-    return billing.update(state, sub_id, params_without_expand(params))
+    return changes.update(state, sub_id, params_without_expand(params))
 
 
 @bp.delete("/subscriptions/<sub_id>")
-@endpoint(_SUBSCRIPTION_CANCEL_FIELDS, "subscription")
+@endpoint(changes.CANCEL_FIELDS, "subscription")
 def cancel_subscription(state, params, sub_id):
     return billing.cancel(state, sub_id, params.get("cancellation_details"))
 
@@ -108,9 +78,3 @@ def create_portal_session(state, params):
 def params_without_expand(params):
     return {key: value for key, value in params.items() if key != "expand"}
 
-
-def _check_email(params):
-    if "email" in params and "@" not in params["email"]:
-        raise StripeError(
-            f"Invalid email address: {params['email']}", code="email_invalid", param="email"
-        )

@@ -29,7 +29,8 @@ def session(params, items, base_url):
     """A new, open session built from validated create params."""
     session_id = new_id("cs_test")
     mode = params["mode"]
-    total = sum(item["amount_total"] for item in items)
+    setup_mode = mode == "setup"
+    total = None if setup_mode else sum(item["amount_total"] for item in items)
     payment_mode = mode == "payment"
     return {
         "id": session_id,
@@ -48,7 +49,7 @@ def session(params, items, base_url):
         "consent": None,
         "consent_collection": None,
         "created": now(),
-        "currency": items[0]["currency"],
+        "currency": items[0]["currency"] if items else params["currency"].lower(),
         "currency_conversion": None,
         "custom_fields": [],
         "custom_text": dict.fromkeys(
@@ -74,11 +75,11 @@ def session(params, items, base_url):
         "origin_context": None,
         "payment_intent": None,
         "payment_link": None,
-        "payment_method_collection": None if payment_mode else "always",
+        "payment_method_collection": "always" if mode == "subscription" else None,
         "payment_method_configuration_details": None,
         "payment_method_options": {},
         "payment_method_types": ["card"],
-        "payment_status": "unpaid",
+        "payment_status": "no_payment_required" if setup_mode else "unpaid",
         "permissions": None,
         "phone_number_collection": {"enabled": False},
         "recovered_from": None,
@@ -91,7 +92,9 @@ def session(params, items, base_url):
         "submit_type": params.get("submit_type"),
         "subscription": None,
         "success_url": params.get("success_url"),
-        "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
+        "total_details": None
+        if setup_mode
+        else {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
         "ui_mode": "hosted_page",
         "url": f"{base_url}c/pay/{session_id}",
         "wallet_options": None,

@@ -142,7 +142,7 @@ def event(event_type, data, request_id=None, idempotency_key=None, pending_webho
     }
 
 
-def portal_session(customer_id, return_url, base_url, locale=None):
+def portal_session(customer_id, return_url, base_url, locale=None, flow=None):
     session_id = new_id("bps")
     return {
         "id": session_id,
@@ -150,11 +150,31 @@ def portal_session(customer_id, return_url, base_url, locale=None):
         "configuration": "bpc_emulatordefault",
         "created": now(),
         "customer": customer_id,
-        "flow": None,
+        "flow": flow,
         "livemode": False,
         "locale": locale,
         "on_behalf_of": None,
         "return_url": return_url,
         "url": f"{base_url}p/session/{session_id}",
         "customer_account": None,
+    }
+
+
+def portal_flow(flow_type, after_completion):
+    """A portal session's `flow` from validated `flow_data`."""
+    confirmation = after_completion.get("hosted_confirmation", {})
+    return {
+        "after_completion": {
+            "hosted_confirmation": {"custom_message": confirmation.get("custom_message")}
+            if after_completion["type"] == "hosted_confirmation"
+            else None,
+            "redirect": after_completion.get("redirect")
+            if after_completion["type"] == "redirect"
+            else None,
+            "type": after_completion["type"],
+        },
+        "subscription_cancel": None,
+        "subscription_update": None,
+        "subscription_update_confirm": None,
+        "type": flow_type,
     }

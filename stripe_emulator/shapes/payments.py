@@ -75,8 +75,8 @@ def payment_error(decline, payment_method_id):
     return error
 
 
-def charge(intent, method, email):
-    """A succeeded charge for `intent`, paid with the stored payment `method`."""
+def charge(intent, method, authenticated=False):
+    """A succeeded charge for `intent`, paid with the PaymentMethod `method`."""
     charge_id = new_id("ch")
     amount = intent["amount"]
     return {
@@ -91,7 +91,7 @@ def charge(intent, method, email):
         "balance_transaction": new_id("txn"),
         "billing_details": {
             "address": empty_address(),
-            "email": email,
+            "email": method["billing_details"]["email"],
             "name": None,
             "phone": None,
             "tax_id": None,
@@ -114,7 +114,10 @@ def charge(intent, method, email):
         "paid": True,
         "payment_intent": intent["id"],
         "payment_method": method["id"],
-        "payment_method_details": {"card": card_details(method, amount), "type": "card"},
+        "payment_method_details": {
+            "card": card_details(method, amount, authenticated),
+            "type": "card",
+        },
         "receipt_email": None,
         "receipt_number": None,
         "receipt_url": None,
@@ -146,34 +149,34 @@ def _outcome():
     }
 
 
-def card_details(method, amount):
+def card_details(method, amount, authenticated=False):
     card = method["card"]
     return {
         "amount_authorized": amount,
         "authorization_code": "123456",
-        "brand": card.brand,
+        "brand": card["brand"],
         "checks": {
             "address_line1_check": None,
             "address_postal_code_check": None,
             "cvc_check": "pass",
         },
         "country": "US",
-        "exp_month": method["exp_month"],
-        "exp_year": method["exp_year"],
+        "exp_month": card["exp_month"],
+        "exp_year": card["exp_year"],
         "extended_authorization": {"status": "disabled"},
-        "fingerprint": card.fingerprint,
-        "funding": card.funding,
+        "fingerprint": card["fingerprint"],
+        "funding": card["funding"],
         "incremental_authorization": {"status": "unavailable"},
         "installments": None,
-        "last4": card.last4,
+        "last4": card["last4"],
         "mandate": None,
         "multicapture": {"status": "unavailable"},
-        "network": card.brand,
+        "network": card["brand"],
         "network_token": {"used": False},
         "network_transaction_id": token(15),
         "overcapture": {"maximum_amount_capturable": amount, "status": "unavailable"},
         "regulated_status": "unregulated",
-        "three_d_secure": _three_d_secure() if method.get("authenticated") else None,
+        "three_d_secure": _three_d_secure() if authenticated else None,
         "transaction_link_id": None,
         "wallet": None,
     }

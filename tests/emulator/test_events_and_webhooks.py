@@ -28,10 +28,10 @@ def test_events_list_newest_first_with_filters(client, pay):
     picked = client.v1.events.list(params={"types": ["invoice.paid", "customer.created"]}).data
     assert {e.type for e in picked} == {"invoice.paid", "customer.created"}
     now = events[0].created
-    assert len(client.v1.events.list(params={"created": {"gte": now - 60}}).data) == 9
+    assert len(client.v1.events.list(params={"created": {"gte": now - 60}}).data) == 10
     assert client.v1.events.list(params={"created": {"gt": now + 1}}).data == []
     assert client.v1.events.list(params={"created": {"lt": now - 60}}).data == []
-    assert len(client.v1.events.list(params={"created": {"lte": now}}).data) == 9
+    assert len(client.v1.events.list(params={"created": {"lte": now}}).data) == 10
 
 
 def test_events_pagination_and_retrieve(client, pay):
@@ -42,7 +42,7 @@ def test_events_pagination_and_retrieve(client, pay):
     assert len(first.data) == 4 and first.has_more
     second = client.v1.events.list(params={"limit": 4, "starting_after": first.data[-1].id})
     third = client.v1.events.list(params={"limit": 4, "starting_after": second.data[-1].id})
-    assert len(third.data) == 1 and not third.has_more
+    assert len(third.data) == 2 and not third.has_more
     back = client.v1.events.list(params={"limit": 4, "ending_before": second.data[0].id})
     assert [e.id for e in back.data] == [e.id for e in first.data]
     event = client.v1.events.retrieve(first.data[0].id)

@@ -102,6 +102,7 @@ def test_monthly_checkout_on_the_page(client, webhooks):
     webhooks.wait_for("checkout.session.completed")
     assert webhooks.types() == [
         "customer.created",
+        "payment_method.attached",
         "customer.subscription.created",
         "invoice.created",
         "invoice.finalized",

@@ -61,7 +61,18 @@ def world(client, pay, control, api, subscribe):
         return response.json()
 
     invoice = raw(f"/v1/invoices/{sub.latest_invoice}?expand[]=payments")
+    setup = client.v1.checkout.sessions.create(params={
+        "mode": "setup", "customer": sub.customer, "currency": "usd",
+        "success_url": "https://news.example/manage"})
+    pay(setup.id)
+    setup_intent = raw(f"/v1/checkout/sessions/{setup.id}")["setup_intent"]
+    gone = client.v1.customers.create(params={"email": "gone@example.com"})
+    api("DELETE", f"/v1/customers/{gone.id}")
     return {
+        "checkout.session (setup)": raw(f"/v1/checkout/sessions/{setup.id}"),
+        "setup_intent": raw(f"/v1/setup_intents/{setup_intent}"),
+        "payment_method": raw(f"/v1/payment_methods/{sub.default_payment_method}"),
+        "deleted_customer": raw(f"/v1/customers/{gone.id}"),
         "checkout.session": raw(f"/v1/checkout/sessions/{session.id}"),
         "customer": raw(f"/v1/customers/{session.customer}"),
         "payment_intent": raw(f"/v1/payment_intents/{intent.id}"),
@@ -102,15 +113,20 @@ def world(client, pay, control, api, subscribe):
         "item",
         "price",
         "product",
+        "checkout.session (setup)",
+        "setup_intent",
+        "payment_method",
+        "deleted_customer",
     ],
 )
 def test_object_has_the_fixture_keys(world, fixtures3, resource):
     """The emulator's object carries the same keys as Stripe's example object."""
-    fixture = fixtures3[resource]
+    name = resource.removesuffix(" (setup)")
+    fixture = fixtures3[name]
     if resource == "plan":
         fixture = fixtures3["subscription_item"]["plan"]
     assert world[resource]["object"] == fixture["object"]
-    assert_same_keys(world[resource], fixture, resource)
+    assert_same_keys(world[resource], fixture, name)
 
 
 def test_list_objects_have_the_fixture_keys(api, fixtures3, paid_one_off):

@@ -17,6 +17,13 @@ SUBSCRIPTION_STATUS_LABELS = {
 }
 APPEAL_STATUS_LABELS = {"draft": "Draft", "live": "Live", "paused": "Paused", "ended": "Ended"}
 ROLE_LABELS = {"viewer": "Viewer", "editor": "Editor", "admin": "Admin"}
+# What a supporter changed on the manage page (SupportChange.kind).
+SUPPORT_CHANGE_LABELS = {
+    "amount_changed": "Amount changed", "frequency_changed": "Frequency changed",
+    "paused": "Paused", "resumed": "Resumed", "cancelled": "Cancelled",
+    "card_updated": "Card updated", "history_downloaded": "History downloaded",
+    "erased": "Personal data erased",
+}
 
 LABELS = {
     "frequency": FREQUENCY_LABELS,
@@ -24,6 +31,7 @@ LABELS = {
     "subscription_status": SUBSCRIPTION_STATUS_LABELS,
     "appeal_status": APPEAL_STATUS_LABELS,
     "role": ROLE_LABELS,
+    "support_change": SUPPORT_CHANGE_LABELS,
 }
 
 

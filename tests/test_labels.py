@@ -6,6 +6,7 @@ from supportapp.labels import LABELS, label
 from supportapp.models.appeal import APPEAL_STATUSES
 from supportapp.models.contribution import CONTRIBUTION_STATUSES
 from supportapp.models.staff import ROLES
+from supportapp.models.support_change import SUPPORT_CHANGE_KINDS
 from supportapp.services.giving import FREQUENCIES
 
 
@@ -15,6 +16,7 @@ from supportapp.services.giving import FREQUENCIES
     ("subscription_status", RECURRING_STATUSES),
     ("appeal_status", APPEAL_STATUSES),
     ("role", ROLES),
+    ("support_change", SUPPORT_CHANGE_KINDS),
 ])
 def test_every_code_has_its_own_words(kind, codes):
     """Each code the app stores of this kind is in the table, and no two share words."""

@@ -76,6 +76,7 @@ def register_blueprints(app):
         dashboard,
         health,
         reports_api,
+        support_manage,
         tracking,
         webhooks,
     )
@@ -88,6 +89,7 @@ def register_blueprints(app):
     app.register_blueprint(tracking.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(reports_api.bp)
+    app.register_blueprint(support_manage.bp)
 
 
 def register_commands(app):

@@ -260,6 +260,13 @@ def load_config(instance_path):
         "TRACKING_LOOKUP_SECONDS": _int("SUPPORTAPP_TRACKING_LOOKUP_SECONDS", 60),
         "EMBED_RATE_LIMIT": os.environ.get("SUPPORTAPP_EMBED_RATE_LIMIT", "300 per minute"),
         "LOGIN_RATE_LIMIT": os.environ.get("SUPPORTAPP_LOGIN_RATE_LIMIT", "10 per minute"),
+        # "Manage my support": sign-in links asked for per client address, and per email
+        # address (whoever asks); then link openings and changes per client address.
+        "MANAGE_LINK_RATE_LIMIT": os.environ.get("SUPPORTAPP_MANAGE_LINK_RATE_LIMIT",
+                                                 "5 per minute;20 per hour"),
+        "MANAGE_LINK_EMAIL_RATE_LIMIT": os.environ.get(
+            "SUPPORTAPP_MANAGE_LINK_EMAIL_RATE_LIMIT", "3 per 15 minutes;10 per day"),
+        "MANAGE_RATE_LIMIT": os.environ.get("SUPPORTAPP_MANAGE_RATE_LIMIT", "30 per minute"),
         "EMBED_ORIGINS": _origins(os.environ.get("SUPPORTAPP_EMBED_ORIGINS", "")),
         # Host headers outside this list are refused (400) before they can reach a link.
         "TRUSTED_HOSTS": _hosts(os.environ.get("SUPPORTAPP_TRUSTED_HOSTS", "")),

@@ -22,19 +22,22 @@ OUTBOX_STATUS_LABELS = {"queued": "Queued", "sending": "Sending", "sent": "Sent"
                         "given_up": "Given up"}
 # OutboxMessage.kind: each part that sends a new kind of email adds its words here.
 EMAIL_KIND_LABELS = {"receipt": "Receipt", "refund_notice": "Refund notice",
-                     "sign_in_link": "Sign-in link"}
-# SupportChange.kind.
+                     "sign_in_link": "Sign-in link",
+                     "sign_in_no_gifts": "Sign-in asked, no gifts found",
+                     "support_changed": "Change confirmed"}
+# What a supporter changed on the manage page (SupportChange.kind).
 SUPPORT_CHANGE_LABELS = {
     "amount_changed": "Amount changed", "frequency_changed": "Frequency changed",
     "paused": "Paused", "resumed": "Resumed", "cancelled": "Cancelled",
     "card_updated": "Card updated", "history_downloaded": "History downloaded",
     "erased": "Personal data erased",
 }
-# Why a supporter cancelled (SupportChange.details["reason"]).
+# Why a supporter cancelled (SupportChange.details["reason"], the codes of
+# services/support_changes.CANCEL_REASONS), in staff's words.
 CANCEL_REASON_LABELS = {
-    "too_expensive": "Too expensive", "not_reading": "Not reading enough",
-    "other_cause": "Supporting another cause", "bad_experience": "Bad experience",
-    "other": "Another reason",
+    "too_expensive": "Too expensive", "reading_less": "Reading less",
+    "coverage": "Unhappy with the coverage", "elsewhere": "Giving elsewhere",
+    "other": "Another reason", "not_given": "No reason given",
 }
 
 LABELS = {

@@ -8,13 +8,14 @@ from supportapp.extensions import db
 from supportapp.labels import label
 from supportapp.models.story import section_display_name
 from supportapp.services import giving
-from supportapp.services.money import format_money
+from supportapp.services.money import decimal_string, format_money
 
 
 def register(app):
     app.add_template_filter(long_date, "long_date")
     app.add_template_filter(section_display_name, "section_name")
     app.add_template_filter(format_money, "money")
+    app.add_template_filter(decimal_string, "decimal")
     app.add_template_filter(label, "label")
     app.add_template_global(SUPPORTED_CURRENCIES, "supported_currencies")
     app.add_template_global(giving.FREQUENCIES, "giving_frequencies")

@@ -100,6 +100,11 @@ def post_event(client, evt, secret=WEBHOOK_SECRET, timestamp=None):
                        headers={"Stripe-Signature": signature(body, secret, timestamp)})
 
 
+# The calls the manage page makes (services/payments.py), answered by FakeStripe like Stripe.
+MANAGE_CALLS = ("change_subscription_price", "pause_subscription", "resume_subscription",
+                "cancel_subscription", "create_card_update_session", "delete_customer")
+
+
 class FakeStripe:
     """Replaces the functions of supportapp.services.payments that reach Stripe."""
 
@@ -111,6 +116,8 @@ class FakeStripe:
         self.subscriptions = {}
         self.events = []
         self.unavailable = False
+        self.changes = []  # (function name, subscription or customer id, params): manage page
+        self.deleted_customers = set()
 
     @classmethod
     def install(cls, monkeypatch):
@@ -119,7 +126,8 @@ class FakeStripe:
         fake = cls()
         for name in ("create_checkout_session", "retrieve_checkout_session",
                      "create_portal_session", "charge_payment_intent",
-                     "invoice_payment_intent", "events_since", "retrieve_subscription"):
+                     "invoice_payment_intent", "events_since", "retrieve_subscription",
+                     *MANAGE_CALLS):
             monkeypatch.setattr(payments, name, getattr(fake, name))
         return fake
 
@@ -178,3 +186,55 @@ class FakeStripe:
     def events_since(self, created_gte):
         self._check()
         yield from (e for e in reversed(self.events) if e["created"] >= created_gte)
+
+    def _subscription(self, name, subscription_id, params):
+        from supportapp.services.payments import PaymentsRejected
+
+        self._check()
+        self.changes.append((name, subscription_id, params))
+        if subscription_id not in self.subscriptions:
+            raise PaymentsRejected("no such subscription")
+        return self.subscriptions[subscription_id]
+
+    def change_subscription_price(self, subscription_id, amount_minor, currency, frequency):
+        sub = self._subscription("change_subscription_price", subscription_id,
+                                 {"amount": amount_minor, "currency": currency,
+                                  "frequency": frequency})
+        price = sub["items"]["data"][0]["price"]
+        price.update(unit_amount=amount_minor, currency=currency.lower())
+        price["recurring"]["interval"] = {"monthly": "month", "annual": "year"}[frequency]
+        sub["metadata"] = {**sub.get("metadata", {}), "frequency": frequency}
+        return copy.deepcopy(sub)
+
+    def pause_subscription(self, subscription_id, resumes_at):
+        sub = self._subscription("pause_subscription", subscription_id,
+                                 {"resumes_at": resumes_at})
+        sub["pause_collection"] = {"behavior": "void", "resumes_at": int(resumes_at.timestamp())}
+        return copy.deepcopy(sub)
+
+    def resume_subscription(self, subscription_id):
+        sub = self._subscription("resume_subscription", subscription_id, {})
+        sub["pause_collection"] = None
+        return copy.deepcopy(sub)
+
+    def cancel_subscription(self, subscription_id, feedback=None):
+        from supportapp.services.payments import PaymentsRejected
+
+        sub = self._subscription("cancel_subscription", subscription_id, {"feedback": feedback})
+        if sub["status"] == "canceled":
+            raise PaymentsRejected("already canceled")
+        sub.update(status="canceled", canceled_at=int(time.time()))
+        return copy.deepcopy(sub)
+
+    def create_card_update_session(self, customer_id, return_url, done_url):
+        self._check()
+        self.changes.append(("create_card_update_session", customer_id,
+                             {"return_url": return_url, "done_url": done_url}))
+        return f"https://billing.stripe.com/p/session/{new_id('bps')}"
+
+    def delete_customer(self, customer_id):
+        self._check()
+        self.changes.append(("delete_customer", customer_id, {}))
+        known = customer_id not in self.deleted_customers
+        self.deleted_customers.add(customer_id)
+        return known

@@ -9,6 +9,7 @@ from supportapp.models.outbox import OUTBOX_STATUSES
 from supportapp.models.staff import ROLES
 from supportapp.models.support_change import SUPPORT_CHANGE_KINDS
 from supportapp.services.giving import FREQUENCIES
+from supportapp.services.support_changes import CANCEL_REASONS
 
 
 @pytest.mark.parametrize("kind, codes", [
@@ -19,8 +20,8 @@ from supportapp.services.giving import FREQUENCIES
     ("role", ROLES),
     ("outbox_status", OUTBOX_STATUSES),
     ("support_change", SUPPORT_CHANGE_KINDS),
-    # The reasons the manage page offers for cancelling (the issue's contract).
-    ("cancel_reason", ("too_expensive", "not_reading", "other_cause", "bad_experience", "other")),
+    # The reasons the manage page offers for cancelling.
+    ("cancel_reason", tuple(CANCEL_REASONS)),
 ])
 def test_every_code_has_its_own_words(kind, codes):
     """Each code the app stores of this kind is in the table, and no two share words."""

@@ -7,11 +7,12 @@ from supportapp.models.staff import Staff, StaffToken
 from supportapp.models.story import Story
 from supportapp.models.stripe_event import StripeEvent
 from supportapp.models.support_change import SupportChange
+from supportapp.models.support_sign_in import SupportSignIn
 from supportapp.models.tracking import DailyFunnel, TrackingDedup, TrackingEvent, TrackingInbox
 
 __all__ = [
     "Appeal", "AppealVariant", "Contribution", "OutboxMessage", "RecurringSupport", "Story",
-    "StripeEvent", "SupportChange",
+    "StripeEvent", "SupportChange", "SupportSignIn",
     "Staff", "StaffToken",
     "DailyFunnel", "TrackingDedup", "TrackingEvent", "TrackingInbox",
 ]

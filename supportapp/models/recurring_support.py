@@ -1,5 +1,5 @@
 """A reader's recurring gift: one Stripe subscription, whatever its payments."""
-from sqlalchemy import Boolean, Integer, String
+from sqlalchemy import Boolean, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from supportapp.extensions import db
@@ -29,6 +29,10 @@ class RecurringSupport(AttributedToAppeal, db.Model):
     cancel_at_period_end: Mapped[bool] = mapped_column(Boolean, default=False)
     cancelled_at = mapped_column(UTCDateTime(), nullable=True)
     current_period_end = mapped_column(UTCDateTime(), nullable=True)
+    # Stripe's pause_collection: no payment is taken while set, until paused_until (None:
+    # until resumed). The subscription's status stays "active" meanwhile.
+    paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    paused_until = mapped_column(UTCDateTime(), nullable=True)
     email: Mapped[str | None] = mapped_column(String(320), nullable=True)
     created_at = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
     updated_at = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False)

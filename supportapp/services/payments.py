@@ -1,4 +1,5 @@
-"""The only module that talks to Stripe: Checkout, the customer portal, events and webhooks.
+"""The only module that talks to Stripe: Checkout, the customer portal, changes to a
+subscription, customers, events and webhooks.
 
 The client is built from `current_app.config` when first needed, never at import. With
 no STRIPE_SECRET_KEY the config points it at the local emulator (STRIPE_API_BASE).
@@ -141,6 +142,83 @@ def retrieve_subscription(subscription_id):
     subscription = _call("subscriptions.retrieve",
                          lambda: _client().v1.subscriptions.retrieve(subscription_id))
     return _plain(subscription)
+
+
+def change_subscription_price(subscription_id, amount_minor, currency, frequency):
+    """Charge `amount_minor` per month or year (`frequency`) from the next invoice on, with
+    no proration; returns the subscription as Stripe answered it, as a plain dict.
+
+    A subscription item's inline price names an existing product, so the subscription is
+    read first for its item and product. Changing the interval restarts the billing period
+    today (Stripe invoices the new price at once); the metadata's frequency follows, so
+    later invoices are recorded with the right one.
+    """
+    current = retrieve_subscription(subscription_id)
+    item = current["items"]["data"][0]
+    product = item["price"]["product"]
+    product = product["id"] if isinstance(product, dict) else product
+    params = {
+        "items": [{"id": item["id"], "price_data": {
+            "currency": currency.lower(), "product": product, "unit_amount": amount_minor,
+            "recurring": {"interval": _INTERVALS[frequency]}}}],
+        "proration_behavior": "none",
+        "metadata": {"frequency": frequency},
+    }
+    return _update_subscription(subscription_id, params)
+
+
+def pause_subscription(subscription_id, resumes_at):
+    """Take no payment until `resumes_at` (an aware datetime): invoices made meanwhile are
+    voided, so nothing is owed for the pause. Returns the subscription as a plain dict."""
+    params = {"pause_collection": {"behavior": "void",
+                                   "resumes_at": int(resumes_at.timestamp())}}
+    return _update_subscription(subscription_id, params)
+
+
+def resume_subscription(subscription_id):
+    """Take payments again from the next invoice on; returns the subscription."""
+    return _update_subscription(subscription_id, {"pause_collection": ""})  # "" unsets it
+
+
+def _update_subscription(subscription_id, params):
+    subscription = _call("subscriptions.update", lambda: _client().v1.subscriptions.update(
+        subscription_id, params=params))
+    return _plain(subscription)
+
+
+def cancel_subscription(subscription_id, feedback=None):
+    """End the subscription now; `feedback` is one of Stripe's cancellation reasons
+    (too_expensive, unused, ...) or None. Returns the subscription as a plain dict."""
+    params = {"cancellation_details": {"feedback": feedback}} if feedback else {}
+    subscription = _call("subscriptions.cancel", lambda: _client().v1.subscriptions.cancel(
+        subscription_id, params=params))
+    return _plain(subscription)
+
+
+def create_card_update_session(customer_id, return_url, done_url):
+    """A customer portal session that goes straight to replacing the card, and sends the
+    supporter to `done_url` once it is replaced (`return_url` if they leave); its URL."""
+    params = {"customer": customer_id, "return_url": return_url, "flow_data": {
+        "type": "payment_method_update",
+        "after_completion": {"type": "redirect", "redirect": {"return_url": done_url}}}}
+    portal = _call("billing_portal.sessions.create",
+                   lambda: _client().v1.billing_portal.sessions.create(params=params))
+    if not allowed_redirect(portal.url):
+        raise PaymentsRejected("portal URL")
+    return portal.url
+
+
+def delete_customer(customer_id):
+    """Delete a Stripe customer (Stripe ends their subscriptions with it); False when Stripe
+    had no such customer any more, which is as good."""
+    try:
+        _call("customers.delete", lambda: _client().v1.customers.delete(customer_id))
+    except PaymentsRejected as exc:
+        cause = exc.__cause__
+        if isinstance(cause, stripe.InvalidRequestError) and cause.code == "resource_missing":
+            return False
+        raise
+    return True
 
 
 def charge_payment_intent(charge_id):

@@ -102,10 +102,13 @@ def _follow_stripe(support, facts, payload, fallback_status, at):
     if current is None:
         set_status(support, fallback_status, at)
     else:
-        _apply_subscription(support, current, at)
+        apply_subscription(support, current, at)
 
 
-def _apply_subscription(support, subscription, at):
+def apply_subscription(support, subscription, at):
+    """Take the support's state from Stripe's subscription (a plain dict) as it was at `at`,
+    unless a later state is already recorded: from a webhook, or from Stripe's answer to a
+    change the supporter made on the manage page."""
     amount, _, item, price = _price(subscription)
     interval = p.dig(price, "recurring", "interval")
     fill(support, stripe_customer_id=p.stripe_id(subscription.get("customer")),
@@ -117,9 +120,14 @@ def _apply_subscription(support, subscription, at):
     set_status(support, status, at)
     if amount:
         support.amount_minor = amount
+    if interval in FREQUENCY_OF_INTERVAL:  # the supporter may switch monthly <-> annual
+        support.interval = interval
     support.cancel_at_period_end = subscription.get("cancel_at_period_end") is True
     support.cancelled_at = p.timestamp(subscription.get("canceled_at")) or (
         at if status == "canceled" else None)
     period_end = p.timestamp(item.get("current_period_end"))
     if period_end:
         support.current_period_end = period_end
+    pause = p.mapping(subscription.get("pause_collection"))
+    support.paused = bool(pause)
+    support.paused_until = p.timestamp(pause.get("resumes_at")) if pause else None

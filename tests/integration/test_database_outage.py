@@ -25,13 +25,20 @@ from tests.tcp_proxy import CuttableProxy
 # Routes that answer without the database, and so answer the same during an outage. The
 # thank-you page asks Stripe and thanks the reader who has paid; the webhook records the gift.
 # Dashboard pages send anonymous visitors to the sign-in form. A signed-in staff member's
-# pages all need the database (to know who they are), but for the files.
+# pages all need the database (to know who they are), but for the files. The manage pages
+# know a browser without their cookie, or a link that is not one, by its signature alone.
+MANAGE_WITHOUT_SESSION = {"support_manage.request_link", "support_manage.open_link",
+                          "support_manage.home", "support_manage.cancel",
+                          "support_manage.card_updated", "support_manage.erase"}
 WITHOUT_DATABASE = {
     "anonymous": {"static", "contribute.form", "api.embed_script", "dashboard.login",
-                  "contribute.thanks"},
-    "staff": {"static", "api.embed_script"},
+                  "contribute.thanks", *MANAGE_WITHOUT_SESSION},
+    # Without a manage session these only redirect to the sign-in form: no page, no user.
+    "staff": {"static", "api.embed_script", *(MANAGE_WITHOUT_SESSION - {
+        "support_manage.request_link", "support_manage.open_link"})},
 }
-SAMPLE_VALUES = {"filename": "css/site.css", "section": "local-government"}
+SAMPLE_VALUES = {"filename": "css/site.css", "section": "local-government",
+                 "token": "not-a-link", "support_id": 1}
 
 
 @pytest.fixture

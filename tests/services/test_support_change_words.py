@@ -21,7 +21,7 @@ from supportapp.services.support_change_words import describe_change
     ("paused", {"resumes_at": "2027-03-01"}, "Paused until March 1, 2027"),
     ("resumed", {}, "Resumed"),
     ("cancelled", {"reason": "too_expensive"}, "Cancelled: too expensive"),
-    ("cancelled", {"reason": "not_reading"}, "Cancelled: not reading enough"),
+    ("cancelled", {"reason": "reading_less"}, "Cancelled: reading less"),
     ("cancelled", {"reason": "other_cause"}, "Cancelled: supporting another cause"),
     ("cancelled", {"reason": "bad_experience"}, "Cancelled: bad experience"),
     ("cancelled", {"reason": "other"}, "Cancelled: another reason"),

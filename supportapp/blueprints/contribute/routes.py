@@ -5,7 +5,6 @@ from datetime import UTC, datetime
 from flask import (
     abort,
     current_app,
-    flash,
     make_response,
     redirect,
     render_template,
@@ -178,9 +177,8 @@ def thanks():
 @limiter.limit(_checkout_limit)
 def manage():
     customer_id = session.get(PORTAL_CUSTOMER)
-    if not customer_id:
-        flash("To manage your contribution, use the link in your receipt email.", "error")
-        return redirect(url_for("articles.home"), 303)
+    if not customer_id:  # not the browser that gave: it signs in with an emailed link
+        return redirect(url_for("support_manage.request_link"), 303)
     try:
         url = payments.create_portal_session(customer_id,
                                              url_for("articles.home", _external=True))

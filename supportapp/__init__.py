@@ -89,6 +89,10 @@ def register_blueprints(app):
     app.register_blueprint(tracking.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(reports_api.bp)
+    if app.config["SUPPORTAPP_ENV"] == "development":
+        from supportapp.blueprints import dev_mail
+
+        app.register_blueprint(dev_mail.bp)  # the local mail server's messages; 404 elsewhere
 
 
 def register_commands(app):

@@ -1,10 +1,12 @@
 """`make run`: one process that migrates, seeds and serves the app, with the local Stripe
-emulator beside it when no STRIPE_SECRET_KEY is set (in the environment or `.env`).
+emulator beside it when no STRIPE_SECRET_KEY is set (in the environment or `.env`), the
+local mail server when mail goes to this machine, and the worker that sends the mail.
 
-The emulator starts first, so it boots while the app is imported; it stops with the app.
-It keeps its state in `instance/stripe-emulator.sqlite3`, so that it still knows the
-customers and subscriptions the app's database names after a restart (`make reset` wipes
-both).
+The emulator and the mail server start first, as processes of their own, so they boot while
+the app is imported; the worker once the database is ready. They all stop with the app.
+The emulator keeps its state in `instance/stripe-emulator.sqlite3`, so that it still knows
+the customers and subscriptions the app's database names after a restart (`make reset`
+wipes both).
 """
 import argparse
 import os
@@ -24,6 +26,7 @@ from supportapp.config import load_config, load_dotenv_files  # noqa: E402  (aft
 # Set by Werkzeug in the process that serves when FLASK_DEBUG=1 turns the reloader on: the
 # first process already started the emulator and prepared the database.
 RELOADED = "WERKZEUG_RUN_MAIN"
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def start_emulator(config, host, port):
@@ -41,6 +44,23 @@ def start_emulator(config, host, port):
     return subprocess.Popen(command, cwd=ROOT)
 
 
+def start_mail_server(config):
+    """The local mail server (python -m devmail) where SUPPORTAPP_MAIL_URL points, when that
+    is this machine; nothing when mail goes to a real server."""
+    if config["MAIL_SERVER"] not in LOOPBACK:
+        print(f"  Mail goes to {config['MAIL_SERVER']}:{config['MAIL_PORT']} "
+              "(SUPPORTAPP_MAIL_URL).\n", flush=True)
+        return None
+    command = [sys.executable, "-m", "devmail", "--host", config["MAIL_SERVER"],
+               "--port", str(config["MAIL_PORT"]), "--folder", config["DEV_MAIL_DIR"]]
+    return subprocess.Popen(command, cwd=ROOT)
+
+
+def start_worker():
+    """`flask --app app worker`: sends the outbox (to the local mail server by default)."""
+    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "worker"], cwd=ROOT)
+
+
 def prepare_database(app):
     """`flask db upgrade` then `flask seed`, in this process."""
     from flask_migrate import upgrade
@@ -52,15 +72,18 @@ def prepare_database(app):
         seed_command.callback()
 
 
-def print_addresses(host, port):
+def print_addresses(host, port, config):
     base = f"http://{host}:{port}"
+    mail = (f"    local mail:  {base}/_dev/mail\n"
+            if config["SUPPORTAPP_ENV"] == "development" else "")
     print(f"\n  supportapp is starting on {base}/\n"
           f"    front page:  {base}/\n"
           f"    a section:   {base}/sections/local-government\n"
           f"    health:      {base}/healthz\n"
           f"    contribute:  {base}/contribute\n"
           f"    dashboard:   {base}/dashboard  "
-          "(first: .venv/bin/flask --app app users create EMAIL --role admin)\n", flush=True)
+          "(first: .venv/bin/flask --app app users create EMAIL --role admin)\n"
+          f"{mail}", flush=True)
 
 
 def main(argv=None):
@@ -72,14 +95,16 @@ def main(argv=None):
     load_dotenv_files()
     first = os.environ.get(RELOADED) != "true"
     config = load_config(str(INSTANCE))
-    emulator = None
+    emulator = mail_server = worker = None
     if first and config["STRIPE_USES_EMULATOR"]:
         emulator = start_emulator(config, args.host, args.port)
     elif first:
         print("  STRIPE_SECRET_KEY is set: payments go to Stripe (test mode). Forward webhooks "
               f"with: stripe listen --forward-to {args.host}:{args.port}/stripe/webhook\n",
               flush=True)
-    # Stopped by Ctrl-C or a TERM signal: stop the emulator with the app.
+    if first:
+        mail_server = start_mail_server(config)
+    # Stopped by Ctrl-C or a TERM signal: stop the others with the app.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         from supportapp import create_app
@@ -87,12 +112,17 @@ def main(argv=None):
         app = create_app()
         if first:
             prepare_database(app)
-            print_addresses(args.host, args.port)
+            # Only now: it imports the app too, and doing so beside this process's import
+            # made the first page twice as slow; and it finds the tables already there.
+            worker = start_worker()
+            print_addresses(args.host, args.port, config)
         app.run(host=args.host, port=args.port, load_dotenv=False)
     except KeyboardInterrupt:
         pass
     finally:
-        _stop(emulator)
+        # The worker first: it finishes the message in flight while the mail server listens.
+        for process in (worker, mail_server, emulator):
+            _stop(process)
     return 0
 
 

@@ -42,7 +42,7 @@ def register_request_guard(app):
 def register_extensions(app):
     from supportapp import models  # noqa: F401  (the models must be known to Migrate)
     from supportapp.config import engine_options
-    from supportapp.extensions import csrf, db, limiter, login_manager, migrate
+    from supportapp.extensions import csrf, db, limiter, login_manager, mail, migrate
 
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
     db.init_app(app)
@@ -50,6 +50,7 @@ def register_extensions(app):
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
+    mail.init_app(app)
 
 
 def register_caches(app):
@@ -90,6 +91,10 @@ def register_blueprints(app):
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(reports_api.bp)
     app.register_blueprint(support_manage.bp)
+    if app.config["SUPPORTAPP_ENV"] == "development":
+        from supportapp.blueprints import dev_mail
+
+        app.register_blueprint(dev_mail.bp)  # the local mail server's messages; 404 elsewhere
 
 
 def register_commands(app):

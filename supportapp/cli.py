@@ -10,6 +10,7 @@ from supportapp.services.story_import import import_story_file
 from supportapp.stripe_cli import stripe_cli
 from supportapp.tracking_cli import tracking_cli
 from supportapp.users_cli import users_cli
+from supportapp.worker_cli import worker_command
 
 
 @click.command("seed")
@@ -56,3 +57,4 @@ def register_cli(app: Flask):
     app.cli.add_command(tracking_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(stripe_cli)
+    app.cli.add_command(worker_command)

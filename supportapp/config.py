@@ -275,6 +275,9 @@ def load_config(instance_path):
         "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOG_LEVEL": os.environ.get("SUPPORTAPP_LOG_LEVEL", "INFO"),
+        # Development: where the local mail server (python -m devmail, started by `make run`)
+        # keeps what it receives, and what /_dev/mail lists.
+        "DEV_MAIL_DIR": str(Path(instance_path) / "mail"),
         **_stripe_settings(),
         **mail_settings(env),
     }

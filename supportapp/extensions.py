@@ -4,6 +4,7 @@ import sqlite3
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
+from flask_mailman import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
@@ -32,6 +33,8 @@ limiter = Limiter(key_func=get_remote_address)
 login_manager = LoginManager()
 login_manager.login_view = "dashboard.login"
 login_manager.login_message_category = "info"
+# Sends only what the worker hands it (services/mail_worker.py), always over SMTP.
+mail = Mail()
 
 
 @event.listens_for(Engine, "connect")

@@ -12,6 +12,14 @@ DEV_MAIL_URL = "smtp://127.0.0.1:1025"
 DEV_MAIL_FROM = "The Harbour Ledger <supporters@harbour-ledger.example>"
 DEV_PUBLIC_URL = "http://127.0.0.1:5000"
 SMTP_TIMEOUT_SECONDS = 20
+# The worker's retries: the first after MAIL_RETRY_SECONDS, each next one twice as late, never
+# more than MAIL_RETRY_MAX_SECONDS apart; the message is given up after MAIL_MAX_ATTEMPTS
+# tries. These defaults keep trying for about 17 hours, through a mail server's bad night.
+DEFAULT_MAX_ATTEMPTS = 12
+DEFAULT_RETRY_SECONDS = 60
+DEFAULT_RETRY_MAX_SECONDS = 4 * 3600
+# How long a worker holds the messages it took; one that dies lets them go after this.
+DEFAULT_LEASE_SECONDS = 300
 
 
 def _error(message):
@@ -22,6 +30,31 @@ def _error(message):
 
 def _flag(values, name):
     return (values.get(name) or ["0"])[0].strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _whole_number(name, default, minimum):
+    raw = os.environ.get(name, "").strip()
+    try:
+        value = int(raw) if raw else default
+    except ValueError:
+        value = None
+    if value is None or value < minimum:
+        raise _error(f"{name} must be a whole number of at least {minimum}, got {raw!r}")
+    return value
+
+
+def worker_settings():
+    """How often and how long the worker tries a message, and how long it holds one."""
+    retry = _whole_number("SUPPORTAPP_MAIL_RETRY_SECONDS", DEFAULT_RETRY_SECONDS, 1)
+    return {
+        "MAIL_MAX_ATTEMPTS": _whole_number("SUPPORTAPP_MAIL_MAX_ATTEMPTS",
+                                           DEFAULT_MAX_ATTEMPTS, 1),
+        "MAIL_RETRY_SECONDS": retry,
+        "MAIL_RETRY_MAX_SECONDS": _whole_number("SUPPORTAPP_MAIL_RETRY_MAX_SECONDS",
+                                                max(DEFAULT_RETRY_MAX_SECONDS, retry), retry),
+        "MAIL_LEASE_SECONDS": _whole_number("SUPPORTAPP_MAIL_LEASE_SECONDS",
+                                            DEFAULT_LEASE_SECONDS, 1),
+    }
 
 
 def parse_mail_url(url):
@@ -70,6 +103,7 @@ def mail_settings(env):
                      "(links in emails use it)")
     return {
         **parse_mail_url(url or DEV_MAIL_URL),
+        **worker_settings(),
         "MAIL_FROM": _address("SUPPORTAPP_MAIL_FROM", os.environ.get("SUPPORTAPP_MAIL_FROM"),
                               production) or DEV_MAIL_FROM,
         "MAIL_REPLY_TO": _address("SUPPORTAPP_MAIL_REPLY_TO",

@@ -15,8 +15,9 @@ os.environ["SECRET_KEY"] = "test-secret-key-not-for-production"
 os.environ["SUPPORTAPP_ENV"] = "testing"
 
 # The `browser` marker and fixture (Chromium, if any); the `a11y` marker and the
-# accessibility and layout checks (axe-core from npm, if installed).
-pytest_plugins = ["tests.browser", "tests.a11y"]
+# accessibility and layout checks (axe-core from npm, if installed); `mail_server`, a real
+# SMTP server that the app's mail settings point at.
+pytest_plugins = ["tests.browser", "tests.a11y", "tests.mail_server"]
 
 DEFAULT_TEST_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
 BACKENDS = ("sqlite", "postgresql")

@@ -1,0 +1,49 @@
+"""The worker's loop: run every due job, wait, again, until told to stop.
+
+`flask --app app worker` runs it. A job is a function `job(stop)` that does the work due
+now and returns early once `stop` (a threading.Event) is set; jobs run one after another,
+so none may run long without looking at `stop`. Scheduled work (roll-ups, follow-ups,
+reminders) joins the outbox here, as one more function in JOBS.
+"""
+import logging
+import traceback
+
+from flask import current_app
+from sqlalchemy.exc import SQLAlchemyError
+
+from supportapp.extensions import db
+from supportapp.logs import log_throttled
+from supportapp.services.mail_worker import send_due_mail
+
+log = logging.getLogger(__name__)
+
+DEFAULT_INTERVAL_SECONDS = 2.0
+JOBS = (send_due_mail,)
+
+
+def run_due_jobs(stop, jobs=JOBS):
+    """Run each job once; one that fails is logged, and the next one still runs."""
+    for job in jobs:
+        if stop.is_set():
+            return
+        try:
+            job(stop)
+        except SQLAlchemyError as exc:
+            db.session.rollback()
+            # The class only: a database error's text carries the statement's values.
+            log_throttled(current_app, log, f"worker-db:{job.__name__}",
+                          "worker: %s failed on the database (%s); trying again",
+                          job.__name__, type(exc).__name__)
+        except Exception as exc:
+            db.session.rollback()
+            # Where it failed, without the message, which may hold a reader's data.
+            log.error("worker: %s failed with %s\n%s", job.__name__, type(exc).__name__,
+                      "".join(traceback.format_tb(exc.__traceback__)).rstrip())
+
+
+def run_worker(stop, interval=DEFAULT_INTERVAL_SECONDS, once=False, jobs=JOBS):
+    """Run the due jobs every `interval` seconds until `stop` is set (or once)."""
+    while True:
+        run_due_jobs(stop, jobs)
+        if once or stop.wait(interval):
+            return

@@ -1,0 +1,30 @@
+"""`flask --app app worker`: send the outbox, and run what else is due, until stopped."""
+import logging
+import signal
+import threading
+
+import click
+
+from supportapp.services.worker import DEFAULT_INTERVAL_SECONDS, run_worker
+
+log = logging.getLogger(__name__)
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True,
+              help="Do what is due now, then exit (for cron and tests).")
+@click.option("--interval", type=click.FloatRange(min=0.1), default=DEFAULT_INTERVAL_SECONDS,
+              show_default=True, help="Seconds between looks for due work.")
+def worker_command(once, interval):
+    """Send queued email over SMTP (SUPPORTAPP_MAIL_URL), retrying failures with backoff.
+
+    Ctrl-C or SIGTERM stops it after the message in flight. Any number of workers may run
+    on PostgreSQL; run one on SQLite.
+    """
+    stop = threading.Event()
+    # The handler only sets the flag, so a message being sent is finished, then recorded.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    log.info("worker started (%s)", "once" if once else f"every {interval:g} s")
+    run_worker(stop, interval=interval, once=once)
+    log.info("worker stopped")

@@ -22,9 +22,11 @@ from supportapp.services.support_change_words import describe_change
     ("resumed", {}, "Resumed"),
     ("cancelled", {"reason": "too_expensive"}, "Cancelled: too expensive"),
     ("cancelled", {"reason": "reading_less"}, "Cancelled: reading less"),
-    ("cancelled", {"reason": "other_cause"}, "Cancelled: supporting another cause"),
-    ("cancelled", {"reason": "bad_experience"}, "Cancelled: bad experience"),
+    ("cancelled", {"reason": "coverage"}, "Cancelled: unhappy with the coverage"),
+    ("cancelled", {"reason": "elsewhere"}, "Cancelled: giving elsewhere"),
+    ("cancelled", {"reason": "not_given"}, "Cancelled: no reason given"),
     ("cancelled", {"reason": "other"}, "Cancelled: another reason"),
+    # A code from an older release still reads as words.
     ("cancelled", {"reason": "moved_abroad"}, "Cancelled: moved abroad"),
     ("card_updated", {}, "Card updated"),
     ("history_downloaded", {}, "History downloaded"),

@@ -2,6 +2,7 @@
 from supportapp.models.appeal import Appeal, AppealVariant
 from supportapp.models.contribution import Contribution
 from supportapp.models.outbox import OutboxMessage
+from supportapp.models.payment_failure import PaymentFailure
 from supportapp.models.recurring_support import RecurringSupport
 from supportapp.models.staff import Staff, StaffToken
 from supportapp.models.story import Story
@@ -11,7 +12,8 @@ from supportapp.models.support_sign_in import SupportSignIn
 from supportapp.models.tracking import DailyFunnel, TrackingDedup, TrackingEvent, TrackingInbox
 
 __all__ = [
-    "Appeal", "AppealVariant", "Contribution", "OutboxMessage", "RecurringSupport", "Story",
+    "Appeal", "AppealVariant", "Contribution", "OutboxMessage", "PaymentFailure",
+    "RecurringSupport", "Story",
     "StripeEvent", "SupportChange", "SupportSignIn",
     "Staff", "StaffToken",
     "DailyFunnel", "TrackingDedup", "TrackingEvent", "TrackingInbox",

@@ -33,6 +33,9 @@ class RecurringSupport(AttributedToAppeal, db.Model):
     # until resumed). The subscription's status stays "active" meanwhile.
     paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     paused_until = mapped_column(UTCDateTime(), nullable=True)
+    # The card's expiry (month 1-12, four-digit year), to warn before a renewal fails.
+    card_exp_month: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    card_exp_year: Mapped[int | None] = mapped_column(Integer, nullable=True)
     email: Mapped[str | None] = mapped_column(String(320), nullable=True)
     created_at = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
     updated_at = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False)

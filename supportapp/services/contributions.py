@@ -20,6 +20,7 @@ from supportapp.models.contribution import STRIPE_KEYS
 from supportapp.models.dialect import insert_ignore
 from supportapp.models.recurring_support import SUPPORTING_STATUSES
 from supportapp.services.reader_cookies import valid_reader_id
+from supportapp.services.supporter_email import erased_since
 
 _SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _FACTS = ("paid_at", "failed_at", "disputed_at")
@@ -38,6 +39,14 @@ def fill(record, **values):
     for name, value in values.items():
         if value is not None and getattr(record, name) is None:
             setattr(record, name, value)
+
+
+def fill_email(record, email):
+    """Give the record its supporter's address unless it has one, or that supporter had
+    their data erased since the record was made: a late or replayed Stripe event must not
+    bring an erased address back (a gift made after the erasure is a new record)."""
+    if email and record.email is None and not erased_since(email, record.created_at):
+        record.email = email
 
 
 def contribution_for(keys, amount_minor, currency):

@@ -23,6 +23,7 @@ from supportapp.services.contributions import (
     backfill_attribution,
     contribution_for,
     fill,
+    fill_email,
     recurring_support_for,
 )
 from supportapp.services.receipts import queue_payment_emails
@@ -155,14 +156,14 @@ def _apply_checkout(session):
     total = p.required(p.amount(session.get("amount_total")), "amount_total")
     currency = p.required(p.currency(session.get("currency")), "currency")
     metadata = p.mapping(session.get("metadata"))
-    known = dict(email=_email(session), stripe_customer_id=p.stripe_id(session.get("customer")),
-                 **attribution(metadata))
+    known = dict(stripe_customer_id=p.stripe_id(session.get("customer")), **attribution(metadata))
     if session.get("mode") == "subscription":
         return _start_support(session, session_id, total, currency, metadata, known)
     row = contribution_for({"stripe_checkout_session_id": session_id,
                             "stripe_payment_intent_id": p.stripe_id(session.get("payment_intent"))},
                            total, currency)
     fill(row, frequency="one_off", **known)
+    fill_email(row, _email(session))
     row.covers_fees = row.covers_fees or metadata.get("cover_fees") == "1"
     if session.get("payment_status") == "paid" and row.paid_at is None:
         row.paid_at = datetime.now(UTC)
@@ -177,6 +178,7 @@ def _start_support(session, session_id, total, currency, metadata, known):
     fill(support, stripe_checkout_session_id=session_id,
          interval=INTERVALS.get(metadata.get("frequency")), started_at=datetime.now(UTC),
          **known)
+    fill_email(support, _email(session))
     if support.status_at is None and session.get("payment_status") == "paid":
         support.status = "active"
     backfill_attribution(subscription_id, {k: known[k] for k in

@@ -43,6 +43,13 @@ def _text(message):
     return message.get_body(("plain",)).get_content()
 
 
+def _confirmation(inbox, subject, sentence):
+    """The next message is the confirmation of one change: its subject and its sentence."""
+    message = inbox.next_message()
+    assert message["Subject"] == subject
+    assert sentence in _text(message)
+
+
 def _subscription(live, subscription_id):
     return live.stripe.v1.subscriptions.retrieve(subscription_id)
 
@@ -86,7 +93,8 @@ def _change_amount(live, page, inbox, subscription_id):
     assert confirmed == "The amount is now $8 (it was $5)."
     assert page.locator("article.gift .gift__title").inner_text() == "$8 a month"
     assert _gift_state(page).startswith("Active · next payment on ")
-    assert "- The amount is now $8 (it was $5)." in _text(inbox.next_message())
+    _confirmation(inbox, "The amount of your recurring gift has changed",
+                  "- The amount is now $8 (it was $5).")
 
     price = _subscription(live, subscription_id)["items"]["data"][0]["price"]
     assert (price["unit_amount"], price["recurring"]["interval"]) == (800, "month")
@@ -109,7 +117,7 @@ def _pause(live, page, inbox, subscription_id):
     until = format_date(resumes_at, format="long", locale="en")
     assert confirmed == f"Payments are paused until {until}; nothing is taken meanwhile."
     assert _gift_state(page) == f"Paused until {until}: no payment is taken meanwhile."
-    assert f"- Payments are paused until {until}" in _text(inbox.next_message())
+    _confirmation(inbox, "Your recurring gift is paused", f"- Payments are paused until {until}")
 
 
 def _resume(live, page, inbox, subscription_id):
@@ -119,7 +127,8 @@ def _resume(live, page, inbox, subscription_id):
     assert _subscription(live, subscription_id)["pause_collection"] is None
     assert _gift_state(page).startswith("Active · next payment on ")
     assert page.get_by_role("button", name="Pause payments").is_visible()
-    assert "- Payments start again from the next due date." in _text(inbox.next_message())
+    _confirmation(inbox, "Your recurring gift is running again",
+                  "- Payments start again from the next due date.")
 
 
 def _cancel(live, page, inbox, subscription_id):
@@ -138,8 +147,8 @@ def _cancel(live, page, inbox, subscription_id):
     assert subscription["cancellation_details"]["feedback"] == "too_expensive"
     assert _gift_state(page).startswith("Cancelled on ")
     assert page.get_by_role("button", name="Change my gift").count() == 0
-    assert "- It is cancelled: no further payments will be taken." in _text(
-        inbox.next_message())
+    _confirmation(inbox, "Your recurring gift is cancelled",
+                  "- It is cancelled: no further payments will be taken.")
 
 
 def test_monthly_supporter_manages_their_gift_from_the_emailed_link(live, mail_server, page):

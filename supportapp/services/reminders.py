@@ -43,7 +43,7 @@ GIFT_WINDOW = timedelta(days=14)  # a gift this soon after its reminder was won 
 BATCH_SIZE = 50
 EMAIL_KIND = "reminder"
 MAX_EMAIL_LENGTH = 254
-_MONTH_RE = re.compile(r"^([0-9]{4})-([0-9]{2})$")
+_MONTH_RE = re.compile(r"([0-9]{4})-([0-9]{2})")
 _REFERENCE_SALT = "supportapp.reminder-reference"
 _UNSUBSCRIBE_SALT = "supportapp.reminder-unsubscribe"
 _MAX_TOKEN_LENGTH = 200
@@ -118,7 +118,7 @@ def month_value(month):
 
 def parse_month(text):
     """The first day of the month written "2027-01", else None."""
-    found = _MONTH_RE.match(text or "") if isinstance(text, str) else None
+    found = _MONTH_RE.fullmatch(text or "") if isinstance(text, str) else None
     if not found:
         return None
     year, month = int(found[1]), int(found[2])

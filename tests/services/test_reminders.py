@@ -388,3 +388,64 @@ def test_the_funnel_counts_sign_ups_sendings_and_gifts_within_14_days(app, drive
     before = Period(today - timedelta(days=90), (sent_at - timedelta(days=1)).date())
     [early] = stories_table(before)
     assert (early.reminder_signups, early.reminders_sent, early.reminder_gifts) == (3, 0, 0)
+
+
+def test_two_workers_on_postgresql_split_the_due_reminders(app, database_url):
+    """Several workers at once (PostgreSQL, FOR UPDATE SKIP LOCKED): every due reminder is
+    written once, and the workers' counts add up to the reminders, none taken twice."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("several workers at once are for PostgreSQL; SQLite takes one")
+    from supportapp.models.dialect import dialect_insert
+    from tests.conftest import make_app
+
+    month = add_months(this_month(), 1)
+    db.session.execute(dialect_insert(Reminder).values([
+        {"email": f"reader{n}@example.com", "month": month, "created_at": current_time()}
+        for n in range(240)]))
+    db.session.commit()
+    offset = datetime(month.year, month.month, 2, 8, tzinfo=UTC) - current_time()
+    counts, errors = [], []
+    start = threading.Barrier(3)
+
+    def worker():
+        other = make_app(database_url)
+        with other.app_context():
+            move_clock(offset)
+            start.wait()
+            try:
+                counts.append(send_due_reminders())
+            except Exception as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+            finally:
+                db.session.remove()
+                db.engine.dispose()
+
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    assert sum(counts) == 240
+    assert len(_outbox()) == 240
+    assert all(r.sent_at is not None for r in _reminders())
+
+
+def test_erasing_a_supporter_erases_their_reminders(app, fake_stripe):
+    """Erasure: the address leaves every reminder (a keyed digest stays, so the counts do),
+    and one not sent yet is never sent."""
+    from supportapp.services.erasure import erase_supporter
+    from supportapp.services.supporter_email import email_digest
+
+    sent = _sent("reader@example.com")
+    _ask(email="reader@example.com", months=3)
+    _ask(email="neighbour@example.com", months=3)
+    erase_supporter("Reader@example.com")
+    rows = {r.id: r for r in _reminders()}
+    digest = email_digest("reader@example.com")
+    mine = [r for r in rows.values() if r.email == digest]
+    assert len(mine) == 2 and rows[sent.id].email == digest
+    assert all(r.unsubscribed_at is not None for r in mine if r.sent_at is None)
+    assert [r.email for r in rows.values() if r.email != digest] == ["neighbour@example.com"]
+    _move_to(add_months(this_month(), 3))
+    assert send_due_reminders() == 1  # the neighbour's only

@@ -221,6 +221,7 @@ def unsubscribe_token(reminder):
 
 
 def unsubscribe_url(reminder):
+    """The absolute unsubscribe link of a reminder (the header's and the footer's)."""
     return public_url("reminders.unsubscribe", token=unsubscribe_token(reminder))
 
 

@@ -77,6 +77,7 @@ def register_blueprints(app):
         contribute,
         dashboard,
         health,
+        reminders,
         reports_api,
         support_manage,
         tracking,
@@ -92,6 +93,7 @@ def register_blueprints(app):
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(reports_api.bp)
     app.register_blueprint(support_manage.bp)
+    app.register_blueprint(reminders.bp)
     if app.config["SUPPORTAPP_ENV"] == "development":
         from supportapp.blueprints import dev_mail
 

@@ -14,6 +14,7 @@ from supportapp.models import (
     AppealVariant,
     Contribution,
     RecurringSupport,
+    Reminder,
     Story,
 )
 from supportapp.models.contribution import STRIPE_KEYS
@@ -25,7 +26,9 @@ from supportapp.services.supporter_email import erased_since
 _SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _FACTS = ("paid_at", "failed_at", "disputed_at")
 _FILLABLE = ("frequency", "billing_reason", "stripe_subscription_id", "stripe_customer_id",
-             "story_id", "appeal_id", "variant_id", "reader_id", "email")
+             "story_id", "appeal_id", "variant_id", "reader_id", "reminder_id", "email")
+# What a gift is credited to (AttributedToAppeal, WonByReminder), as `attribution` gives it.
+ATTRIBUTION_FIELDS = ("story_id", "appeal_id", "variant_id", "reader_id", "reminder_id")
 
 
 def _locked(statement):
@@ -112,8 +115,9 @@ def set_status(support, status, at):
 
 
 def attribution(metadata):
-    """{story_id, appeal_id, variant_id, reader_id} from checkout metadata; what does not
-    name a real story, appeal or variant is left out rather than trusted."""
+    """{story_id, appeal_id, variant_id, reader_id, reminder_id} from checkout metadata;
+    what does not name a real story, appeal, variant or reminder is left out rather than
+    trusted."""
     metadata = metadata if isinstance(metadata, dict) else {}
     slug = metadata.get("story")
     story_id = None
@@ -129,6 +133,8 @@ def attribution(metadata):
         "appeal_id": appeal_id if appeal_id is not None else getattr(variant, "appeal_id", None),
         "variant_id": variant.id if variant is not None else None,
         "reader_id": valid_reader_id(reader) if isinstance(reader, str) else None,
+        # Our own metadata: the view checked the link's signed reference before checkout.
+        "reminder_id": _existing(Reminder, metadata.get("reminder")),
     }
 
 

@@ -19,6 +19,7 @@ from supportapp.models.recurring_support import INTERVALS
 from supportapp.services import payments
 from supportapp.services import stripe_payload as p
 from supportapp.services.contributions import (
+    ATTRIBUTION_FIELDS,
     attribution,
     backfill_attribution,
     contribution_for,
@@ -181,8 +182,7 @@ def _start_support(session, session_id, total, currency, metadata, known):
     fill_email(support, _email(session))
     if support.status_at is None and session.get("payment_status") == "paid":
         support.status = "active"
-    backfill_attribution(subscription_id, {k: known[k] for k in
-                                           ("story_id", "appeal_id", "variant_id", "reader_id")})
+    backfill_attribution(subscription_id, {k: known[k] for k in ATTRIBUTION_FIELDS})
     return support
 
 

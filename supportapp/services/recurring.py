@@ -9,6 +9,7 @@ second, still leave Stripe's latest state behind.
 from supportapp.models.recurring_support import INTERVALS
 from supportapp.services import stripe_payload as p
 from supportapp.services.contributions import (
+    ATTRIBUTION_FIELDS,
     attribution,
     contribution_for,
     fill,
@@ -42,8 +43,7 @@ def _invoice_records(invoice, amount_field, intent):
     fill(row, frequency=frequency or support.frequency, stripe_subscription_id=subscription_id,
          stripe_customer_id=support.stripe_customer_id,
          billing_reason=p.text(invoice.get("billing_reason"), 40),
-         story_id=support.story_id, appeal_id=support.appeal_id,
-         variant_id=support.variant_id, reader_id=support.reader_id)
+         **{name: getattr(support, name) for name in ATTRIBUTION_FIELDS})
     return support, row
 
 

@@ -24,6 +24,7 @@ def upgrade():
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('unsubscribed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('skipped_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('story_id', sa.Integer(), nullable=True),
     sa.Column('appeal_id', sa.Integer(), nullable=True),
     sa.Column('variant_id', sa.Integer(), nullable=True),

@@ -26,6 +26,8 @@ class Reminder(AttributedToAppeal, db.Model):
     created_at = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
     sent_at = mapped_column(UTCDateTime(), nullable=True)
     unsubscribed_at = mapped_column(UTCDateTime(), nullable=True)
+    # Not sent: the address gave after asking, so the reminder had nothing left to ask.
+    skipped_at = mapped_column(UTCDateTime(), nullable=True)
 
     # AUTOINCREMENT: SQLite would otherwise give a deleted reminder's id to a new one, and
     # an old unsubscribe link would name it.

@@ -21,15 +21,14 @@ import re
 import threading
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import lru_cache
 
 from babel.dates import format_date
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import select, update
+from sqlalchemy import exists, func, select, update
 
 from supportapp.extensions import db
-from supportapp.models import Reminder, Story
+from supportapp.models import Contribution, Reminder, Story
 from supportapp.models.dialect import dialect_insert
 from supportapp.services.clock import current_time
 from supportapp.services.contributions import attribution
@@ -100,7 +99,6 @@ def next_month(now=None):
     return add_months(this_month(now), 1)
 
 
-@lru_cache(maxsize=64)  # every story page with an appeal asks for next month's name
 def month_name(month):
     """"January": the month alone, as the appeal says it."""
     return format_date(month, "MMMM", locale="en")
@@ -301,9 +299,17 @@ def _queue(reminder, now):
     reminder.sent_at = now
 
 
+def gave_since(email, moment):
+    """Whether the address has a gift paid at or after `moment`."""
+    return db.session.scalar(select(exists().where(
+        func.lower(Contribution.email) == normalise_email(email),
+        Contribution.paid_at >= moment)))
+
+
 def send_due_reminders(stop=None):
     """The worker's job: write into the outbox every reminder due this month and not sent or
-    unsubscribed, each in the transaction that marks it sent; returns how many."""
+    unsubscribed, each in the transaction that marks it sent, except to an address that gave
+    since asking (marked skipped); returns how many were written."""
     stop = stop or threading.Event()
     now = current_time()
     month = this_month(now)
@@ -311,15 +317,22 @@ def send_due_reminders(stop=None):
     while not stop.is_set():
         due = db.session.scalars(
             select(Reminder).where(Reminder.month == month, Reminder.sent_at.is_(None),
-                                   Reminder.unsubscribed_at.is_(None))
+                                   Reminder.unsubscribed_at.is_(None),
+                                   Reminder.skipped_at.is_(None))
             .order_by(Reminder.id).limit(BATCH_SIZE).with_for_update(skip_locked=True)
             .execution_options(populate_existing=True)).all()
         if not due:
             db.session.rollback()
             break
+        queued = 0
         for reminder in due:
-            _queue(reminder, now)
+            if gave_since(reminder.email, reminder.created_at):
+                reminder.skipped_at = now
+            else:
+                _queue(reminder, now)
+                queued += 1
         db.session.commit()
-        written += len(due)
-        log.info("reminders: %d written for %s", len(due), month_value(month))
+        written += queued
+        log.info("reminders: %d written, %d not needed (gave since asking) for %s", queued,
+                 len(due) - queued, month_value(month))
     return written

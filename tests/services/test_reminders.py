@@ -242,6 +242,26 @@ def test_an_unsubscribed_reminder_is_not_sent(app):
     assert len(_outbox()) == 1
 
 
+def test_no_reminder_to_an_address_that_gave_since_asking(app):
+    """A gift paid after the sign-up (here a month later, any story) makes the reminder
+    unneeded: marked skipped, nothing written; a gift before asking changes nothing."""
+    gave = _ask(email="gave@example.com", months=2)
+    waits = _ask(email="waits@example.com", months=2)
+    db.session.add_all([
+        Contribution(amount_minor=500, currency="USD", frequency="one_off", status="paid",
+                     email="Gave@Example.com", paid_at=current_time() + timedelta(days=30)),
+        Contribution(amount_minor=500, currency="USD", frequency="one_off", status="paid",
+                     email="waits@example.com", paid_at=current_time() - timedelta(days=1))])
+    db.session.commit()
+    _move_to(gave.month)
+    assert send_due_reminders() == 1
+    skipped, sent = _reminders()
+    assert (skipped.email, skipped.sent_at) == ("gave@example.com", None)
+    assert skipped.skipped_at is not None and sent.sent_at is not None
+    assert [m.to_address for m in _outbox()] == ["waits@example.com"]
+    assert waits.reminder_id == sent.id
+
+
 # --- unsubscribing ------------------------------------------------------------------------
 
 def _sent(email, months=1):

@@ -14,11 +14,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from supportapp.extensions import db
 from supportapp.logs import log_throttled
 from supportapp.services.mail_worker import send_due_mail
+from supportapp.services.notices import send_card_expiry_notices, send_renewal_notices
 
 log = logging.getLogger(__name__)
 
 DEFAULT_INTERVAL_SECONDS = 2.0
-JOBS = (send_due_mail,)
+# What writes email comes before the sending, so a notice written now goes in this round.
+JOBS = (send_renewal_notices, send_card_expiry_notices, send_due_mail)
 
 
 def run_due_jobs(stop, jobs=JOBS):

@@ -1,5 +1,8 @@
 """The card a recurring gift renews on, kept from what the local Stripe emulator sends: the
 card typed at Checkout, a new card in the portal, a card saved by Checkout in setup mode."""
+import threading
+from datetime import timedelta
+
 import requests
 from sqlalchemy import select
 
@@ -63,3 +66,39 @@ def test_the_card_of_a_gift_follows_every_change(live):
                         ).json()["paid"] is True
     live.settle()
     assert _card(_support(session_id)) == (5, 2032)
+
+
+def test_an_annual_gift_from_the_emulator_gets_its_notices(live, app, mail_server):
+    """An annual gift paid on the emulator with a card ending this December: a year on (the
+    app's clock moved), the worker writes and sends the card-expiring email a month before
+    the renewal, then the renewal notice a week before it, each once."""
+    from supportapp.services.clock import current_time, move_clock
+    from supportapp.services.worker import run_worker
+
+    session_id = live.start_checkout(frequency="annual", amount="60")
+    this_december = f"12/{current_time(app).year % 100:02d}"
+    _type_card(f"{live.emulator.url}/c/pay/{session_id}", this_december,
+               email="reader@example.com")
+    live.settle()
+    support = _support(session_id)
+    renews = support.current_period_end
+    assert support.interval == "year" and renews > current_time(app) + timedelta(days=360)
+
+    def notices():
+        return [m for m in mail_server.messages() if "receipt" not in m["Subject"]]
+
+    stop = threading.Event()
+    run_worker(stop, once=True)
+    assert notices() == []  # a year ahead: nothing due (the receipt went)
+    move_clock(renews - timedelta(days=20) - current_time(app), app)
+    run_worker(stop, once=True)
+    run_worker(stop, once=True)
+    (card,) = notices()
+    assert card["Subject"] == "The card for your gift to The Harbour Ledger has expired"
+    move_clock(timedelta(days=15), app)
+    run_worker(stop, once=True)
+    run_worker(stop, once=True)
+    card, notice = notices()
+    assert notice["Subject"].startswith("Your annual gift to The Harbour Ledger renews on")
+    text = " ".join(notice.get_body(("plain",)).get_content().split())
+    assert "$60.00" in text and "expires at the end of December" in text

@@ -12,8 +12,10 @@ Both are due from dates the database holds, read against the app's clock
   is asked to replace the card, with the link to the manage page.
 
 Only gifts that will be charged get either: still supporting, not ending at the period's
-end, and not paused past the renewal. A worker that was down sends what became due
-meanwhile, as long as the renewal is still ahead; a renewal already past is not announced.
+end, and not paused past the renewal. A gift with a failed renewal still unpaid gets no
+card-expiring email: the recovery emails already ask for a new card. A worker that was
+down sends what became due meanwhile, as long as the renewal is still ahead; a renewal
+already past is not announced.
 
 Each notice is one outbox message under its key, written in the same transaction as a mark
 on the gift (`renewal_notice_for`, `card_notice_for`) that takes it out of the next search.
@@ -29,7 +31,7 @@ from flask import current_app
 from sqlalchemy import and_, false, or_, select
 
 from supportapp.extensions import db
-from supportapp.models import RecurringSupport
+from supportapp.models import PaymentFailure, RecurringSupport
 from supportapp.models.recurring_support import SUPPORTING_STATUSES
 from supportapp.services.card_expiry import EARLIEST_YEAR, LATEST_YEAR, of_support
 from supportapp.services.clock import current_time
@@ -88,10 +90,20 @@ def _card_gone_by_renewal(now, days):
     return or_(*months)
 
 
+def _being_chased():
+    # A renewal that failed and is still unpaid: its recovery emails already ask for a new
+    # card, and a second email about the same card would only confuse.
+    return (select(PaymentFailure.id)
+            .where(PaymentFailure.recurring_support_id == RS.id,
+                   PaymentFailure.recovered_at.is_(None), PaymentFailure.lost_at.is_(None))
+            .exists())
+
+
 def card_notices_due(now, days):
     """The condition for gifts owed a card-expiring email at `now`: charged within `days` on
-    a card that will have expired by then, and not yet told of this card."""
-    return and_(_will_be_charged(now, days),
+    a card that will have expired by then, not yet told of this card, and not already
+    asked for a new card about a failed renewal."""
+    return and_(_will_be_charged(now, days), ~_being_chased(),
                 RS.card_exp_year.between(EARLIEST_YEAR, LATEST_YEAR),
                 RS.card_exp_month.between(1, 12), _card_gone_by_renewal(now, days),
                 or_(RS.card_notice_for.is_(None), RS.card_notice_for != _CARD_INDEX))

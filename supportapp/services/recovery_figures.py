@@ -233,19 +233,26 @@ def _page(query, order, page, per_page):
     return rows, total
 
 
+# Keys looked up per query: SQLite refuses an expression more than 1,000 deep, and each
+# key is two conditions in one OR.
+_KEYS_PER_QUERY = 100
+
+
 def _keyed(prefix, keys):
-    """Outbox messages whose key is `prefix:<k>` or starts `prefix:<k>:`, by k."""
+    """Outbox messages whose key is `prefix:<k>` or starts `prefix:<k>:`, by k, oldest
+    first. LIKE's wildcards in a key (`_` in every Stripe id) are escaped."""
     found = defaultdict(list)
-    if not keys:
-        return found
-    conditions = []
-    for key in keys:
-        exact = f"{prefix}:{key}"
-        conditions += [OutboxMessage.key == exact,
-                       OutboxMessage.key.startswith(exact + ":", autoescape=True)]
-    for message in db.session.scalars(select(OutboxMessage).where(or_(*conditions))
-                                      .order_by(OutboxMessage.created_at, OutboxMessage.id)):
-        found[message.key.split(":")[1]].append(message)
+    keys = list(keys)
+    for start in range(0, len(keys), _KEYS_PER_QUERY):
+        conditions = []
+        for key in keys[start:start + _KEYS_PER_QUERY]:
+            exact = f"{prefix}:{key}"
+            conditions += [OutboxMessage.key == exact,
+                           OutboxMessage.key.startswith(exact + ":", autoescape=True)]
+        for message in db.session.scalars(select(OutboxMessage).where(or_(*conditions))):
+            found[message.key.split(":")[1]].append(message)
+    for messages in found.values():
+        messages.sort(key=lambda m: (m.created_at, m.id))
     return found
 
 

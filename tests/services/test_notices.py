@@ -239,6 +239,27 @@ def test_no_card_email_when_nothing_will_be_charged_or_the_card_is_unknown(app, 
     assert send_card_expiry_notices() == 0 and _messages() == []
 
 
+def test_no_card_email_while_a_failed_renewal_is_chased(app):
+    """The recovery emails already ask for a new card; once the renewal is paid, a card
+    that still expires before the next one is told of."""
+    from supportapp.models import PaymentFailure
+
+    _set_clock(app, datetime(2030, 5, 20, tzinfo=UTC))
+    support = _gift(interval="month", current_period_end=datetime(2030, 6, 3, tzinfo=UTC),
+                    card_exp_month=5, card_exp_year=2030, status="past_due")
+    failed = PaymentFailure(recurring_support_id=support.id, stripe_invoice_id="in_chased",
+                            amount_minor=5000, currency="USD",
+                            first_failed_at=datetime(2030, 5, 3, tzinfo=UTC),
+                            last_failed_at=datetime(2030, 5, 3, tzinfo=UTC))
+    db.session.add(failed)
+    db.session.commit()
+    assert send_card_expiry_notices() == 0
+    failed.recovered_at = datetime(2030, 5, 19, tzinfo=UTC)
+    support.status = "active"
+    db.session.commit()
+    assert send_card_expiry_notices() == 1
+
+
 def test_card_emails_can_be_turned_off(app):
     app.config["CARD_EXPIRY_NOTICE_DAYS"] = 0
     _gift(card_exp_month=1, card_exp_year=2001)

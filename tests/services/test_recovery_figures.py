@@ -247,3 +247,16 @@ def test_a_card_expiring_at_the_month_boundary(app, now, listed):
     _card_gift(3, 2030)
     db.session.commit()
     assert expiring_cards(now)[1] == (1 if listed else 0)
+
+
+def test_a_long_page_finds_every_gifts_emails(app):
+    """Emails are looked up for a page of 520 failures at once (the API's pages are 500):
+    SQLite's limit on an expression's depth is never reached."""
+    for n in range(520):
+        failure(at(2026, 2, 1) + timedelta(minutes=n), invoice=f"in_many{n:04d}",
+                of=support(email=None))
+        email(f"recovery:in_many{n:04d}")
+    db.session.commit()
+    rows, total = past_due(per_page=520)
+    assert total == 520 and all(len(row.emails) == 1 for row in rows)
+    assert rows[-1].emails[0].key == "recovery:in_many0519"

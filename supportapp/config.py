@@ -159,6 +159,11 @@ def _stripe_settings():
     }
 
 
+# The most days ahead each notice may go: a renewal notice a year early would tell of the
+# renewal before last; a card notice over a quarter ahead is one that readers put aside.
+NOTICE_DAY_LIMITS = {"RENEWAL_NOTICE_DAYS": 60, "CARD_EXPIRY_NOTICE_DAYS": 90}
+
+
 def check_config(config):
     """Refuse settings that would be unsafe to run with; the message says which and why."""
     key = config.get("STRIPE_SECRET_KEY") or ""
@@ -178,6 +183,9 @@ def check_config(config):
         raise ConfigError("SUPPORTAPP_MONTHLY_OFFER_DIVISOR must be 0 (no offer) to 100")
     if config.get("MAX_AMOUNT_MINOR", 0) < 100:
         raise ConfigError("SUPPORTAPP_MAX_AMOUNT_MINOR must be at least 100 (1.00)")
+    for name, most in NOTICE_DAY_LIMITS.items():
+        if not 0 <= config.get(name, 0) <= most:
+            raise ConfigError(f"SUPPORTAPP_{name} must be 0 (no notices) to {most} days")
 
 
 # An unreachable database host (not a refused port) must fail a request within seconds, not
@@ -281,6 +289,10 @@ def load_config(instance_path):
         # Development: where the local mail server (python -m devmail, started by `make run`)
         # keeps what it receives, and what /_dev/mail lists.
         "DEV_MAIL_DIR": str(Path(instance_path) / "mail"),
+        # Keeping supporters (services/notices.py): days before an annual renewal that its
+        # notice is due, and before a renewal that a card expiring first is told of (0: off).
+        "RENEWAL_NOTICE_DAYS": _int("SUPPORTAPP_RENEWAL_NOTICE_DAYS", 7),
+        "CARD_EXPIRY_NOTICE_DAYS": _int("SUPPORTAPP_CARD_EXPIRY_NOTICE_DAYS", 30),
         **_stripe_settings(),
         **mail_settings(env),
     }

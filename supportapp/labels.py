@@ -25,7 +25,8 @@ EMAIL_KIND_LABELS = {"receipt": "Receipt", "refund_notice": "Refund notice",
                      "sign_in_link": "Sign-in link",
                      "sign_in_no_gifts": "Sign-in asked, no gifts found",
                      "support_changed": "Change confirmed",
-                     "reminder": "Reminder to give (asked for)"}
+                     "reminder": "Reminder to give (asked for)",
+                     "renewal_notice": "Renewal notice", "card_expiring": "Card expiring"}
 # What a supporter changed on the manage page (SupportChange.kind).
 SUPPORT_CHANGE_LABELS = {
     "amount_changed": "Amount changed", "frequency_changed": "Frequency changed",
@@ -40,6 +41,26 @@ CANCEL_REASON_LABELS = {
     "coverage": "Unhappy with the coverage", "elsewhere": "Giving elsewhere",
     "other": "Another reason", "not_given": "No reason given",
 }
+# Why Stripe could not charge a renewal (PaymentFailure.reason: the decline code, else the
+# error code), in staff's words.
+DECLINE_REASON_LABELS = {
+    "generic_decline": "Declined by the bank", "card_declined": "Declined by the bank",
+    "do_not_honor": "Declined by the bank", "insufficient_funds": "Not enough funds",
+    "expired_card": "Card expired", "lost_card": "Card reported lost",
+    "stolen_card": "Card reported stolen", "fraudulent": "Suspected fraud",
+    "incorrect_cvc": "Wrong security code", "incorrect_number": "Wrong card number",
+    "processing_error": "Processing error at the bank",
+    "card_velocity_exceeded": "Card limit reached",
+    "withdrawal_count_limit_exceeded": "Card limit reached",
+    "authentication_required": "The bank asks the supporter to confirm",
+    "payment_intent_authentication_failure": "The bank asks the supporter to confirm",
+    "card_not_supported": "Card not accepted for this payment",
+    "currency_not_supported": "Card not accepted in this currency",
+    "try_again_later": "Bank unavailable; will be retried",
+    "no_payment_method": "No card on file",
+    "restricted_card": "Card restricted", "pickup_card": "Card withdrawn by the bank",
+    "transaction_not_allowed": "Not allowed on this card",
+}
 
 LABELS = {
     "frequency": FREQUENCY_LABELS,
@@ -51,6 +72,7 @@ LABELS = {
     "email_kind": EMAIL_KIND_LABELS,
     "support_change": SUPPORT_CHANGE_LABELS,
     "cancel_reason": CANCEL_REASON_LABELS,
+    "decline_reason": DECLINE_REASON_LABELS,
 }
 
 

@@ -118,6 +118,36 @@ class FakeStripe:
         self.unavailable = False
         self.changes = []  # (function name, subscription or customer id, params): manage page
         self.deleted_customers = set()
+        self.objects = {}  # payment methods, customers, setup intents: what `expand` finds
+        self.expanded = []  # the `expand` of each retrieve, in order
+
+    def add_object(self, obj):
+        """Keep a PaymentMethod, Customer or SetupIntent that `expand` may put in an answer."""
+        self.objects[obj["id"]] = obj
+        return obj
+
+    def add_card(self, exp_month, exp_year, customer=None):
+        """A card PaymentMethod with this expiry, kept for `expand`."""
+        return self.add_object(resource("payment_method", id=new_id("pm"), customer=customer,
+                                        card={**resource("payment_method")["card"],
+                                              "exp_month": exp_month, "exp_year": exp_year}))
+
+    def _expanded(self, obj, expand):
+        """`obj` with the ids on each dotted path of `expand` replaced, as Stripe does,
+        where this fake holds the object named."""
+        self.expanded.append(tuple(expand))
+        obj = copy.deepcopy(obj)
+        for path in expand:
+            self._expand_path(obj, path.split("."))
+        return obj
+
+    def _expand_path(self, holder, parts):
+        if not isinstance(holder, dict) or not parts:
+            return
+        value = holder.get(parts[0])
+        if isinstance(value, str) and value in self.objects:
+            value = holder[parts[0]] = copy.deepcopy(self.objects[value])
+        self._expand_path(value, parts[1:])
 
     @classmethod
     def install(cls, monkeypatch):
@@ -154,26 +184,26 @@ class FakeStripe:
         self.sessions[session["id"]] = session
         return session
 
-    def retrieve_checkout_session(self, session_id):
+    def retrieve_checkout_session(self, session_id, expand=()):
         from supportapp.services.payments import PaymentsRejected
 
         self._check()
         if session_id not in self.sessions:
             raise PaymentsRejected("no such session")
-        return copy.deepcopy(self.sessions[session_id])
+        return self._expanded(self.sessions[session_id], expand)
 
     def create_portal_session(self, customer_id, return_url):
         self._check()
         self.portals.append((customer_id, return_url))
         return f"https://billing.stripe.com/p/session/{new_id('bps')}"
 
-    def retrieve_subscription(self, subscription_id):
+    def retrieve_subscription(self, subscription_id, expand=()):
         from supportapp.services.payments import PaymentsRejected
 
         self._check()
         if subscription_id not in self.subscriptions:
             raise PaymentsRejected("no such subscription")
-        return copy.deepcopy(self.subscriptions[subscription_id])
+        return self._expanded(self.subscriptions[subscription_id], expand)
 
     def charge_payment_intent(self, charge_id):
         self._check()

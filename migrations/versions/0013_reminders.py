@@ -1,7 +1,7 @@
 """remind me later: reminder, the reminder that won a gift, an email's own headers
 
 Revision ID: 0013_reminders
-Revises: 0010_recovery
+Revises: 0012_notices
 Create Date: 2026-11-29 23:56:28.089622
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0013_reminders'
-down_revision = '0010_recovery'
+down_revision = '0012_notices'
 branch_labels = None
 depends_on = None
 

@@ -5,16 +5,25 @@ Money is integers in minor units per currency code, like everywhere in the app.
 """
 from flask import Blueprint, abort, g, jsonify, request
 
+from supportapp.blueprints.dashboard.at_risk import requested_months
 from supportapp.blueprints.dashboard.reporting import current_period
 from supportapp.extensions import db
 from supportapp.models import Appeal
 from supportapp.routing import database_id
+from supportapp.services.clock import current_time
 from supportapp.services.periods import ReportError
+from supportapp.services.recovery_exports import (
+    expiring_card_record,
+    past_due_record,
+    recovery_record,
+)
+from supportapp.services.recovery_figures import expiring_cards, monthly_figures, past_due
 from supportapp.services.reports import stories_table, variants_table
 from supportapp.services.staff import staff_for_token
 
 bp = Blueprint("reports_api", __name__, url_prefix="/api/reports")
 
+AT_RISK_PER_PAGE = 500
 FUNNEL = ("rendered", "viewable", "clicks", "checkouts", "contributions", "revenue",
           "conversion_rate", "reminder_signups", "reminders_sent", "reminder_gifts")
 STORY_FIELDS = ("story_id", "slug", "title", "section", *FUNNEL, "recurring_won", "rpm")
@@ -76,3 +85,30 @@ def variants():
     period = current_period()
     return jsonify(period=_period(period), appeal=appeal_id,
                    variants=[_row(r, VARIANT_FIELDS) for r in variants_table(appeal_id, period)])
+
+
+@bp.get("/recovery")
+def recovery():
+    """Failed renewals per month and currency (`start`, `end`: YYYY-MM; the last 12 months
+    by default): failed, recovered, recovered_late, lost, open, money_recovered (minor)."""
+    return jsonify(recovery_record(monthly_figures(requested_months())))
+
+
+def _page():
+    raw = request.args.get("page", "1")
+    if not (raw.isascii() and raw.isdigit() and 0 < len(raw) < 7 and int(raw) > 0):
+        raise ReportError("page must be a whole number from 1")
+    return int(raw)
+
+
+@bp.get("/at-risk")
+def at_risk():
+    """Gifts past due and cards expiring soon, AT_RISK_PER_PAGE of each per `page`."""
+    page, now = _page(), current_time()
+    overdue, overdue_total = past_due(page, AT_RISK_PER_PAGE)
+    cards, cards_total = expiring_cards(now, page, AT_RISK_PER_PAGE)
+    return jsonify(
+        page=page, per_page=AT_RISK_PER_PAGE,
+        past_due={"total": overdue_total, "rows": [past_due_record(r) for r in overdue]},
+        cards_expiring={"total": cards_total,
+                        "rows": [expiring_card_record(r) for r in cards]})

@@ -28,7 +28,8 @@ class RecurringSupport(AttributedToAppeal, WonByReminder, db.Model):
     started_at = mapped_column(UTCDateTime(), nullable=True)
     cancel_at_period_end: Mapped[bool] = mapped_column(Boolean, default=False)
     cancelled_at = mapped_column(UTCDateTime(), nullable=True)
-    current_period_end = mapped_column(UTCDateTime(), nullable=True)
+    # When the next payment is due; the renewal and card notices are due from it.
+    current_period_end = mapped_column(UTCDateTime(), nullable=True, index=True)
     # Stripe's pause_collection: no payment is taken while set, until paused_until (None:
     # until resumed). The subscription's status stays "active" meanwhile.
     paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
@@ -36,6 +37,11 @@ class RecurringSupport(AttributedToAppeal, WonByReminder, db.Model):
     # The card's expiry (month 1-12, four-digit year), to warn before a renewal fails.
     card_exp_month: Mapped[int | None] = mapped_column(Integer, nullable=True)
     card_exp_year: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The notices already written (services/notices.py), so that the worker looks for the
+    # next one only: the period end a renewal notice told of, and the card expiry
+    # (year * 12 + month - 1, CardExpiry.index) a card-expiring email told of.
+    renewal_notice_for = mapped_column(UTCDateTime(), nullable=True)
+    card_notice_for: Mapped[int | None] = mapped_column(Integer, nullable=True)
     email: Mapped[str | None] = mapped_column(String(320), nullable=True)
     created_at = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
     updated_at = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False)

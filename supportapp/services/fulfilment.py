@@ -18,6 +18,7 @@ from supportapp.extensions import db
 from supportapp.models.recurring_support import INTERVALS
 from supportapp.services import payments
 from supportapp.services import stripe_payload as p
+from supportapp.services.card_expiry import record_cards
 from supportapp.services.contributions import (
     ATTRIBUTION_FIELDS,
     attribution,
@@ -151,7 +152,9 @@ def _email(session):
 
 
 def _apply_checkout(session):
-    if session.get("status") != "complete":
+    # A setup-mode session saves a card and pays nothing: only its card is recorded (by
+    # apply_event, from the facts).
+    if session.get("status") != "complete" or session.get("mode") == "setup":
         return None
     session_id = p.required(p.stripe_id(session.get("id")), "checkout session id")
     total = p.required(p.amount(session.get("amount_total")), "amount_total")
@@ -225,6 +228,11 @@ def on_dispute_created(dispute, event, facts):
     row.refresh_status()
 
 
+def on_card_changed(obj, event, facts):
+    """A card attached to a customer, or their default card changed: nothing to record but
+    the cards their gifts renew on, which `apply_event` records for every event."""
+
+
 HANDLERS = {
     "checkout.session.completed": on_checkout_completed,
     "checkout.session.async_payment_succeeded": on_checkout_completed,
@@ -236,6 +244,8 @@ HANDLERS = {
     "customer.subscription.deleted": on_subscription_changed,
     "charge.refunded": on_charge_refunded,
     "charge.dispute.created": on_dispute_created,
+    "payment_method.attached": on_card_changed,
+    "customer.updated": on_card_changed,
 }
 
 
@@ -244,6 +254,8 @@ def apply_event(event, facts):
 
     `facts` is what stripe_facts.fetch_facts asked Stripe beforehand; nothing here calls
     Stripe. Raises stripe_payload.PayloadError for a payload its type cannot have.
+    The card each subscription renews on, where the facts tell it, is recorded after the
+    handler (which may have just created the recurring support).
     """
     handler = HANDLERS.get(event.get("type"))
     if handler is None:
@@ -252,4 +264,5 @@ def apply_event(event, facts):
     if not isinstance(obj, dict):
         raise p.PayloadError("data.object is not an object")
     handler(obj, event, facts)
+    record_cards(facts.cards, facts.fetched_at)
     return True

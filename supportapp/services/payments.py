@@ -120,10 +120,16 @@ def create_checkout_session(params, idempotency_key):
     return session.id, session.url
 
 
-def retrieve_checkout_session(session_id):
-    """The Checkout Session as a plain dict."""
+def _expand(expand):
+    return {"params": {"expand": list(expand)}} if expand else {}
+
+
+def retrieve_checkout_session(session_id, expand=()):
+    """The Checkout Session as a plain dict, with the fields named in `expand` (Stripe's
+    dotted paths) as objects instead of ids."""
     session = _call("checkout.sessions.retrieve",
-                    lambda: _client().v1.checkout.sessions.retrieve(session_id))
+                    lambda: _client().v1.checkout.sessions.retrieve(session_id,
+                                                                    **_expand(expand)))
     return _plain(session)
 
 
@@ -137,10 +143,11 @@ def create_portal_session(customer_id, return_url):
     return portal.url
 
 
-def retrieve_subscription(subscription_id):
-    """The subscription as it is now, as a plain dict."""
+def retrieve_subscription(subscription_id, expand=()):
+    """The subscription as it is now, as a plain dict (`expand` as for Checkout Sessions)."""
     subscription = _call("subscriptions.retrieve",
-                         lambda: _client().v1.subscriptions.retrieve(subscription_id))
+                         lambda: _client().v1.subscriptions.retrieve(subscription_id,
+                                                                     **_expand(expand)))
     return _plain(subscription)
 
 

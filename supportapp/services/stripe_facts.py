@@ -11,8 +11,15 @@ carries the time it was fetched and an older one never overwrites a newer
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from supportapp.services import payments
+from sqlalchemy import select
+
+from supportapp.extensions import db
+from supportapp.models import RecurringSupport
+from supportapp.services import card_expiry, payments
 from supportapp.services import stripe_payload as p
+
+# A customer's recurring gifts asked about when their card changes; a reader has one or two.
+MAX_SUBSCRIPTIONS_PER_CUSTOMER = 10
 
 
 def _now():
@@ -26,21 +33,32 @@ class StripeFacts:
     session: dict | None = None  # the Checkout Session as it is now
     subscription: dict | None = None  # the subscription now; None if Stripe does not know it
     payment_intent: str | None = None  # the payment intent of the event's invoice or charge
+    # {subscription id: CardExpiry}: the card each subscription renews on, where Stripe said.
+    cards: dict = field(default_factory=dict)
     fetched_at: datetime = field(default_factory=_now)
 
 
 def checkout_session_now(obj):
     """The Checkout Session named by the event's object, fresh from Stripe."""
     session_id = p.required(p.stripe_id(obj.get("id")), "checkout session id")
-    return StripeFacts(session=payments.retrieve_checkout_session(session_id))
+    session = payments.retrieve_checkout_session(session_id,
+                                                 expand=card_expiry.CHECKOUT_EXPAND)
+    return StripeFacts(session=session, cards=card_expiry.cards_of_checkout(session))
 
 
 def subscription_now(subscription_id):
-    """The subscription as Stripe has it now, or None when Stripe does not know it."""
+    """The subscription as Stripe has it now, with the card it renews on expanded, or None
+    when Stripe does not know it."""
     try:
-        return payments.retrieve_subscription(subscription_id)
+        return payments.retrieve_subscription(subscription_id,
+                                              expand=card_expiry.SUBSCRIPTION_EXPAND)
     except payments.PaymentsRejected:
         return None
+
+
+def _with_cards(subscription, **facts):
+    return StripeFacts(subscription=subscription, **facts,
+                       cards=card_expiry.cards_of_subscription(subscription or {}))
 
 
 def subscription_of_invoice(invoice):
@@ -71,12 +89,38 @@ def invoice_facts(invoice):
             intent = payments.invoice_payment_intent(invoice_id)
         except payments.PaymentsRejected:
             intent = None
-    return StripeFacts(subscription=subscription_now(subscription_id), payment_intent=intent)
+    return _with_cards(subscription_now(subscription_id), payment_intent=intent)
 
 
 def subscription_facts(subscription):
     subscription_id = p.required(p.stripe_id(subscription.get("id")), "subscription id")
-    return StripeFacts(subscription=subscription_now(subscription_id))
+    return _with_cards(subscription_now(subscription_id))
+
+
+def customer_cards(customer_id):
+    """The card each of a customer's recurring gifts renews on now, after a card was added
+    to the customer or became its default: Stripe is asked about each gift we know of."""
+    if customer_id is None:
+        return StripeFacts()
+    subscription_ids = db.session.scalars(
+        select(RecurringSupport.stripe_subscription_id)
+        .where(RecurringSupport.stripe_customer_id == customer_id,
+               RecurringSupport.status != "canceled")
+        .order_by(RecurringSupport.id.desc()).limit(MAX_SUBSCRIPTIONS_PER_CUSTOMER)).all()
+    db.session.rollback()  # only a read: no transaction stays open while Stripe answers
+    cards = {}
+    for subscription_id in subscription_ids:
+        cards.update(card_expiry.cards_of_subscription(subscription_now(subscription_id) or {}))
+    return StripeFacts(cards=cards)
+
+
+def payment_method_facts(method):
+    """A card attached to a customer may be (or soon become) what their gifts renew on."""
+    return customer_cards(p.stripe_id(method.get("customer")))
+
+
+def customer_facts(customer):
+    return customer_cards(p.stripe_id(customer.get("id")))
 
 
 def dispute_facts(dispute):
@@ -97,6 +141,8 @@ FETCHERS = {
     "customer.subscription.updated": subscription_facts,
     "customer.subscription.deleted": subscription_facts,
     "charge.dispute.created": dispute_facts,
+    "payment_method.attached": payment_method_facts,
+    "customer.updated": customer_facts,
 }
 
 
@@ -106,8 +152,16 @@ def fetch_facts(event):
     Raises payments.PaymentsUnavailable (try again later), payments.PaymentsRejected and
     stripe_payload.PayloadError (the event cannot be applied).
     """
-    fetch = FETCHERS.get(p.dig(event, "type"))
+    kind = p.dig(event, "type")
+    fetch = FETCHERS.get(kind)
     obj = p.dig(event, "data", "object")
     if fetch is None or not isinstance(obj, dict):
         return StripeFacts()
+    if kind == "customer.updated" and not _default_card_changed(event):
+        return StripeFacts()  # a new name or address: no card to ask about
     return fetch(obj)
+
+
+def _default_card_changed(event):
+    previous = p.mapping(p.dig(event, "data", "previous_attributes"))
+    return "default_payment_method" in p.mapping(previous.get("invoice_settings"))

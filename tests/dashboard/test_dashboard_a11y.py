@@ -16,7 +16,30 @@ pytestmark = [pytest.mark.browser,
               pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
 @pytest.fixture
-def served(database_url, app, supporter_history):
+def at_risk_rows(supporter_history):
+    """A failed renewal being chased, with its emails, and a card about to expire."""
+    from datetime import UTC, datetime, timedelta
+
+    from supportapp.extensions import db
+    from supportapp.models import PaymentFailure
+    from tests.dashboard.conftest import outbox_message
+
+    now = datetime.now(UTC)
+    support = supporter_history["support"]
+    support.card_exp_month, support.card_exp_year = now.month, now.year
+    db.session.add_all([
+        PaymentFailure(recurring_support_id=support.id, stripe_invoice_id="in_test_failed",
+                       amount_minor=500, currency="EUR", first_failed_at=now,
+                       last_failed_at=now, reason="insufficient_funds", attempt_count=1,
+                       next_retry_at=now + timedelta(days=3)),
+        outbox_message("recovery:in_test_failed", "kind@reader.example", kind="payment_failed",
+                       status="sent", attempts=1, sent_at=now),
+    ])
+    db.session.commit()
+
+
+@pytest.fixture
+def served(database_url, app, supporter_history, at_risk_rows):
     """The app with CSRF on, on a loopback port; yields its base URL."""
     from tests.integration.conftest import serve
 
@@ -41,6 +64,8 @@ def staff_pages(data):
         "supporters": "/dashboard/supporters",
         "a supporter": f"/dashboard/supporters/of-email/{data['messages']['given_up'].id}",
         "emails": "/dashboard/emails",
+        "at risk": "/dashboard/at-risk",
+        "at risk, months it cannot read": "/dashboard/at-risk?start=2026-13",
         "a period it cannot read": "/dashboard/stories?period=custom&start=2026-13-01",
     }
 

@@ -15,6 +15,7 @@ def no_store(response):
 # The page modules register their views on bp when imported.
 from supportapp.blueprints.dashboard import (  # noqa: E402, F401
     appeals,
+    at_risk,
     auth,
     contributions,
     emails,

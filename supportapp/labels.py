@@ -24,7 +24,11 @@ OUTBOX_STATUS_LABELS = {"queued": "Queued", "sending": "Sending", "sent": "Sent"
 EMAIL_KIND_LABELS = {"receipt": "Receipt", "refund_notice": "Refund notice",
                      "sign_in_link": "Sign-in link",
                      "sign_in_no_gifts": "Sign-in asked, no gifts found",
-                     "support_changed": "Change confirmed"}
+                     "support_changed": "Change confirmed",
+                     "recovery_failed": "Payment failed: update your card",
+                     "recovery_followup": "Payment failed: reminder",
+                     "recovery_new_link": "Payment failed: new card link",
+                     "recovery_thanks": "Payment recovered: thank you"}
 # What a supporter changed on the manage page (SupportChange.kind).
 SUPPORT_CHANGE_LABELS = {
     "amount_changed": "Amount changed", "frequency_changed": "Frequency changed",
@@ -39,6 +43,16 @@ CANCEL_REASON_LABELS = {
     "coverage": "Unhappy with the coverage", "elsewhere": "Giving elsewhere",
     "other": "Another reason", "not_given": "No reason given",
 }
+# Why a renewal's card was declined (PaymentFailure.reason: Stripe's decline or error code).
+DECLINE_REASON_LABELS = {
+    "generic_decline": "Declined by the bank", "card_declined": "Declined by the bank",
+    "insufficient_funds": "Insufficient funds", "expired_card": "Card expired",
+    "lost_card": "Card reported lost", "stolen_card": "Card reported stolen",
+    "fraudulent": "Suspected fraud", "incorrect_cvc": "Wrong security code",
+    "processing_error": "Processing error", "do_not_honor": "Declined by the bank",
+    "authentication_required": "Needs the supporter's authentication",
+    "test_mode_live_card": "A live card in test mode",
+}
 
 LABELS = {
     "frequency": FREQUENCY_LABELS,
@@ -50,6 +64,7 @@ LABELS = {
     "email_kind": EMAIL_KIND_LABELS,
     "support_change": SUPPORT_CHANGE_LABELS,
     "cancel_reason": CANCEL_REASON_LABELS,
+    "decline_reason": DECLINE_REASON_LABELS,
 }
 
 

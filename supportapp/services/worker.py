@@ -14,11 +14,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from supportapp.extensions import db
 from supportapp.logs import log_throttled
 from supportapp.services.mail_worker import send_due_mail
+from supportapp.services.recovery import send_due_followups
 
 log = logging.getLogger(__name__)
 
 DEFAULT_INTERVAL_SECONDS = 2.0
-JOBS = (send_due_mail,)
+# Follow-ups run before the mail, so what they queue goes out in the same round.
+JOBS = (send_due_followups, send_due_mail)
 
 
 def run_due_jobs(stop, jobs=JOBS):

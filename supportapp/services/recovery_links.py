@@ -107,17 +107,18 @@ def _check(support_id, token, now):
         raise LinkRefused("other_gift")
     if row.used_at is not None:
         raise LinkRefused("used", failure.id)
+    # Nothing left to do says more than "expired": no new link would help.
+    support = db.session.get(RecurringSupport, support_id)
+    if failure.recovered_at is not None:
+        raise LinkRefused("paid", failure.id)
+    if failure.lost_at is not None or support.status in ENDED_STATUSES:
+        raise LinkRefused("ended", failure.id)
     try:  # the signature's own age, by the wall clock, as a second lock on the door
         _serializer().loads(token, max_age=int(LINK_LIFETIME.total_seconds()))
     except SignatureExpired as exc:
         raise LinkRefused("expired", failure.id) from exc
     if row.expires_at <= now:
         raise LinkRefused("expired", failure.id)
-    support = db.session.get(RecurringSupport, support_id)
-    if failure.recovered_at is not None:
-        raise LinkRefused("paid", failure.id)
-    if failure.lost_at is not None or support.status in ENDED_STATUSES:
-        raise LinkRefused("ended", failure.id)
     return CardLink(row.id, failure.id, support_id, support.stripe_customer_id,
                     support.stripe_subscription_id, failure.stripe_invoice_id,
                     failure.amount_minor, failure.currency, support.email)

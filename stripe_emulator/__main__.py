@@ -1,5 +1,5 @@
 """`python -m stripe_emulator --port 12111 --forward-to URL --webhook-secret whsec_...
-[--state-file PATH]`"""
+[--state-file PATH] [--retry-days 3,5,7] [--after-retries cancel|unpaid|past_due]`"""
 
 import argparse
 import logging
@@ -8,7 +8,15 @@ import sys
 
 from .app import create_emulator
 from .server import make_emulator_server
+from .state import AFTER_RETRIES, DEFAULT_RETRY_DAYS, check_retry_days
 from .statefile import StateFileError
+
+
+def _retry_days(text):
+    try:
+        return check_retry_days(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def main(argv=None):
@@ -26,11 +34,31 @@ def main(argv=None):
         help="keep every object, event and idempotency key in this SQLite file, so a "
         "restart carries on where it stopped (default: in memory, empty at each start)",
     )
+    parser.add_argument(
+        "--retry-days",
+        type=_retry_days,
+        default=DEFAULT_RETRY_DAYS,
+        metavar="DAYS",
+        help="when a failed renewal is tried again, in days after the attempt before it "
+        "(default: 3,5,7; empty: never)",
+    )
+    parser.add_argument(
+        "--after-retries",
+        choices=AFTER_RETRIES,
+        default="cancel",
+        help="what becomes of a subscription whose last retry failed (default: cancel)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
 
     try:
-        app = create_emulator(args.forward_to, args.webhook_secret, args.state_file)
+        app = create_emulator(
+            args.forward_to,
+            args.webhook_secret,
+            args.state_file,
+            retry_days=args.retry_days,
+            after_retries=args.after_retries,
+        )
     except StateFileError as error:
         parser.exit(2, f"stripe_emulator: {error}\n")
     state = app.extensions["stripe_emulator"]

@@ -12,16 +12,17 @@ from .wire import StripeError
 log = logging.getLogger(__name__)
 
 
-def create_emulator(forward_to=None, webhook_secret=None, state_file=None, **delivery_options):
+def create_emulator(forward_to=None, webhook_secret=None, state_file=None, **options):
     """A WSGI app that emulates Stripe; its state is `app.extensions["stripe_emulator"]`.
 
     `state_file` keeps the state in that SQLite file across restarts (None: in
-    memory). `delivery_options` tune webhook retries (`retry_base`, `retry_cap`,
-    `max_attempts`, `timeout`), e.g. to keep tests fast.
+    memory). `options` are `retry_days` and `after_retries` (failed renewals, see
+    state.py), and the webhook retries (`retry_base`, `retry_cap`, `max_attempts`,
+    `timeout`), e.g. to keep tests fast.
     """
     app = Flask(__name__)
     app.extensions["stripe_emulator"] = EmulatorState(
-        forward_to, webhook_secret, state_file, **delivery_options
+        forward_to, webhook_secret, state_file, **options
     )
     app.register_blueprint(api.bp)
     app.register_blueprint(control.bp)

@@ -8,7 +8,11 @@ off-session, or fails and leaves the subscription `past_due`. While
 `pause_collection` is set, new invoices are not collected: they stay drafts,
 are voided or are marked uncollectible, and the status does not change
 (Stripe's "pause payment collection"; its other pause, status `paused`, is
-not emulated). Changes made through the API are in `changes.py`.
+not emulated). A failed renewal is tried again on the emulator's retry
+schedule (`state.retry_days`, run by schedule.py as the clock moves); after
+the last failed try the subscription is cancelled, marked unpaid or left
+past_due (`state.after_retries`). Changes made through the API are in
+`changes.py`.
 """
 
 import copy
@@ -21,7 +25,7 @@ from .ids import new_id
 from .shapes import billing as shapes
 from .wire import StripeError, not_found
 
-RETRY_AFTER = 3 * 24 * 3600  # when Stripe's Smart Retries would try again
+DAY = 24 * 3600
 
 
 def start_subscription(state, customer, method, prices, data):
@@ -97,7 +101,8 @@ def pay_invoice(state, invoice_id):
         raise StripeError(
             "This customer has no attached payment source or default payment method."
         )
-    if not _collect(state, invoice, method, off_session=True):
+    # A payment asked for through the API leaves the automatic retries' schedule as it is.
+    if not _collect(state, invoice, method, off_session=True, automatic=False):
         decline = cards.decline_for(payments.card_of(state, method), off_session=True)
         raise StripeError(
             decline.message,
@@ -106,9 +111,38 @@ def pay_invoice(state, invoice_id):
             code=decline.code,
             decline_code=decline.decline_code,
         )
-    if sub["latest_invoice"] == invoice["id"]:
-        set_status(state, sub, "active")
+    _settled(state, sub, invoice)
     return invoice
+
+
+def retry(state, invoice_id):
+    """Stripe's automatic retry of an open invoice that failed (schedule.py calls it when
+    `next_payment_attempt` comes). After the last failed try, `state.after_retries` says
+    what becomes of the subscription: as on Stripe, only when its latest invoice is unpaid.
+    True when the invoice is paid."""
+    invoice = state.store.get(invoice_id, "invoice")
+    sub = get_subscription(state, invoice["parent"]["subscription_details"]["subscription"])
+    if _collect(state, invoice, payment_method(state, sub), off_session=True):
+        _settled(state, sub, invoice)
+        return True
+    if invoice["next_payment_attempt"] is None:
+        latest = state.store.get(sub["latest_invoice"], "invoice")
+        if latest is None or latest["status"] != "paid":
+            _give_up(state, sub)
+    return False
+
+
+def _settled(state, sub, invoice):
+    """A past-due (or unpaid) subscription is active again once its latest invoice is paid."""
+    if sub["latest_invoice"] == invoice["id"] and sub["status"] in ("past_due", "unpaid"):
+        set_status(state, sub, "active")
+
+
+def _give_up(state, sub):
+    if state.after_retries == "cancel":
+        _end(state, sub, at=now(), reason="payment_failed")
+    elif state.after_retries == "unpaid":
+        set_status(state, sub, "unpaid")
 
 
 def cancel(state, sub_id, details=None):
@@ -120,12 +154,28 @@ def cancel(state, sub_id, details=None):
     return _end(state, sub, at=now())
 
 
-def _end(state, sub, at):
+def _end(state, sub, at, reason="cancellation_requested"):
     sub.update(status="canceled", ended_at=at, cancel_at=None, cancel_at_period_end=False)
     sub["canceled_at"] = sub["canceled_at"] or now()
-    sub["cancellation_details"]["reason"] = "cancellation_requested"
+    sub["cancellation_details"]["reason"] = reason
+    _stop_collection(state, sub)
     emit(state, "customer.subscription.deleted", sub)
     return sub
+
+
+def _stop_collection(state, sub):
+    """Stripe's default on cancellation: its open invoices stay open, but are no longer
+    charged automatically (they can still be paid with POST /v1/invoices/:id/pay)."""
+    for listed in state.store.oldest_first("invoice"):
+        if listed["status"] == "open" and subscription_of(listed) == sub["id"]:
+            invoice = state.store.get(listed["id"], "invoice")
+            invoice.update(auto_advance=False, next_payment_attempt=None)
+
+
+def subscription_of(invoice):
+    """The id of the subscription an invoice bills, or None."""
+    details = (invoice.get("parent") or {}).get("subscription_details") or {}
+    return details.get("subscription")
 
 
 def schedule_cancel(sub, at_period_end, previous):
@@ -226,18 +276,18 @@ def _resume_collection_if_due(state, sub, at):
         emit(state, "customer.subscription.updated", sub, {"pause_collection": pause})
 
 
-def _collect(state, invoice, method, off_session):
-    """Try to pay an open invoice with `method`; True when it is paid."""
-    if method is None:  # nothing to charge: Stripe retries later
-        invoice.update(next_payment_attempt=now() + RETRY_AFTER, attempted=True)
-        emit(state, "invoice.payment_failed", invoice)
+def _collect(state, invoice, method, off_session, automatic=True):
+    """Try to pay an open invoice with `method`; True when it is paid. A failed automatic
+    attempt sets when the next one comes (`next_payment_attempt`; None after the last)."""
+    if method is None:  # nothing to charge: tried again on the same schedule
+        invoice.update(attempted=True, attempt_count=invoice["attempt_count"] + 1)
+        _failed(state, invoice, automatic)
         return False
     intent, payment = _new_attempt(state, invoice)
     decline = cards.decline_for(payments.card_of(state, method), off_session)
     if decline:
         payments.fail(state, intent, method, decline)
-        invoice["next_payment_attempt"] = now() + RETRY_AFTER
-        emit(state, "invoice.payment_failed", invoice)
+        _failed(state, invoice, automatic)
         return False
     payments.succeed(state, intent, method)
     paid_at = now()
@@ -253,6 +303,20 @@ def _collect(state, invoice, method, off_session):
     invoice["status_transitions"]["paid_at"] = paid_at
     emit(state, "invoice.paid", invoice)
     return True
+
+
+def _failed(state, invoice, automatic):
+    if automatic:
+        invoice["next_payment_attempt"] = next_attempt(state, invoice["attempt_count"])
+    emit(state, "invoice.payment_failed", invoice)
+
+
+def next_attempt(state, attempts_made):
+    """When the retry after `attempts_made` tries comes, or None when none is left."""
+    retries_made = attempts_made - 1
+    if retries_made >= len(state.retry_days):
+        return None
+    return now() + state.retry_days[retries_made] * DAY
 
 
 def _new_attempt(state, invoice):

@@ -73,6 +73,16 @@ _CARDS = [
     Card("4000000000000341", outcome=RENEWALS_FAIL),
 ]
 TEST_CARDS = {card.number: card for card in _CARDS}
+# Stripe's test PaymentMethods, by the names its docs give them, for scripts that would
+# rather say what a card does than type its number.
+TEST_PAYMENT_METHODS = {
+    "pm_card_visa": "4242424242424242",
+    "pm_card_mastercard": "5555555555554444",
+    "pm_card_amex": "378282246310005",
+    "pm_card_chargeDeclined": "4000000000000002",
+    "pm_card_chargeDeclinedInsufficientFunds": "4000000000009995",
+    "pm_card_chargeCustomerFail": "4000000000000341",  # attaches, then every charge fails
+}
 
 
 @dataclass(frozen=True)
@@ -106,7 +116,9 @@ class CardInputError(Exception):
 
 
 def lookup(raw_number):
-    """The Card for a typed number; spaces and dashes are ignored."""
+    """The Card for a typed number (spaces and dashes are ignored) or a test PaymentMethod's
+    name (`pm_card_chargeCustomerFail`)."""
+    raw_number = TEST_PAYMENT_METHODS.get(raw_number, raw_number)
     number = "".join(ch for ch in (raw_number or "") if ch not in " -")
     if not number:
         raise CardInputError("Your card number is incomplete.", "incomplete_number")

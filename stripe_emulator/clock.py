@@ -1,11 +1,56 @@
-"""Time helpers: Unix seconds and billing-period arithmetic."""
+"""The emulator's time: Unix seconds, and billing-period arithmetic.
+
+Like a Stripe test clock, the emulator's present can be moved forward
+(`POST /_emulator/clock/advance`, see schedule.py), and everything it stamps
+(`created`, period ends, `next_payment_attempt`) is in that time. It is the
+wall clock plus an offset, so between moves time goes on as usual; while due
+work runs, the clock is held at each item's own moment. Each emulator app
+keeps its own clock (`state.clock`); `now()` reads the one of the emulator
+handling the current request, and outside any request it is the wall clock.
+"""
 
 import calendar
 import time
 from datetime import UTC, datetime, timedelta
 
+from flask import current_app, has_app_context
+
+EXTENSION = "stripe_emulator"
+
+
+class Clock:
+    """The wall clock plus an offset that only ever grows."""
+
+    def __init__(self, offset=0):
+        self.offset = offset
+        self._held = None  # while due work runs: the moment it is due
+
+    def now(self):
+        if self._held is not None:
+            return self._held
+        return int(time.time()) + self.offset
+
+    def hold(self, at):
+        """Stop at `at` (never earlier than now) until `release`; returns the moment held."""
+        self._held = max(at, self.now())
+        return self._held
+
+    def release(self):
+        """Let time run again from the moment held (or from now)."""
+        moment = self.now()
+        self._held = None
+        self.offset = max(self.offset, moment - int(time.time()))
+
+    def reset(self):
+        self.offset, self._held = 0, None
+
 
 def now():
+    """The present of the emulator serving this request (the wall clock outside one)."""
+    if has_app_context():
+        state = current_app.extensions.get(EXTENSION)
+        if state is not None:
+            return state.clock.now()
     return int(time.time())
 
 

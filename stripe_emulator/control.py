@@ -8,8 +8,9 @@ import copy
 
 from flask import Blueprint, current_app, jsonify, request
 
-from . import billing, payments
+from . import billing, payments, schedule
 from .pay import Attempt, pay
+from .state import check_after_retries, check_retry_days
 from .wire import StripeError
 
 bp = Blueprint("emulator_control", __name__, url_prefix="/_emulator")
@@ -62,6 +63,49 @@ def advance_subscription(sub_id):
         )
 
 
+@bp.get("/clock")
+def read_clock():
+    """The emulator's present (Unix seconds) and how far it is ahead of the wall clock."""
+    clock = _state().clock
+    return jsonify({"now": clock.now(), "offset": clock.offset})
+
+
+@bp.post("/clock/advance")
+def advance_clock():
+    """Move the clock forward (`to` a Unix time, or by `seconds` or `days`) and run the
+    renewals and retries that fall due on the way, in time order."""
+    state = _state()
+    with state.store.transaction():
+        to = _target_time(state.clock.now())
+        steps = schedule.advance_clock(state, to)
+        return jsonify(
+            {
+                "now": state.clock.now(),
+                "renewals": sum(step.kind == "renewal" for step in steps),
+                "retries": sum(step.kind == "retry" for step in steps),
+                "paid": sum(step.paid for step in steps),
+                "failed": sum(not step.paid for step in steps),
+                "steps": [step.to_dict() for step in steps],
+            }
+        )
+
+
+def _target_time(current):
+    given = [name for name in ("to", "seconds", "days") if request.form.get(name)]
+    if len(given) != 1:
+        raise StripeError("Give one of to (a Unix time), seconds or days.", param="to")
+    name = given[0]
+    try:
+        value = float(request.form[name]) if name == "days" else int(request.form[name])
+    except ValueError:
+        raise StripeError(f"{name} must be a number.", param=name) from None
+    if name == "to":
+        return value
+    if value < 0:
+        raise StripeError(f"{name} cannot be negative: the clock only moves forward.", param=name)
+    return current + int(value * 24 * 3600 if name == "days" else value)
+
+
 @bp.post("/charges/<charge_id>/dispute")
 def dispute_charge(charge_id):
     reason = request.form.get("reason", "fraudulent")
@@ -100,13 +144,27 @@ def reset():
 
 @bp.route("/config", methods=["GET", "POST"])
 def config():
-    """Read or change where webhooks go (`forward_to`, `webhook_secret`)."""
+    """Read or change where webhooks go (`forward_to`, `webhook_secret`) and the retries of
+    failed renewals (`retry_days`, e.g. `3,5,7`; `after_retries`)."""
     state = _state()
+    # Checked before anything changes: a refusal leaves the settings as they were.
+    retry_days = _checked("retry_days", check_retry_days, state.retry_days)
+    after_retries = _checked("after_retries", check_after_retries, state.after_retries)
     if "forward_to" in request.form:
         state.forward_to = request.form["forward_to"] or None
     if request.form.get("webhook_secret"):
         state.webhook_secret = request.form["webhook_secret"]
+    state.retry_days, state.after_retries = retry_days, after_retries
     return jsonify(state.config())
+
+
+def _checked(name, check, current):
+    if name not in request.form:
+        return current
+    try:
+        return check(request.form[name])
+    except ValueError as error:
+        raise StripeError(str(error), param=name) from None
 
 
 @bp.post("/delivery")

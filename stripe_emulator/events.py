@@ -1,7 +1,6 @@
 """Creating events: a snapshot of the object now, then hand-off for delivery."""
 
 import contextvars
-import copy
 import json
 import logging
 
@@ -20,9 +19,9 @@ def emit(state, event_type, obj, previous_attributes=None):
 
     The event is sent once the transaction that made it is saved.
     """
-    data = {"object": copy.deepcopy(obj)}
+    data = {"object": _snapshot(obj)}
     if previous_attributes is not None:
-        data["previous_attributes"] = copy.deepcopy(previous_attributes)
+        data["previous_attributes"] = _snapshot(previous_attributes)
     target, secret = state.forward_to, state.webhook_secret
     deliver = state.delivery_enabled and target is not None
     request_id, idempotency_key = current_request.get()
@@ -36,6 +35,12 @@ def emit(state, event_type, obj, previous_attributes=None):
             lambda: state.deliverer.submit(evt["id"], payload, target, secret)
         )
     return evt
+
+
+def _snapshot(value):
+    # Stored objects are plain JSON, and a JSON round trip copies them several times
+    # faster than copy.deepcopy: a year of renewals takes tens of thousands of snapshots.
+    return json.loads(json.dumps(value))
 
 
 def _delivery(status, target):

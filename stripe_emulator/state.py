@@ -4,37 +4,95 @@ import json
 import logging
 import secrets
 
+from .clock import Clock
 from .store import Store
 from .webhooks import Deliverer, describe_target
 
 log = logging.getLogger(__name__)
 
 
+# When a failed renewal is tried again, in days after the attempt before it: Stripe's
+# custom retry schedule ("3 days after the previous attempt, then 5, then 7"), so a
+# renewal that keeps failing is tried on days 0, 3, 8 and 15.
+DEFAULT_RETRY_DAYS = (3, 5, 7)
+# What becomes of a subscription once the last retry failed, as in Stripe's settings
+# "cancel the subscription" (its default), "mark the subscription as unpaid", "leave the
+# subscription past-due".
+AFTER_RETRIES = ("cancel", "unpaid", "past_due")
+MAX_RETRIES = 8  # Stripe's Smart Retries try at most 8 times
+
+
 def new_webhook_secret():
     return "whsec_" + secrets.token_hex(24)
 
 
+def check_retry_days(days):
+    """A retry schedule as a tuple of whole days (each 1 to 60); raises ValueError."""
+    if isinstance(days, str):
+        try:
+            days = [int(part) for part in days.replace(" ", "").split(",") if part]
+        except ValueError:
+            raise ValueError("retry_days must be whole days, e.g. 3,5,7") from None
+    days = tuple(days)
+    if len(days) > MAX_RETRIES or not all(isinstance(d, int) and 1 <= d <= 60 for d in days):
+        raise ValueError(f"retry_days: at most {MAX_RETRIES} retries, each 1 to 60 days after "
+                         "the attempt before it")
+    return days
+
+
+def check_after_retries(value):
+    if value not in AFTER_RETRIES:
+        raise ValueError(f"after_retries must be one of {', '.join(AFTER_RETRIES)}")
+    return value
+
+
 class EmulatorState:
-    def __init__(self, forward_to=None, webhook_secret=None, state_file=None, **delivery_options):
+    def __init__(
+        self,
+        forward_to=None,
+        webhook_secret=None,
+        state_file=None,
+        retry_days=DEFAULT_RETRY_DAYS,
+        after_retries="cancel",
+        **delivery_options,
+    ):
         self.store = Store(state_file)
         # A URL, or a callable `(payload, headers) -> status` for in-process tests.
         self.forward_to = forward_to or None
         self.webhook_secret = webhook_secret or self._kept_or_new_secret()
         self.delivery_enabled = True
+        self.retry_days = check_retry_days(retry_days)
+        self.after_retries = check_after_retries(after_retries)
+        self.clock = Clock(self._kept_clock_offset())
         self.deliverer = Deliverer(on_attempt=self._record_attempt, **delivery_options)
         self._resume_deliveries()
 
     def reset(self):
+        """Empty the store and put the clock back to the wall clock (settings are kept)."""
         with self.store.transaction():
             self.store.reset()
             self.deliverer.reset()
+            self.clock.reset()
+            self.save_clock()
+
+    def save_clock(self):
+        """Keep the clock's offset in the state file, so a restart keeps the time."""
+        if self.store.file:
+            self.store.file.save_setting("clock_offset", str(self.clock.offset))
 
     def config(self):
         return {
             "forward_to": describe_target(self.forward_to),
             "webhook_secret": self.webhook_secret,
             "delivery_enabled": self.delivery_enabled,
+            "retry_days": list(self.retry_days),
+            "after_retries": self.after_retries,
         }
+
+    def _kept_clock_offset(self):
+        store_file = self.store.file
+        kept = store_file.setting("clock_offset") if store_file else None
+        return int(kept) if kept else 0
 
     def delivery(self, event_id):
         """The delivery summary of an event (status, attempts, last answer, url)."""

@@ -32,6 +32,20 @@ def _int(name, default):
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
+def _days_after(name, default):
+    """`3,7` -> (3, 7): days after an event, each 1 to 60, in increasing order; empty: ()."""
+    raw = os.environ.get(name, default)
+    try:
+        days = tuple(int(part) for part in raw.replace(" ", "").split(",") if part)
+    except ValueError:
+        days = None
+    if days is None or not all(1 <= day <= 60 for day in days) \
+            or list(days) != sorted(set(days)):
+        raise ConfigError(f"{name} must be days in increasing order, each 1 to 60, "
+                          f"like {default} (empty: none), got {raw!r}")
+    return days
+
+
 def _origins(raw):
     # "https://a.example, https://b.example/" -> ("https://a.example", "https://b.example")
     return tuple(o.strip().rstrip("/").lower() for o in raw.replace(" ", ",").split(",")
@@ -278,6 +292,9 @@ def load_config(instance_path):
         # "Remind me later" sign-ups kept per client address.
         "REMINDER_RATE_LIMIT": os.environ.get("SUPPORTAPP_REMINDER_RATE_LIMIT",
                                               "5 per minute;20 per hour"),
+        # A renewal that failed: its first email at once, a follow-up on each of these days
+        # after the failure while the invoice is unpaid (services/recovery.py).
+        "RECOVERY_FOLLOWUP_DAYS": _days_after("SUPPORTAPP_RECOVERY_FOLLOWUP_DAYS", "3,7"),
         "EMBED_ORIGINS": _origins(os.environ.get("SUPPORTAPP_EMBED_ORIGINS", "")),
         # Host headers outside this list are refused (400) before they can reach a link.
         "TRUSTED_HOSTS": _hosts(os.environ.get("SUPPORTAPP_TRUSTED_HOSTS", "")),

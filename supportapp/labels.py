@@ -26,7 +26,11 @@ EMAIL_KIND_LABELS = {"receipt": "Receipt", "refund_notice": "Refund notice",
                      "sign_in_no_gifts": "Sign-in asked, no gifts found",
                      "support_changed": "Change confirmed",
                      "reminder": "Reminder to give (asked for)",
-                     "renewal_notice": "Renewal notice", "card_expiring": "Card expiring"}
+                     "renewal_notice": "Renewal notice", "card_expiring": "Card expiring",
+                     "recovery_failed": "Payment failed: update your card",
+                     "recovery_followup": "Payment failed: reminder",
+                     "recovery_new_link": "Payment failed: new card link",
+                     "recovery_thanks": "Payment recovered: thank you"}
 # What a supporter changed on the manage page (SupportChange.kind).
 SUPPORT_CHANGE_LABELS = {
     "amount_changed": "Amount changed", "frequency_changed": "Frequency changed",
@@ -60,6 +64,7 @@ DECLINE_REASON_LABELS = {
     "no_payment_method": "No card on file",
     "restricted_card": "Card restricted", "pickup_card": "Card withdrawn by the bank",
     "transaction_not_allowed": "Not allowed on this card",
+    "test_mode_live_card": "A live card in test mode",
 }
 
 LABELS = {

@@ -103,6 +103,9 @@ def post_event(client, evt, secret=WEBHOOK_SECRET, timestamp=None):
 # The calls the manage page makes (services/payments.py), answered by FakeStripe like Stripe.
 MANAGE_CALLS = ("change_subscription_price", "pause_subscription", "resume_subscription",
                 "cancel_subscription", "create_card_update_session", "delete_customer")
+# The calls of failed-payment recovery (services/recovery.py).
+RECOVERY_CALLS = ("retrieve_invoice", "pay_invoice", "customer_card", "set_subscription_card",
+                  "payment_error_code")
 
 
 class FakeStripe:
@@ -120,6 +123,11 @@ class FakeStripe:
         self.deleted_customers = set()
         self.objects = {}  # payment methods, customers, setup intents: what `expand` finds
         self.expanded = []  # the `expand` of each retrieve, in order
+
+        self.invoices = {}  # invoice id -> invoice, for retrieve_invoice and pay_invoice
+        self.declining = set()  # invoice ids whose payment the (new) card refuses
+        self.intent_errors = {}  # payment intent id -> decline code
+        self.cards = {}  # customer id -> the id of its default card
 
     def add_object(self, obj):
         """Keep a PaymentMethod, Customer or SetupIntent that `expand` may put in an answer."""
@@ -157,7 +165,7 @@ class FakeStripe:
         for name in ("create_checkout_session", "retrieve_checkout_session",
                      "create_portal_session", "charge_payment_intent",
                      "invoice_payment_intent", "events_since", "retrieve_subscription",
-                     *MANAGE_CALLS):
+                     *MANAGE_CALLS, *RECOVERY_CALLS):
             monkeypatch.setattr(payments, name, getattr(fake, name))
         return fake
 
@@ -268,3 +276,44 @@ class FakeStripe:
         known = customer_id not in self.deleted_customers
         self.deleted_customers.add(customer_id)
         return known
+
+    def add_invoice(self, invoice):
+        self.invoices[invoice["id"]] = invoice
+        return invoice
+
+    def retrieve_invoice(self, invoice_id):
+        from supportapp.services.payments import PaymentsRejected
+
+        self._check()
+        if invoice_id not in self.invoices:
+            raise PaymentsRejected("no such invoice")
+        return copy.deepcopy(self.invoices[invoice_id])
+
+    def pay_invoice(self, invoice_id):
+        from supportapp.services.payments import PaymentDeclined, PaymentsRejected
+
+        self._check()
+        self.changes.append(("pay_invoice", invoice_id, {}))
+        invoice = self.invoices.get(invoice_id)
+        if invoice is None or invoice["status"] != "open":
+            raise PaymentsRejected("not payable")
+        if invoice_id in self.declining:
+            raise PaymentDeclined("Your card has insufficient funds.", "insufficient_funds")
+        invoice.update(status="paid", amount_paid=invoice["amount_due"],
+                       next_payment_attempt=None)
+        invoice["status_transitions"]["paid_at"] = int(time.time())
+        return copy.deepcopy(invoice)
+
+    def customer_card(self, customer_id):
+        self._check()
+        return self.cards.get(customer_id)
+
+    def set_subscription_card(self, subscription_id, payment_method_id):
+        sub = self._subscription("set_subscription_card", subscription_id,
+                                 {"default_payment_method": payment_method_id})
+        sub["default_payment_method"] = payment_method_id
+        return copy.deepcopy(sub)
+
+    def payment_error_code(self, intent_id):
+        self._check()
+        return self.intent_errors.get(intent_id)

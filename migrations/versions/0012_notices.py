@@ -1,7 +1,7 @@
 """keeping supporters: the renewal and card-expiry notices written for each recurring gift
 
 Revision ID: 0012_notices
-Revises: 0010_recovery
+Revises: 0011_recovery_more
 Create Date: 2026-11-30 12:00:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0012_notices'
-down_revision = '0010_recovery'
+down_revision = '0011_recovery_more'
 branch_labels = None
 depends_on = None
 

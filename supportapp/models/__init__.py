@@ -1,5 +1,6 @@
 """Domain models, one module per concept."""
 from supportapp.models.appeal import Appeal, AppealVariant
+from supportapp.models.card_update_link import CardUpdateLink
 from supportapp.models.contribution import Contribution
 from supportapp.models.outbox import OutboxMessage
 from supportapp.models.payment_failure import PaymentFailure
@@ -13,8 +14,8 @@ from supportapp.models.support_sign_in import SupportSignIn
 from supportapp.models.tracking import DailyFunnel, TrackingDedup, TrackingEvent, TrackingInbox
 
 __all__ = [
-    "Appeal", "AppealVariant", "Contribution", "OutboxMessage", "PaymentFailure",
-    "RecurringSupport", "Reminder", "Story",
+    "Appeal", "AppealVariant", "CardUpdateLink", "Contribution", "OutboxMessage",
+    "PaymentFailure", "RecurringSupport", "Reminder", "Story",
     "StripeEvent", "SupportChange", "SupportSignIn",
     "Staff", "StaffToken",
     "DailyFunnel", "TrackingDedup", "TrackingEvent", "TrackingInbox",

@@ -29,6 +29,9 @@ class PaymentFailure(db.Model):
     # Set once: paid after failing (recovered) or ended unpaid (lost).
     recovered_at = mapped_column(UTCDateTime(), nullable=True, index=True)
     lost_at = mapped_column(UTCDateTime(), nullable=True, index=True)
+    # The follow-ups done (1: day 3, 2: day 7), not counting the first email, which goes
+    # with the failure; a worker back from an outage sends only the latest one due and
+    # counts the skipped ones too. The emails themselves: outbox keys recovery:<invoice>:*.
     followups_sent: Mapped[int] = mapped_column(Integer, default=0)
     next_followup_at = mapped_column(UTCDateTime(), nullable=True, index=True)
     created_at = mapped_column(UTCDateTime(), default=utcnow, nullable=False)

@@ -39,15 +39,16 @@ def start_card_update(email, support_id, return_url, done_url_for):
 
 def finish_card_update(email, reference):
     """Record (once) that the card of the gift named by `reference` was replaced; returns
-    True when it is one of the address's gifts and the reference is recent, else False."""
+    the gift's id when it is one of the address's gifts and the reference is recent, else
+    None."""
     try:
         data = _serializer().loads(reference or "", max_age=REFERENCE_LIFETIME_SECONDS)
     except BadSignature:
-        return False
+        return None
     support_id, nonce = (data.get("s"), data.get("n")) if isinstance(data, dict) else (0, "")
     if not (isinstance(support_id, int) and isinstance(nonce, str)) \
             or support_of(email, support_id) is None:
-        return False
+        return None
     record_change(email, support_id, [("card_updated", {"via": "portal"})],
                   key=f"support_changed:card_updated:{nonce}")
-    return True
+    return support_id

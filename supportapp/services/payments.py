@@ -31,6 +31,16 @@ class PaymentsRejected(Exception):
     """Stripe refused the request (unknown id, bad parameter); trying again will not help."""
 
 
+class PaymentDeclined(PaymentsRejected):
+    """The card was refused (a Stripe card error); `message` is Stripe's words for the
+    payer, `code` its decline code (e.g. "insufficient_funds")."""
+
+    def __init__(self, message, code=None):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
 class SignatureError(Exception):
     """A webhook whose signature is missing, wrong or too old."""
 
@@ -213,6 +223,50 @@ def create_card_update_session(customer_id, return_url, done_url):
     if not allowed_redirect(portal.url):
         raise PaymentsRejected("portal URL")
     return portal.url
+
+
+def retrieve_invoice(invoice_id):
+    """The invoice as it is now, as a plain dict."""
+    return _plain(_call("invoices.retrieve",
+                        lambda: _client().v1.invoices.retrieve(invoice_id)))
+
+
+def pay_invoice(invoice_id):
+    """Charge an open invoice now with its subscription's card (what Stripe's own retry
+    does); returns the invoice as a plain dict. Raises PaymentDeclined when the card is
+    refused, PaymentsRejected when the invoice cannot be paid (already paid, void)."""
+    try:
+        return _plain(_call("invoices.pay", lambda: _client().v1.invoices.pay(invoice_id)))
+    except PaymentsRejected as exc:
+        cause = exc.__cause__
+        if isinstance(cause, stripe.CardError):
+            raise PaymentDeclined(cause.user_message or "Your card was declined.",
+                                  getattr(cause.error, "decline_code", None) or cause.code
+                                  ) from cause
+        raise
+
+
+def customer_card(customer_id):
+    """The id of the card a customer's invoices are paid with by default, or None."""
+    customer = _call("customers.retrieve", lambda: _client().v1.customers.retrieve(customer_id))
+    method = (_plain(customer).get("invoice_settings") or {}).get("default_payment_method")
+    return method.get("id") if isinstance(method, dict) else method
+
+
+def set_subscription_card(subscription_id, payment_method_id):
+    """Pay a subscription's invoices with `payment_method_id` (a card of its customer): a
+    subscription's own card wins over the customer's default. Returns the subscription."""
+    return _update_subscription(subscription_id, {"default_payment_method": payment_method_id})
+
+
+def payment_error_code(intent_id):
+    """Stripe's code for why a payment intent's last attempt failed (its decline code, e.g.
+    "insufficient_funds", else its error code), or None."""
+    intent = _plain(_call("payment_intents.retrieve",
+                          lambda: _client().v1.payment_intents.retrieve(intent_id)))
+    error = intent.get("last_payment_error") or {}
+    code = error.get("decline_code") or error.get("code")
+    return code if isinstance(code, str) else None
 
 
 def delete_customer(customer_id):

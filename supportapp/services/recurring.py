@@ -19,6 +19,7 @@ from supportapp.services.contributions import (
     set_status,
 )
 from supportapp.services.receipts import queue_payment_emails
+from supportapp.services.recovery import invoice_paid, renewal_failed, support_ended
 from supportapp.services.stripe_facts import subscription_of_invoice
 
 FREQUENCY_OF_INTERVAL = {"month": "monthly", "year": "annual"}
@@ -61,6 +62,7 @@ def on_invoice_paid(invoice, event, facts):
         support.current_period_end = period_end
     fill(row, frequency=support.frequency)  # Stripe's subscription may just have said it
     queue_payment_emails(row)
+    invoice_paid(row.stripe_invoice_id, row.paid_at)
 
 
 def on_invoice_payment_failed(invoice, event, facts):
@@ -70,6 +72,7 @@ def on_invoice_payment_failed(invoice, event, facts):
     fill(row, failed_at=p.event_time(event))
     row.refresh_status()
     _follow_stripe(support, facts, None, "past_due", p.event_time(event))
+    renewal_failed(support, invoice, event, facts.decline_code, row)
 
 
 def _price(subscription):
@@ -90,6 +93,7 @@ def on_subscription_changed(subscription, event, facts):
     if event.get("type") == "customer.subscription.deleted":
         subscription = {**subscription, "status": "canceled"}
     _follow_stripe(support, facts, subscription, None, p.event_time(event))
+    support_ended(support, p.event_time(event))
 
 
 def _follow_stripe(support, facts, payload, fallback_status, at):

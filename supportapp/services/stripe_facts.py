@@ -8,7 +8,7 @@ answers afterwards. Two deliveries racing may apply their answers in either orde
 carries the time it was fetched and an older one never overwrites a newer
 (`contributions.is_newer`).
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -35,6 +35,7 @@ class StripeFacts:
     payment_intent: str | None = None  # the payment intent of the event's invoice or charge
     # {subscription id: CardExpiry}: the card each subscription renews on, where Stripe said.
     cards: dict = field(default_factory=dict)
+    decline_code: str | None = None  # why the payment intent's last attempt failed
     fetched_at: datetime = field(default_factory=_now)
 
 
@@ -92,6 +93,23 @@ def invoice_facts(invoice):
     return _with_cards(subscription_now(subscription_id), payment_intent=intent)
 
 
+# Invoices of a subscription's renewals: a failure of one of these is worth winning back.
+RENEWAL_REASONS = ("subscription_cycle", "subscription_update")
+
+
+def failed_invoice_facts(invoice):
+    """invoice_facts, and for a failed renewal why its card was declined (the invoice does
+    not say; its payment intent does)."""
+    facts = invoice_facts(invoice)
+    if facts.payment_intent is None or invoice.get("billing_reason") not in RENEWAL_REASONS:
+        return facts
+    try:
+        code = payments.payment_error_code(facts.payment_intent)
+    except payments.PaymentsRejected:
+        code = None
+    return replace(facts, decline_code=p.text(code, 100))
+
+
 def subscription_facts(subscription):
     subscription_id = p.required(p.stripe_id(subscription.get("id")), "subscription id")
     return _with_cards(subscription_now(subscription_id))
@@ -136,7 +154,7 @@ FETCHERS = {
     "checkout.session.async_payment_succeeded": checkout_session_now,
     "checkout.session.async_payment_failed": checkout_session_now,
     "invoice.paid": invoice_facts,
-    "invoice.payment_failed": invoice_facts,
+    "invoice.payment_failed": failed_invoice_facts,
     "customer.subscription.created": subscription_facts,
     "customer.subscription.updated": subscription_facts,
     "customer.subscription.deleted": subscription_facts,

@@ -15,13 +15,15 @@ from supportapp.extensions import db
 from supportapp.logs import log_throttled
 from supportapp.services.mail_worker import send_due_mail
 from supportapp.services.notices import send_card_expiry_notices, send_renewal_notices
+from supportapp.services.recovery import send_due_followups
 from supportapp.services.reminders import send_due_reminders
 
 log = logging.getLogger(__name__)
 
 DEFAULT_INTERVAL_SECONDS = 2.0
 # Jobs that write email come before the one that sends it, so a pass sends what it wrote.
-JOBS = (send_due_reminders, send_renewal_notices, send_card_expiry_notices, send_due_mail)
+JOBS = (send_due_reminders, send_due_followups, send_renewal_notices, send_card_expiry_notices,
+        send_due_mail)
 
 
 def run_due_jobs(stop, jobs=JOBS):

@@ -143,6 +143,8 @@ def test_config_changes_target_and_secret(client, webhooks, control):
         "forward_to": webhooks.url,
         "webhook_secret": "whsec_new",
         "delivery_enabled": True,
+        "retry_days": [3, 5, 7],
+        "after_retries": "cancel",
     }
     client.v1.customers.create(params={"email": "x@example.com"})
     webhooks.wait_for("customer.created")

@@ -29,13 +29,16 @@ from tests.tcp_proxy import CuttableProxy
 # know a browser without their cookie, or a link that is not one, by its signature alone.
 MANAGE_WITHOUT_SESSION = {"support_manage.request_link", "support_manage.open_link",
                           "support_manage.home", "support_manage.cancel",
-                          "support_manage.card_updated", "support_manage.erase"}
+                          "support_manage.card_updated", "support_manage.erase",
+                          # A failed-payment email's card link (here: not one).
+                          "support_manage.card_link", "support_manage.card_link_done"}
 WITHOUT_DATABASE = {
     "anonymous": {"static", "contribute.form", "api.embed_script", "dashboard.login",
                   "contribute.thanks", *MANAGE_WITHOUT_SESSION},
     # Without a manage session these only redirect to the sign-in form: no page, no user.
     "staff": {"static", "api.embed_script", *(MANAGE_WITHOUT_SESSION - {
-        "support_manage.request_link", "support_manage.open_link"})},
+        "support_manage.request_link", "support_manage.open_link",
+        "support_manage.card_link", "support_manage.card_link_done"})},
 }
 SAMPLE_VALUES = {"filename": "css/site.css", "section": "local-government",
                  "token": "not-a-link", "support_id": 1}

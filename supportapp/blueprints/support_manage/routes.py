@@ -28,6 +28,14 @@ from supportapp.services.card_update import finish_card_update, start_card_updat
 from supportapp.services.erasure import erase_supporter
 from supportapp.services.outbox import OutboxError
 from supportapp.services.payments import PaymentsRejected, PaymentsUnavailable
+from supportapp.services.recovery import (
+    CardDeclined,
+    LinkRefused,
+    finish_link_card_update,
+    pay_after_card_update,
+    send_new_link,
+    start_link_card_update,
+)
 from supportapp.services.support_changes import (
     CANCEL_REASONS,
     PAUSE_MONTHS,
@@ -52,6 +60,9 @@ from supportapp.web.manage_session import (
 )
 
 LINK_PROBLEM_STATUS = {"expired": 410, "used": 410, "invalid": 400}
+# A card-update link from a failed-payment email that cannot be used (recovery_links).
+CARD_LINK_STATUS = {"invalid": 400, "other_gift": 400, "expired": 410, "used": 410,
+                    "ended": 410, "paid": 200}
 
 
 def _manage_limit():
@@ -215,9 +226,74 @@ def card(session, support_id):
 @bp.get("/card-updated")
 @signed_in
 def card_updated(session):
-    if finish_card_update(session.email, request.args.get("ref", "")):
+    support_id = finish_card_update(session.email, request.args.get("ref", ""))
+    if support_id:
         flash("Your card has been replaced. Thank you.", "success")
+        _pay_what_is_owed(support_id)
     return redirect(url_for(".home"), 303)
+
+
+def _pay_what_is_owed(support_id):
+    try:
+        recovery = pay_after_card_update(support_id)
+    except CardDeclined as declined:
+        flash(f"The unpaid payment could not be taken with the new card either: "
+              f"{declined.message}", "error")
+    except (PaymentsUnavailable, PaymentsRejected):
+        flash("The unpaid payment could not be taken just now; we will try the new card "
+              "again soon.", "info")
+    else:
+        if recovery is not None:
+            flash(f"The unpaid {recovery.amount} has been paid with it.", "success")
+
+
+@bp.get("/card/<id:support_id>/<token>")
+@limiter.limit(_manage_limit)
+def card_link(support_id, token):
+    """The link in a failed-payment email: straight to Stripe's page for a new card."""
+    try:
+        url = start_link_card_update(
+            support_id, token, url_for(".request_link", _external=True),
+            url_for(".card_link_done", support_id=support_id, token=token, _external=True))
+    except LinkRefused as refused:
+        return _card_link_problem(support_id, token, refused.reason)
+    except (PaymentsUnavailable, PaymentsRejected):
+        return render_template("support_manage/unavailable.html"), 503
+    return redirect(url, 303)
+
+
+@bp.get("/card/<id:support_id>/<token>/done")
+@limiter.limit(_manage_limit)
+def card_link_done(support_id, token):
+    """Back from Stripe's page: the open payment is taken with the new card."""
+    try:
+        recovery = finish_link_card_update(support_id, token)
+    except LinkRefused as refused:
+        return _card_link_problem(support_id, token, refused.reason)
+    except CardDeclined as declined:
+        return render_template("support_manage/card_declined.html", message=declined.message,
+                               retry=url_for(".card_link", support_id=support_id,
+                                             token=token)), 402
+    except (PaymentsUnavailable, PaymentsRejected):
+        return render_template("support_manage/unavailable.html"), 503
+    return render_template("support_manage/card_paid.html", recovery=recovery)
+
+
+@bp.post("/card/<id:support_id>/<token>/new-link")
+def card_link_again(support_id, token):
+    """From an expired link's page: email a new one to the address the gift was made with."""
+    charge(_manage_limit(), "manage")
+    sent = send_new_link(support_id, token)
+    return render_template("support_manage/card_link_sent.html", sent=sent), (
+        200 if sent else 400)
+
+
+def _card_link_problem(support_id, token, reason):
+    return render_template(
+        "support_manage/card_link_problem.html", reason=reason,
+        confirm_form=ConfirmForm(formdata=None),
+        again=url_for(".card_link_again", support_id=support_id, token=token)
+    ), CARD_LINK_STATUS[reason]
 
 
 @bp.post("/history.csv")

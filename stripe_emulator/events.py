@@ -23,10 +23,12 @@ def emit(state, event_type, obj, previous_attributes=None):
     if previous_attributes is not None:
         data["previous_attributes"] = _snapshot(previous_attributes)
     target, secret = state.forward_to, state.webhook_secret
-    deliver = state.delivery_enabled and target is not None
+    wanted = state.forward_events is None or event_type in state.forward_events
+    deliver = state.delivery_enabled and target is not None and wanted
     request_id, idempotency_key = current_request.get()
     evt = event(event_type, data, request_id, idempotency_key, 1 if deliver else 0)
-    status = "pending" if deliver else ("skipped" if target else "no_target")
+    status = "pending" if deliver else (
+        "no_target" if not target else "skipped" if wanted else "not_wanted")
     state.store.add(evt, delivery=_delivery(status, target if deliver else None))
     log.info("--> %s [%s]", event_type, evt["id"])
     if deliver:

@@ -46,6 +46,14 @@ def check_after_retries(value):
     return value
 
 
+def check_events(value):
+    """`a.b,c.d` -> frozenset of event types; empty -> None (every type is sent)."""
+    types = frozenset(part.strip() for part in value.split(",") if part.strip())
+    if any(not part.replace(".", "").replace("_", "").isalnum() for part in types):
+        raise ValueError("events must be event types separated by commas")
+    return types or None
+
+
 class EmulatorState:
     def __init__(
         self,
@@ -61,6 +69,8 @@ class EmulatorState:
         self.forward_to = forward_to or None
         self.webhook_secret = webhook_secret or self._kept_or_new_secret()
         self.delivery_enabled = True
+        # Like `stripe listen --events` or an endpoint's enabled_events: None sends all.
+        self.forward_events = None
         self.retry_days = check_retry_days(retry_days)
         self.after_retries = check_after_retries(after_retries)
         self.clock = Clock(self._kept_clock_offset())
@@ -68,7 +78,9 @@ class EmulatorState:
         self._resume_deliveries()
 
     def reset(self):
-        """Empty the store and put the clock back to the wall clock (settings are kept)."""
+        """Empty the store and put the clock back to the wall clock (settings are kept,
+        except the events filter: every type is sent again)."""
+        self.forward_events = None
         with self.store.transaction():
             self.store.reset()
             self.deliverer.reset()
@@ -85,6 +97,7 @@ class EmulatorState:
             "forward_to": describe_target(self.forward_to),
             "webhook_secret": self.webhook_secret,
             "delivery_enabled": self.delivery_enabled,
+            "events": sorted(self.forward_events) if self.forward_events else [],
             "retry_days": list(self.retry_days),
             "after_retries": self.after_retries,
         }

@@ -143,6 +143,7 @@ def test_config_changes_target_and_secret(client, webhooks, control):
         "forward_to": webhooks.url,
         "webhook_secret": "whsec_new",
         "delivery_enabled": True,
+        "events": [],
         "retry_days": [3, 5, 7],
         "after_retries": "cancel",
     }
@@ -151,6 +152,24 @@ def test_config_changes_target_and_secret(client, webhooks, control):
     _, _, body, signature = webhooks.received[0]
     assert stripe.Webhook.construct_event(body, signature, "whsec_new").type == "customer.created"
     control("POST", "/config", data={"webhook_secret": WEBHOOK_SECRET})
+
+
+def test_only_the_event_types_asked_for_are_sent(client, webhooks, control):
+    """`events` (like `stripe listen --events`): other types are created, listed and marked
+    not wanted, never sent; a malformed list is refused; a reset sends every type again."""
+    refused = control("POST", "/config", data={"events": "customer.created,<script>"})
+    assert refused.status_code == 400 and refused.json()["error"]["param"] == "events"
+    answer = control("POST", "/config", data={"events": "customer.updated"}).json()
+    assert answer["events"] == ["customer.updated"]
+    customer = client.v1.customers.create(params={"email": "x@example.com"})
+    client.v1.customers.update(customer.id, params={"name": "X"})
+    webhooks.wait_for("customer.updated")
+    assert webhooks.types() == ["customer.updated"]
+    statuses = {e["type"]: e["delivery"]["status"]
+                for e in control("GET", "/events").json()["data"]}
+    assert statuses["customer.created"] == "not_wanted"
+    control("POST", "/reset")
+    assert control("GET", "/config").json()["events"] == []
 
 
 def test_wait_blocks_until_delivery(client, webhooks, control):

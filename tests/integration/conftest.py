@@ -51,6 +51,7 @@ class Live:
     emulator: object
     # The reader's browser: keeps the cookies this site sets (the checkout it started).
     browser: requests.Session = field(default_factory=requests.Session)
+    settle_seconds: float = 30  # how long settle() waits for the webhooks sent so far
 
     @property
     def stripe(self):
@@ -77,7 +78,7 @@ class Live:
         return self.stripe.v1.checkout.sessions.retrieve(session_id).subscription
 
     def settle(self):
-        assert self.emulator.wait_for_deliveries(30), "webhooks still pending"
+        assert self.emulator.wait_for_deliveries(self.settle_seconds), "webhooks still pending"
 
     def delivery(self, enabled):
         self.control("/delivery", enabled="1" if enabled else "0")

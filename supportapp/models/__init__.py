@@ -1,7 +1,7 @@
 """Domain models, one module per concept."""
 from supportapp.models.appeal import Appeal, AppealVariant
 from supportapp.models.contribution import Contribution
-from supportapp.models.outbox import OutboxMessage
+from supportapp.models.outbox import OutboxAttachment, OutboxMessage
 from supportapp.models.payment_failure import PaymentFailure
 from supportapp.models.recurring_support import RecurringSupport
 from supportapp.models.staff import Staff, StaffToken
@@ -12,7 +12,7 @@ from supportapp.models.support_sign_in import SupportSignIn
 from supportapp.models.tracking import DailyFunnel, TrackingDedup, TrackingEvent, TrackingInbox
 
 __all__ = [
-    "Appeal", "AppealVariant", "Contribution", "OutboxMessage", "PaymentFailure",
+    "Appeal", "AppealVariant", "Contribution", "OutboxAttachment", "OutboxMessage", "PaymentFailure",
     "RecurringSupport", "Story",
     "StripeEvent", "SupportChange", "SupportSignIn",
     "Staff", "StaffToken",

@@ -1,7 +1,7 @@
 """Erasing a supporter's personal data when they ask, keeping the accounts whole.
 
 The address goes from their contributions, recurring supports, sign-ins, support changes
-and emails (kept only as a keyed digest where a record must still say whose it was), and
+and emails (and the files sent with them) (kept only as a keyed digest where a record must still say whose it was), and
 from the Stripe events stored after they were applied; amounts, currencies, dates and
 Stripe ids stay, so the books still add up. Their recurring gifts are cancelled and their
 Stripe customers deleted first, with no transaction open; if Stripe cannot be reached,
@@ -14,6 +14,7 @@ from sqlalchemy import Text, cast, delete, func, or_, select, update
 from supportapp.extensions import db
 from supportapp.models import (
     Contribution,
+    OutboxAttachment,
     OutboxMessage,
     RecurringSupport,
     StripeEvent,
@@ -97,6 +98,9 @@ def _erase_emails(email, digest):
         _matches(OutboxMessage.to_address, email),
         OutboxMessage.status.in_(("queued", "sending"))).values(
             status="given_up", last_error=ERASED_NOTE, lease_until=None))
+    # Files sent with them (a statement's PDF) list the gifts and the address: they go too.
+    db.session.execute(delete(OutboxAttachment).where(OutboxAttachment.message_id.in_(
+        select(OutboxMessage.id).where(_matches(OutboxMessage.to_address, email)))))
     db.session.execute(update(OutboxMessage).where(_matches(OutboxMessage.to_address, email))
                        .values(to_address=digest, text_body="", html_body=""))
 

@@ -24,7 +24,8 @@ OUTBOX_STATUS_LABELS = {"queued": "Queued", "sending": "Sending", "sent": "Sent"
 EMAIL_KIND_LABELS = {"receipt": "Receipt", "refund_notice": "Refund notice",
                      "sign_in_link": "Sign-in link",
                      "sign_in_no_gifts": "Sign-in asked, no gifts found",
-                     "support_changed": "Change confirmed"}
+                     "support_changed": "Change confirmed",
+                     "statement": "Year-end statement"}
 # What a supporter changed on the manage page (SupportChange.kind).
 SUPPORT_CHANGE_LABELS = {
     "amount_changed": "Amount changed", "frequency_changed": "Frequency changed",

@@ -12,8 +12,8 @@ from supportapp.models.support_sign_in import SupportSignIn
 from supportapp.models.tracking import DailyFunnel, TrackingDedup, TrackingEvent, TrackingInbox
 
 __all__ = [
-    "Appeal", "AppealVariant", "Contribution", "OutboxAttachment", "OutboxMessage", "PaymentFailure",
-    "RecurringSupport", "Story",
+    "Appeal", "AppealVariant", "Contribution", "OutboxAttachment", "OutboxMessage",
+    "PaymentFailure", "RecurringSupport", "Story",
     "StripeEvent", "SupportChange", "SupportSignIn",
     "Staff", "StaffToken",
     "DailyFunnel", "TrackingDedup", "TrackingEvent", "TrackingInbox",

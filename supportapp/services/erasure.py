@@ -1,11 +1,12 @@
 """Erasing a supporter's personal data when they ask, keeping the accounts whole.
 
 The address goes from their contributions, recurring supports, sign-ins, support changes
-and emails (and the files sent with them) (kept only as a keyed digest where a record must still say whose it was), and
-from the Stripe events stored after they were applied; amounts, currencies, dates and
-Stripe ids stay, so the books still add up. Their recurring gifts are cancelled and their
-Stripe customers deleted first, with no transaction open; if Stripe cannot be reached,
-nothing here is erased and the supporter can ask again.
+and emails (kept only as a keyed digest where a record must still say whose it was; the
+files sent with the emails are deleted), and from the Stripe events stored after they
+were applied; amounts, currencies, dates and Stripe ids stay, so the books still add up.
+Their recurring gifts are cancelled and their Stripe customers deleted first, with no
+transaction open; if Stripe cannot be reached, nothing here is erased and the supporter
+can ask again.
 """
 from dataclasses import dataclass
 

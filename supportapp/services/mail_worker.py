@@ -151,9 +151,9 @@ def smtp_settings(config):
 
 def build_message(row, config, connection=None, attachments=()):
     """The email for an outbox row: its text with the HTML as an alternative and its
-    attachments (rows with filename, content_type and content), From (and Reply-To) from the settings, our
-    Message-ID. Raises OutboxError for an address or a header that a line break would
-    split: nothing like it reaches a header."""
+    attachments (rows with filename, content_type and content), From (and Reply-To) from
+    the settings, our Message-ID. Raises OutboxError for an address or a header that a
+    line break would split: nothing like it reaches a header."""
     to = check_address(row.to_address)
     if any(ch in value for value in (row.subject, row.message_id) for ch in "\r\n"):
         raise OutboxError("a line break in a header")

@@ -8,7 +8,8 @@ from supportapp.services.statements import (
     NO_GIFTS,
     QUEUED,
     UNUSABLE_ADDRESS,
-    StatementError,
+    NobodyGave,
+    YearRefused,
     plan_statements,
     queue_statement,
 )
@@ -23,12 +24,15 @@ def send_statements(year):
     """Email every supporter who gave in YEAR one statement of their gifts, with a PDF copy.
 
     The statements are written to the outbox, and the worker sends them. Running it again
-    writes nothing twice: each supporter gets one statement per year. Exits 1 when nobody
-    gave that year (most likely the wrong year, or the wrong database).
+    writes nothing twice: each supporter gets one statement per year. Exits 2 for a year
+    that cannot have statements (to come, or not over), and 1 when nobody gave that year:
+    most likely the wrong year or the wrong database, which a script should notice.
     """
     try:
         run = plan_statements(year)
-    except StatementError as exc:
+    except YearRefused as exc:
+        raise click.BadParameter(str(exc), param_hint="'--year'") from exc
+    except NobodyGave as exc:
         raise click.ClickException(str(exc)) from exc
     with click.progressbar(run.addresses, label=f"Statements for {year}", file=sys.stderr,
                            show_pos=True) as bar:

@@ -50,7 +50,15 @@ QUEUED, ALREADY, UNUSABLE_ADDRESS, NO_GIFTS = "queued", "already", "unusable", "
 
 
 class StatementError(ValueError):
-    """A year no statement can be made for; the message says why."""
+    """No statement can be sent; the message says why."""
+
+
+class YearRefused(StatementError):
+    """A year statements cannot be sent for: before any record, still going, or to come."""
+
+
+class NobodyGave(StatementError):
+    """Nobody paid a gift in the year."""
 
 
 @dataclass(frozen=True)
@@ -168,18 +176,18 @@ def year_bounds(year):
 
 
 def check_year_to_send(year, now=None):
-    """`year` if statements can be sent for it now; else StatementError saying why. The
+    """`year` if statements can be sent for it now; else YearRefused saying why. The
     year must be over: a statement is sent once, so one sent early would leave out every
     gift still to come that year."""
     now = now or current_time()
     if year < EARLIEST_YEAR:
-        raise StatementError(f"{year} is before {EARLIEST_YEAR}: no gift is recorded that "
+        raise YearRefused(f"{year} is before {EARLIEST_YEAR}: no gift is recorded that "
                              "early.")
     if year > now.year:
-        raise StatementError(f"{year} is in the future (it is {now.year} now): there is "
+        raise YearRefused(f"{year} is in the future (it is {now.year} now): there is "
                              "nothing to send yet.")
     if year == now.year:
-        raise StatementError(
+        raise YearRefused(
             f"{year} is not over yet. A statement is sent once per supporter and year, so "
             f"one sent now would leave out the gifts still to come; send them from "
             f"1 January {year + 1}.")
@@ -240,6 +248,14 @@ def statement_years(email):
     return sorted({moment.astimezone(UTC).year for moment in paid}, reverse=True)
 
 
+def statement_choices(email):
+    """[(year, words)] of the years `email` can download a statement for, newest first;
+    this year's says it is not over."""
+    this_year = current_time().year
+    return [(year, f"{year} (so far)" if year >= this_year else str(year))
+            for year in statement_years(email)]
+
+
 def statement_pdf(email, year):
     """(file name, PDF bytes) of the statement of `email` for `year` as of now, or None
     when they paid nothing that year: the manage page's and the dashboard's download."""
@@ -261,14 +277,14 @@ class StatementRun:
 
 
 def plan_statements(year):
-    """The StatementRun for `year` (checked with `check_year_to_send`); StatementError
+    """The StatementRun for `year`: YearRefused (see `check_year_to_send`), or NobodyGave
     when nobody paid a gift that year."""
     check_year_to_send(year)
     rows = db.session.execute(select(Contribution.email).where(*_paid_in(year)).order_by(
         Contribution.paid_at, Contribution.id)).scalars().all()
     db.session.rollback()  # a read: nothing stays open while the statements are written
     if not rows:
-        raise StatementError(f"Nobody paid a gift in {year}: no statement to send.")
+        raise NobodyGave(f"Nobody paid a gift in {year}: no statement to send.")
     latest = {}
     for address in rows:
         if address:

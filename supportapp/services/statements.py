@@ -224,7 +224,10 @@ def _totals(lines):
 
 def statement_for(email, year, now=None):
     """The Statement of what `email` paid in `year`, as of now; None when they paid
-    nothing that year."""
+    nothing that year (or the year is one no gift can be from)."""
+    now = now or current_time()
+    if not EARLIEST_YEAR <= year <= now.year:
+        return None
     rows = db.session.scalars(select(Contribution).where(_of(email), *_paid_in(year))
                               .order_by(Contribution.paid_at, Contribution.id)).all()
     if not rows:
@@ -233,7 +236,7 @@ def statement_for(email, year, now=None):
     lines = tuple(_line(row) for row in rows)
     return Statement(
         year=year, email=email.strip(), lines=lines, totals=_totals(lines),
-        issued_at=now or current_time(),
+        issued_at=now,
         org_legal_name=config["ORG_LEGAL_NAME"] or config["SITE_NAME"],
         org_address=config["ORG_ADDRESS"], receipt_note=config.get("RECEIPT_NOTE") or "",
         site_name=config["SITE_NAME"])

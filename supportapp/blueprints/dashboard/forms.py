@@ -63,7 +63,8 @@ class StatementDownloadForm(FlaskForm):
     """A supporter's statement of one year: the address travels in the POST body, never
     in the URL."""
 
-    email = HiddenField(validators=[DataRequired(), Length(max=320)])
+    # Not "email": the page's search field already goes by that name.
+    supporter = HiddenField(validators=[DataRequired(), Length(max=320)])
     year = IntegerField("Year", validators=[InputRequired("Choose a year.")])
 
 

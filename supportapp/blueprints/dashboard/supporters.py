@@ -21,7 +21,7 @@ def _page(form, record=None, status=200, statement_problem=None):
     return render_template(
         "dashboard/supporters.html", form=form, record=record, can_resend=can_resend,
         statement_choices=choices, statement_problem=statement_problem,
-        statement_form=StatementDownloadForm(formdata=None, email=record.email)
+        statement_form=StatementDownloadForm(formdata=None, supporter=record.email)
         if record else None), status
 
 
@@ -77,13 +77,13 @@ def supporter_of_email(message_id):
 def supporter_statement():
     form = StatementDownloadForm()
     if not form.validate_on_submit():
-        if not form.email.data or form.email.errors:
+        if not form.supporter.data or form.supporter.errors:
             abort(400)
-        return _record_page(form.email.data, status=400,
+        return _record_page(form.supporter.data, status=400,
                             statement_problem="Choose the year of the statement.")
-    pdf = statement_pdf(form.email.data, form.year.data)
+    pdf = statement_pdf(form.supporter.data, form.year.data)
     if pdf is None:
-        return _record_page(form.email.data, status=404, statement_problem=(
+        return _record_page(form.supporter.data, status=404, statement_problem=(
             f"No gift was paid from this address in {form.year.data}: no statement."))
     current_app.logger.info("staff %s downloaded a supporter's statement", current_user.id)
     filename, content = pdf

@@ -182,10 +182,10 @@ def check_year_to_send(year, now=None):
     now = now or current_time()
     if year < EARLIEST_YEAR:
         raise YearRefused(f"{year} is before {EARLIEST_YEAR}: no gift is recorded that "
-                             "early.")
+                          "early.")
     if year > now.year:
         raise YearRefused(f"{year} is in the future (it is {now.year} now): there is "
-                             "nothing to send yet.")
+                          "nothing to send yet.")
     if year == now.year:
         raise YearRefused(
             f"{year} is not over yet. A statement is sent once per supporter and year, so "

@@ -29,7 +29,8 @@ from tests.tcp_proxy import CuttableProxy
 # know a browser without their cookie, or a link that is not one, by its signature alone.
 MANAGE_WITHOUT_SESSION = {"support_manage.request_link", "support_manage.open_link",
                           "support_manage.home", "support_manage.cancel",
-                          "support_manage.card_updated", "support_manage.erase"}
+                          "support_manage.card_updated", "support_manage.erase",
+                          "support_manage.statement"}
 WITHOUT_DATABASE = {
     "anonymous": {"static", "contribute.form", "api.embed_script", "dashboard.login",
                   "contribute.thanks", *MANAGE_WITHOUT_SESSION},

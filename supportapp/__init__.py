@@ -79,6 +79,7 @@ def register_blueprints(app):
         contribute,
         dashboard,
         health,
+        reminders,
         reports_api,
         support_manage,
         tracking,
@@ -94,6 +95,7 @@ def register_blueprints(app):
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(reports_api.bp)
     app.register_blueprint(support_manage.bp)
+    app.register_blueprint(reminders.bp)
     if app.config["SUPPORTAPP_ENV"] == "development":
         from supportapp.blueprints import dev_mail
 

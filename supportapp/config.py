@@ -267,6 +267,9 @@ def load_config(instance_path):
         "MANAGE_LINK_EMAIL_RATE_LIMIT": os.environ.get(
             "SUPPORTAPP_MANAGE_LINK_EMAIL_RATE_LIMIT", "3 per 15 minutes;10 per day"),
         "MANAGE_RATE_LIMIT": os.environ.get("SUPPORTAPP_MANAGE_RATE_LIMIT", "30 per minute"),
+        # "Remind me later" sign-ups kept per client address.
+        "REMINDER_RATE_LIMIT": os.environ.get("SUPPORTAPP_REMINDER_RATE_LIMIT",
+                                              "5 per minute;20 per hour"),
         "EMBED_ORIGINS": _origins(os.environ.get("SUPPORTAPP_EMBED_ORIGINS", "")),
         # Host headers outside this list are refused (400) before they can reach a link.
         "TRUSTED_HOSTS": _hosts(os.environ.get("SUPPORTAPP_TRUSTED_HOSTS", "")),

@@ -25,6 +25,7 @@ EMAIL_KIND_LABELS = {"receipt": "Receipt", "refund_notice": "Refund notice",
                      "sign_in_link": "Sign-in link",
                      "sign_in_no_gifts": "Sign-in asked, no gifts found",
                      "support_changed": "Change confirmed",
+                     "reminder": "Reminder to give (asked for)",
                      "statement": "Year-end statement"}
 # What a supporter changed on the manage page (SupportChange.kind).
 SUPPORT_CHANGE_LABELS = {

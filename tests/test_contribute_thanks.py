@@ -65,10 +65,12 @@ def test_monthly_thanks_offers_portal(app, client, fake_stripe):
     assert fake_stripe.portals[0][0] == session["customer"]
 
 
-def test_manage_without_gift_goes_home(client, fake_stripe):
-    """Without a recurring gift in this browser, manage explains where to go instead."""
+def test_manage_without_gift_leads_to_sign_in(client, fake_stripe):
+    """Without a recurring gift in this browser, manage leads to the emailed sign-in link's
+    form, and no portal session is made."""
     response = client.post("/contribute/manage")
     assert response.status_code == 303 and fake_stripe.portals == []
+    assert response.headers["Location"].endswith("/support/manage")
 
 
 @pytest.mark.parametrize(("status", "payment_status", "words"), [

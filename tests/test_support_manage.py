@@ -384,8 +384,9 @@ def test_pause_then_resume(client, supporter, fake_stripe):
     assert not support.paused and support.paused_until is None
     assert [c.kind for c in _changes()] == ["paused", "resumed"]
     assert _changes()[0].details["months"] == 2
-    assert [m.subject for m in _messages(kind="support_changed")] == [
-        "Your recurring gift has changed"] * 2
+    paused, resumed = (m.subject for m in _messages(kind="support_changed"))
+    assert (paused, resumed) == ("Your recurring gift is paused",
+                                 "Your recurring gift is running again")
     assert "Payments are paused until" in _messages(kind="support_changed")[0].text_body
 
 
@@ -532,6 +533,27 @@ def test_erasure(client, supporter, fake_stripe):
                                                           OutboxMessage, SupportChange)
                           for row in db.session.scalars(select(model)))
     assert EMAIL not in everything.lower()
+
+
+def test_late_events_do_not_bring_an_erased_address_back(client, supporter, fake_stripe):
+    """After an erasure, a late invoice of the erased gift naming the address leaves the
+    address gone and sends no receipt; a gift made afterwards by the same person is new and
+    keeps its address."""
+    sign_in(client)
+    assert client.post("/support/manage/erase").status_code == 200
+    late = sf.invoice(supporter.stripe_subscription_id, reason="subscription_cycle")
+    assert sf.post_event(client, sf.event("invoice.paid", late)).status_code == 200
+    db.session.rollback()
+    assert db.session.get(RecurringSupport, supporter.id).email is None
+    assert db.session.scalar(select(Contribution).filter_by(
+        stripe_invoice_id=late["id"])).email is None
+    assert _messages(kind="receipt") == []
+    again = sf.invoice(sf.new_id("sub"), metadata={"frequency": "monthly"})
+    assert sf.post_event(client, sf.event("invoice.paid", again)).status_code == 200
+    db.session.rollback()
+    assert db.session.scalar(select(Contribution).filter_by(
+        stripe_invoice_id=again["id"])).email == EMAIL
+    assert [m.key for m in _messages(kind="receipt")] == [f"receipt:{again['id']}"]
 
 
 def test_erasure_waits_for_stripe(client, supporter, fake_stripe):

@@ -1,7 +1,7 @@
 """year-end statements: files sent with an outbox message (outbox_attachment)
 
 Revision ID: 0014_statements
-Revises: 0010_recovery
+Revises: 0013_reminders
 Create Date: 2026-11-29 23:56:43.703389
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0014_statements'
-down_revision = '0010_recovery'
+down_revision = '0013_reminders'
 branch_labels = None
 depends_on = None
 

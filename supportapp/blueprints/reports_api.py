@@ -16,7 +16,7 @@ from supportapp.services.staff import staff_for_token
 bp = Blueprint("reports_api", __name__, url_prefix="/api/reports")
 
 FUNNEL = ("rendered", "viewable", "clicks", "checkouts", "contributions", "revenue",
-          "conversion_rate")
+          "conversion_rate", "reminder_signups", "reminders_sent", "reminder_gifts")
 STORY_FIELDS = ("story_id", "slug", "title", "section", *FUNNEL, "recurring_won", "rpm")
 VARIANT_FIELDS = ("variant_id", "name", "is_control", *FUNNEL, "annualised_per_thousand",
                   "ci_low", "ci_high", "chance_beats_control", "offers_shown",

@@ -4,6 +4,7 @@ from supportapp.models.contribution import Contribution
 from supportapp.models.outbox import OutboxAttachment, OutboxMessage
 from supportapp.models.payment_failure import PaymentFailure
 from supportapp.models.recurring_support import RecurringSupport
+from supportapp.models.reminder import Reminder
 from supportapp.models.staff import Staff, StaffToken
 from supportapp.models.story import Story
 from supportapp.models.stripe_event import StripeEvent
@@ -13,7 +14,7 @@ from supportapp.models.tracking import DailyFunnel, TrackingDedup, TrackingEvent
 
 __all__ = [
     "Appeal", "AppealVariant", "Contribution", "OutboxAttachment", "OutboxMessage",
-    "PaymentFailure", "RecurringSupport", "Story",
+    "PaymentFailure", "RecurringSupport", "Reminder", "Story",
     "StripeEvent", "SupportChange", "SupportSignIn",
     "Staff", "StaffToken",
     "DailyFunnel", "TrackingDedup", "TrackingEvent", "TrackingInbox",

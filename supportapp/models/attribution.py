@@ -13,3 +13,11 @@ class AttributedToAppeal:
     variant_id: Mapped[int | None] = mapped_column(
         ForeignKey("appeal_variant.id", ondelete="SET NULL"), index=True, nullable=True)
     reader_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class WonByReminder:
+    """Mixin: the "Remind me later" email whose link the gift was made from, if any (its
+    link carries a signed reference; the checkout's metadata keeps it)."""
+
+    reminder_id: Mapped[int | None] = mapped_column(
+        ForeignKey("reminder.id", ondelete="SET NULL"), index=True, nullable=True)

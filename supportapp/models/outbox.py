@@ -4,7 +4,7 @@ The worker (`flask --app app worker`) sends what is due over SMTP. A message is 
 it is written before the fact commits or not at all, and it is only marked sent once the
 mail server has taken it. Its unique key makes a webhook delivered twice write one message.
 """
-from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from supportapp.extensions import db
@@ -27,6 +27,8 @@ class OutboxMessage(db.Model):
     text_body: Mapped[str] = mapped_column(Text)
     html_body: Mapped[str] = mapped_column(Text)
     message_id: Mapped[str] = mapped_column(String(255), unique=True)  # "<...@our domain>"
+    # Headers of its own kind, {name: value}: a reminder's List-Unsubscribe (RFC 8058).
+    headers: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     status: Mapped[str] = mapped_column(String(10), default="queued")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at = mapped_column(UTCDateTime(), default=utcnow, nullable=False)

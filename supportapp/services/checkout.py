@@ -28,6 +28,7 @@ class CheckoutOrder:
     appeal_id: int | None = None
     variant_id: int | None = None
     reader_id: str | None = None
+    reminder_id: int | None = None  # the "Remind me later" email the reader came from
 
     @property
     def product_name(self):
@@ -45,6 +46,7 @@ class CheckoutOrder:
             "appeal": self.appeal_id,
             "variant": self.variant_id,
             "reader": self.reader_id,
+            "reminder": self.reminder_id,
             "amount_chosen": self.amount_minor,
             "cover_fees": "1" if self.cover_fees else None,
         }

@@ -14,17 +14,21 @@ from supportapp.models import (
     AppealVariant,
     Contribution,
     RecurringSupport,
+    Reminder,
     Story,
 )
 from supportapp.models.contribution import STRIPE_KEYS
 from supportapp.models.dialect import insert_ignore
 from supportapp.models.recurring_support import SUPPORTING_STATUSES
 from supportapp.services.reader_cookies import valid_reader_id
+from supportapp.services.supporter_email import erased_since
 
 _SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _FACTS = ("paid_at", "failed_at", "disputed_at")
 _FILLABLE = ("frequency", "billing_reason", "stripe_subscription_id", "stripe_customer_id",
-             "story_id", "appeal_id", "variant_id", "reader_id", "email")
+             "story_id", "appeal_id", "variant_id", "reader_id", "reminder_id", "email")
+# What a gift is credited to (AttributedToAppeal, WonByReminder), as `attribution` gives it.
+ATTRIBUTION_FIELDS = ("story_id", "appeal_id", "variant_id", "reader_id", "reminder_id")
 
 
 def _locked(statement):
@@ -38,6 +42,14 @@ def fill(record, **values):
     for name, value in values.items():
         if value is not None and getattr(record, name) is None:
             setattr(record, name, value)
+
+
+def fill_email(record, email):
+    """Give the record its supporter's address unless it has one, or that supporter had
+    their data erased since the record was made: a late or replayed Stripe event must not
+    bring an erased address back (a gift made after the erasure is a new record)."""
+    if email and record.email is None and not erased_since(email, record.created_at):
+        record.email = email
 
 
 def contribution_for(keys, amount_minor, currency):
@@ -103,8 +115,9 @@ def set_status(support, status, at):
 
 
 def attribution(metadata):
-    """{story_id, appeal_id, variant_id, reader_id} from checkout metadata; what does not
-    name a real story, appeal or variant is left out rather than trusted."""
+    """{story_id, appeal_id, variant_id, reader_id, reminder_id} from checkout metadata;
+    what does not name a real story, appeal, variant or reminder is left out rather than
+    trusted."""
     metadata = metadata if isinstance(metadata, dict) else {}
     slug = metadata.get("story")
     story_id = None
@@ -120,6 +133,8 @@ def attribution(metadata):
         "appeal_id": appeal_id if appeal_id is not None else getattr(variant, "appeal_id", None),
         "variant_id": variant.id if variant is not None else None,
         "reader_id": valid_reader_id(reader) if isinstance(reader, str) else None,
+        # Our own metadata: the view checked the link's signed reference before checkout.
+        "reminder_id": _existing(Reminder, metadata.get("reminder")),
     }
 
 

@@ -1,12 +1,12 @@
 """Erasing a supporter's personal data when they ask, keeping the accounts whole.
 
-The address goes from their contributions, recurring supports, sign-ins, support changes
-and emails (kept only as a keyed digest where a record must still say whose it was; the
-files sent with the emails are deleted), and from the Stripe events stored after they
-were applied; amounts, currencies, dates and Stripe ids stay, so the books still add up.
-Their recurring gifts are cancelled and their Stripe customers deleted first, with no
-transaction open; if Stripe cannot be reached, nothing here is erased and the supporter
-can ask again.
+The address goes from their contributions, recurring supports, sign-ins, support changes,
+"Remind me later" reminders and emails (kept only as a keyed digest where a record must
+still say whose it was; the files sent with the emails are deleted), and from the Stripe
+events stored after they were applied; amounts, currencies, dates and Stripe ids stay, so
+the books still add up. Their recurring gifts are cancelled and their Stripe customers
+deleted first, with no transaction open; if Stripe cannot be reached, nothing here is
+erased and the supporter can ask again.
 """
 from dataclasses import dataclass
 
@@ -18,6 +18,7 @@ from supportapp.models import (
     OutboxAttachment,
     OutboxMessage,
     RecurringSupport,
+    Reminder,
     StripeEvent,
     SupportChange,
     SupportSignIn,
@@ -89,8 +90,18 @@ def _erase_rows(email, digest, found):
     db.session.execute(update(SupportChange).where(_matches(SupportChange.email, email))
                        .values(email=digest))
     db.session.execute(delete(SupportSignIn).where(_matches(SupportSignIn.email, email)))
+    _erase_reminders(email, digest)
     _erase_emails(email, digest)
     _redact_events(email, found.customers)
+
+
+def _erase_reminders(email, digest):
+    # Reminders not sent yet never go; all keep their counts (story, variant, dates).
+    db.session.execute(update(Reminder).where(
+        _matches(Reminder.email, email), Reminder.sent_at.is_(None),
+        Reminder.unsubscribed_at.is_(None)).values(unsubscribed_at=utcnow()))
+    db.session.execute(update(Reminder).where(_matches(Reminder.email, email))
+                       .values(email=digest))
 
 
 def _erase_emails(email, digest):

@@ -19,10 +19,12 @@ from supportapp.models.recurring_support import INTERVALS
 from supportapp.services import payments
 from supportapp.services import stripe_payload as p
 from supportapp.services.contributions import (
+    ATTRIBUTION_FIELDS,
     attribution,
     backfill_attribution,
     contribution_for,
     fill,
+    fill_email,
     recurring_support_for,
 )
 from supportapp.services.receipts import queue_payment_emails
@@ -155,14 +157,14 @@ def _apply_checkout(session):
     total = p.required(p.amount(session.get("amount_total")), "amount_total")
     currency = p.required(p.currency(session.get("currency")), "currency")
     metadata = p.mapping(session.get("metadata"))
-    known = dict(email=_email(session), stripe_customer_id=p.stripe_id(session.get("customer")),
-                 **attribution(metadata))
+    known = dict(stripe_customer_id=p.stripe_id(session.get("customer")), **attribution(metadata))
     if session.get("mode") == "subscription":
         return _start_support(session, session_id, total, currency, metadata, known)
     row = contribution_for({"stripe_checkout_session_id": session_id,
                             "stripe_payment_intent_id": p.stripe_id(session.get("payment_intent"))},
                            total, currency)
     fill(row, frequency="one_off", **known)
+    fill_email(row, _email(session))
     row.covers_fees = row.covers_fees or metadata.get("cover_fees") == "1"
     if session.get("payment_status") == "paid" and row.paid_at is None:
         row.paid_at = datetime.now(UTC)
@@ -177,10 +179,10 @@ def _start_support(session, session_id, total, currency, metadata, known):
     fill(support, stripe_checkout_session_id=session_id,
          interval=INTERVALS.get(metadata.get("frequency")), started_at=datetime.now(UTC),
          **known)
+    fill_email(support, _email(session))
     if support.status_at is None and session.get("payment_status") == "paid":
         support.status = "active"
-    backfill_attribution(subscription_id, {k: known[k] for k in
-                                           ("story_id", "appeal_id", "variant_id", "reader_id")})
+    backfill_attribution(subscription_id, {k: known[k] for k in ATTRIBUTION_FIELDS})
     return support
 
 

@@ -28,7 +28,7 @@ from sqlalchemy import and_, or_, select, update
 from supportapp.extensions import db, mail
 from supportapp.models import OutboxAttachment, OutboxMessage
 from supportapp.models.types import utcnow
-from supportapp.services.outbox import OutboxError, check_address
+from supportapp.services.outbox import OutboxError, check_address, check_headers
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ MAX_ERROR_LENGTH = 300
 AUTO_SUBMITTED = "auto-generated"
 _TABLE = OutboxMessage.__table__
 _COLUMNS = ("id", "kind", "to_address", "subject", "text_body", "html_body", "message_id",
-            "attempts")
+            "headers", "attempts")
 
 
 @dataclass(frozen=True)
@@ -152,16 +152,17 @@ def smtp_settings(config):
 def build_message(row, config, connection=None, attachments=()):
     """The email for an outbox row: its text with the HTML as an alternative and its
     attachments (rows with filename, content_type and content), From (and Reply-To) from
-    the settings, our Message-ID. Raises OutboxError for an address or a header that a
-    line break would split: nothing like it reaches a header."""
+    the settings, our Message-ID, and the row's own headers. Raises OutboxError for an
+    address or a header that a line break would split: nothing like it reaches a header."""
     to = check_address(row.to_address)
     if any(ch in value for value in (row.subject, row.message_id) for ch in "\r\n"):
         raise OutboxError("a line break in a header")
     reply_to = [config["MAIL_REPLY_TO"]] if config["MAIL_REPLY_TO"] else None
+    own = check_headers(getattr(row, "headers", None))
     message = EmailMultiAlternatives(
         subject=row.subject, body=row.text_body, from_email=config["MAIL_FROM"], to=[to],
         reply_to=reply_to, connection=connection,
-        headers={"Message-ID": row.message_id, "Auto-Submitted": AUTO_SUBMITTED})
+        headers={**own, "Message-ID": row.message_id, "Auto-Submitted": AUTO_SUBMITTED})
     message.attach_alternative(row.html_body, "text/html")
     for attachment in attachments:
         if any(ch in attachment.filename + attachment.content_type for ch in "\r\n"):

@@ -26,6 +26,11 @@ from supportapp.models.dialect import dialect_insert
 from supportapp.models.types import utcnow
 
 _HEADER_BREAK = re.compile(r"[\r\n]")
+# A header's name (RFC 5322 field-name: printable ASCII but the colon).
+_HEADER_NAME = re.compile(r"^[!-9;-~]{1,76}$")
+# Headers the mail worker writes itself: a message cannot set its own.
+_OWN_HEADERS = {"from", "to", "cc", "bcc", "reply-to", "subject", "message-id", "date",
+                "auto-submitted", "content-type", "mime-version", "content-transfer-encoding"}
 _INLINER = css_inline.CSSInliner(keep_style_tags=False)
 
 
@@ -58,6 +63,20 @@ def check_address(address):
     return address
 
 
+def check_headers(headers):
+    """A message's own headers ({name: value}), if each is one line under a plain name that
+    is not one the worker writes; raises OutboxError otherwise."""
+    checked = {}
+    for name, value in (headers or {}).items():
+        if not (isinstance(name, str) and _HEADER_NAME.match(name)) \
+                or name.lower() in _OWN_HEADERS:
+            raise OutboxError(f"not a header a message may set: {name!r}")
+        if not isinstance(value, str) or _HEADER_BREAK.search(value) or not value.isprintable():
+            raise OutboxError(f"the {name} header is not one printable line")
+        checked[name] = value
+    return checked
+
+
 def public_url(endpoint, **values):
     """An absolute link to this site for an email, from SUPPORTAPP_PUBLIC_URL (emails are
     written by webhooks and commands too, where no request says what the site's address is)."""
@@ -86,17 +105,19 @@ def render_email(template, /, **context):
     return subject, str(text_template).strip() + "\n", _INLINER.inline(html)
 
 
-def queue_email(key, kind, to, template, /, *, attachments=(), **context):
+def queue_email(key, kind, to, template, /, *, headers=None, attachments=(), **context):
     """Write one email (and its `attachments`, Attachment values) in the caller's
     transaction; True when written, False when the key already holds one (the same fact
-    told twice). Raises OutboxError for a bad address."""
+    told twice). `headers` are the message's own (e.g. a reminder's List-Unsubscribe).
+    Raises OutboxError for a bad address or header."""
     to = check_address(to)
+    headers = check_headers(headers) or None
     subject, text, html = render_email(template, **context)
     domain = parseaddr(current_app.config["MAIL_FROM"])[1].rpartition("@")[2] or "localhost"
     now = utcnow()
     statement = dialect_insert(OutboxMessage).values(
         key=key, kind=kind, to_address=to, subject=subject, text_body=text, html_body=html,
-        message_id=make_msgid(domain=domain), status="queued", attempts=0,
+        message_id=make_msgid(domain=domain), headers=headers, status="queued", attempts=0,
         next_attempt_at=now, created_at=now,
     ).on_conflict_do_nothing(index_elements=["key"]).returning(OutboxMessage.id)
     message_id = db.session.execute(statement).scalar()

@@ -4,19 +4,24 @@ from sqlalchemy import and_, func, or_, select, update
 from supportapp.extensions import db
 from supportapp.models import OutboxMessage
 from supportapp.models.types import utcnow
+from supportapp.services.supporter_email import DIGEST_PREFIX
 
 # A message whose last try failed: given up, or waiting to be tried again after a failure.
 # Not one that is sent, being sent, or already queued again by staff (no tries yet since:
-# its last error stays until the next try).
-FAILED = or_(OutboxMessage.status == "given_up",
-             and_(OutboxMessage.status == "queued", OutboxMessage.last_error.is_not(None),
-                  OutboxMessage.attempts > 0))
+# its last error stays until the next try), nor one whose supporter was erased (its address
+# is a digest now, and its text gone).
+FAILED = and_(
+    or_(OutboxMessage.status == "given_up",
+        and_(OutboxMessage.status == "queued", OutboxMessage.last_error.is_not(None),
+             OutboxMessage.attempts > 0)),
+    OutboxMessage.to_address.not_like(DIGEST_PREFIX + "%"))
 
 
 def can_resend(message):
     """True for a message whose last try failed (the rows FAILED selects)."""
-    return message.status == "given_up" or (
+    failed = message.status == "given_up" or (
         message.status == "queued" and message.last_error is not None and message.attempts > 0)
+    return failed and not message.to_address.startswith(DIGEST_PREFIX)
 
 
 def message_kinds():

@@ -9,9 +9,11 @@ second, still leave Stripe's latest state behind.
 from supportapp.models.recurring_support import INTERVALS
 from supportapp.services import stripe_payload as p
 from supportapp.services.contributions import (
+    ATTRIBUTION_FIELDS,
     attribution,
     contribution_for,
     fill,
+    fill_email,
     is_newer,
     recurring_support_for,
     set_status,
@@ -33,15 +35,15 @@ def _invoice_records(invoice, amount_field, intent):
     frequency = metadata.get("frequency") if metadata.get("frequency") in INTERVALS else None
     support = recurring_support_for(subscription_id, amount, currency)
     fill(support, interval=INTERVALS.get(frequency),
-         email=p.text(invoice.get("customer_email"), 320),
          stripe_customer_id=p.stripe_id(invoice.get("customer")), **attribution(metadata))
+    fill_email(support, p.text(invoice.get("customer_email"), 320))
     row = contribution_for({"stripe_invoice_id": invoice_id, "stripe_payment_intent_id": intent},
                            amount, currency)
+    fill_email(row, support.email)
     fill(row, frequency=frequency or support.frequency, stripe_subscription_id=subscription_id,
-         stripe_customer_id=support.stripe_customer_id, email=support.email,
+         stripe_customer_id=support.stripe_customer_id,
          billing_reason=p.text(invoice.get("billing_reason"), 40),
-         story_id=support.story_id, appeal_id=support.appeal_id,
-         variant_id=support.variant_id, reader_id=support.reader_id)
+         **{name: getattr(support, name) for name in ATTRIBUTION_FIELDS})
     return support, row
 
 

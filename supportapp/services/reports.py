@@ -6,8 +6,9 @@ from datetime import UTC, date
 from sqlalchemy import func, or_, select
 
 from supportapp.extensions import db
-from supportapp.models import AppealVariant, Contribution, DailyFunnel, Story
+from supportapp.models import AppealVariant, Contribution, DailyFunnel, Reminder, Story
 from supportapp.services.periods import period_days
+from supportapp.services.reminders import GIFT_WINDOW
 from supportapp.services.tracking import roll_up
 from supportapp.services.variant_stats import chance_to_beat, conversion_interval
 
@@ -29,6 +30,9 @@ class Funnel:
     recurring_won: int = 0
     revenue: dict = field(default_factory=dict)  # currency -> net minor units
     annualised: dict = field(default_factory=dict)  # currency -> minor units of new gifts
+    reminder_signups: int = 0  # "Remind me later" asked for
+    reminders_sent: int = 0
+    reminder_gifts: int = 0  # new gifts from a reminder's link, paid within GIFT_WINDOW
 
     @property
     def conversion_rate(self):
@@ -58,10 +62,40 @@ def _funnel_counts(group_column, period, *conditions):
     return funnels
 
 
+def _new_gift():
+    return or_(Contribution.frequency == "one_off",
+               Contribution.billing_reason == "subscription_create")
+
+
+def _add_reminders(funnels, group_name, period, *conditions):
+    """Reminder sign-ups and sendings in the period, and the new gifts paid in it that a
+    reminder won (made from its link within GIFT_WINDOW of its sending), grouped by the
+    reminder's story or variant (`group_name`)."""
+    start, end = period.bounds
+    group = getattr(Reminder, group_name)
+    for column, name in ((Reminder.created_at, "reminder_signups"),
+                         (Reminder.sent_at, "reminders_sent")):
+        rows = db.session.execute(select(group, func.count())
+                                  .where(column >= start, column < end, *conditions)
+                                  .group_by(group))
+        for key, count in rows:
+            setattr(funnels[key], name, getattr(funnels[key], name) + count)
+    # Few rows (gifts made from reminders): the window is checked here, the same on SQLite
+    # and PostgreSQL. A gift can only carry the reference once the email is out.
+    rows = db.session.execute(
+        select(group, Contribution.paid_at, Reminder.sent_at)
+        .join(Reminder, Contribution.reminder_id == Reminder.id)
+        .where(Contribution.paid_at >= start, Contribution.paid_at < end, _new_gift(),
+               Reminder.sent_at.is_not(None), *conditions))
+    for key, paid_at, sent_at in rows:
+        if _as_utc(paid_at) <= _as_utc(sent_at) + GIFT_WINDOW:
+            funnels[key].reminder_gifts += 1
+    return funnels
+
+
 def _add_payments(funnels, group_column, period, *conditions, fold=lambda key: key):
     start, end = period.bounds
-    new_gift = or_(Contribution.frequency == "one_off",
-                   Contribution.billing_reason == "subscription_create")
+    new_gift = _new_gift()
     rows = db.session.execute(
         select(group_column, Contribution.currency, Contribution.frequency,
                (Contribution.billing_reason == "subscription_create").label("first"),
@@ -98,6 +132,7 @@ def _story_rows(period, *story_conditions):
     roll_up()
     funnels = _funnel_counts(DailyFunnel.story_id, period)
     _add_payments(funnels, Contribution.story_id, period)
+    _add_reminders(funnels, "story_id", period)
     ids = [k for k in funnels if k]
     stories = db.session.execute(
         select(Story.id, Story.slug, Story.title, Story.section)
@@ -159,6 +194,7 @@ def variants_table(appeal_id, period):
     roll_up()
     funnels = _funnel_counts(DailyFunnel.variant_id, period, DailyFunnel.appeal_id == appeal_id)
     _add_payments(funnels, Contribution.variant_id, period, Contribution.appeal_id == appeal_id)
+    _add_reminders(funnels, "variant_id", period, Reminder.appeal_id == appeal_id)
     variants = db.session.scalars(select(AppealVariant).where(
         AppealVariant.appeal_id == appeal_id).order_by(AppealVariant.id)).all()
     rows = [VariantRow(v.id, v.name, v.is_control, funnels.get(v.id) or Funnel())

@@ -39,6 +39,16 @@ CANCEL_REASONS = {
     "other": "Another reason",
     "not_given": "I'd rather not say",
 }
+# The confirmation's subject when it tells one change; several changes at once get the
+# template's general one.
+CONFIRMATION_SUBJECTS = {
+    "amount_changed": "The amount of your recurring gift has changed",
+    "frequency_changed": "How often your gift is taken has changed",
+    "paused": "Your recurring gift is paused",
+    "resumed": "Your recurring gift is running again",
+    "cancelled": "Your recurring gift is cancelled",
+    "card_updated": "The card for your recurring gift is updated",
+}
 STRIPE_FEEDBACK = {"too_expensive": "too_expensive", "reading_less": "unused",
                    "coverage": "low_quality", "elsewhere": "switched_service", "other": "other"}
 
@@ -172,6 +182,7 @@ def record_change(email, support_id, changes, subscription=None, key=None):
     queued = queue_email(
         key or f"support_changed:{rows[0].id}", "support_changed", email, "support_changed",
         sentences=[describe(kind, details) for kind, details in changes],
+        headline=CONFIRMATION_SUBJECTS.get(changes[0][0]) if len(changes) == 1 else None,
         gift=gift_words(support), manage=public_url("support_manage.request_link"))
     if not queued:
         db.session.rollback()

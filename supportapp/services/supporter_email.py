@@ -4,6 +4,10 @@ import hashlib
 import hmac
 
 from flask import current_app
+from sqlalchemy import exists, select
+
+from supportapp.extensions import db
+from supportapp.models import SupportChange
 
 DIGEST_PREFIX = "sha256:"  # no "@": a digest is never mistaken for an address
 
@@ -19,3 +23,11 @@ def email_digest(email):
     key = current_app.config["SECRET_KEY"].encode()
     mac = hmac.new(key, normalise_email(email).encode(), hashlib.sha256)
     return DIGEST_PREFIX + mac.hexdigest()
+
+
+def erased_since(email, moment):
+    """Whether the address's personal data was erased at or after `moment` (None: ever)."""
+    erased = [SupportChange.kind == "erased", SupportChange.email == email_digest(email)]
+    if moment is not None:
+        erased.append(SupportChange.created_at >= moment)
+    return db.session.scalar(select(exists().where(*erased)))

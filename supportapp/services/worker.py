@@ -14,11 +14,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from supportapp.extensions import db
 from supportapp.logs import log_throttled
 from supportapp.services.mail_worker import send_due_mail
+from supportapp.services.reminders import send_due_reminders
 
 log = logging.getLogger(__name__)
 
 DEFAULT_INTERVAL_SECONDS = 2.0
-JOBS = (send_due_mail,)
+# Jobs that write email come before the one that sends it, so a pass sends what it wrote.
+JOBS = (send_due_reminders, send_due_mail)
 
 
 def run_due_jobs(stop, jobs=JOBS):

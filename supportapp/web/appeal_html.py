@@ -6,14 +6,15 @@ identical blocks; only the story slug differs, and it goes into a slot of the ca
 from flask import current_app, render_template, request
 
 from supportapp.caches import app_caches
+from supportapp.services.reminders import month_name, next_month
 
 STORY_SLOT = "__supportapp_story_slug__"
 
 
-def _fragment(placement, embed, site_url, dismiss_days):
+def _fragment(placement, embed, site_url, dismiss_days, remind_month):
     return render_template("appeal/_appeal.html", p=placement, embed=embed,
                            story_slug=STORY_SLOT, site_url=site_url,
-                           dismiss_days=dismiss_days)
+                           dismiss_days=dismiss_days, remind_month=remind_month)
 
 
 def appeal_html(placement, story_slug, embed=False):
@@ -22,6 +23,8 @@ def appeal_html(placement, story_slug, embed=False):
     Embeds post to this site's address; our own pages use paths.
     """
     site_url = request.url_root.rstrip("/") if embed else ""
-    key = (placement, embed, site_url, current_app.config["APPEAL_DISMISS_DAYS"])
+    # The month its "Remind me in ..." offers is part of the key: a new month, a new block.
+    key = (placement, embed, site_url, current_app.config["APPEAL_DISMISS_DAYS"],
+           month_name(next_month()))
     html = app_caches().fragments.get(key, lambda: _fragment(*key))
     return html.replace(STORY_SLOT, story_slug)

@@ -185,3 +185,22 @@ def test_admins_send_again_from_the_supporter_page(staff_client, supporter_histo
         "Queued Queued again after a failure; due ")
     assert again.xpath(".//form") == []
     assert len(page.xpath("//form[contains(@action, '/resend')]")) == 1
+
+
+def test_an_erased_supporters_failed_message_is_not_sent_again(staff_client,
+                                                                supporter_history):
+    """After an erasure the message's address is a digest and its text gone: no button, and
+    pressing it anyway changes nothing."""
+    from supportapp.extensions import db
+    from supportapp.models import OutboxMessage
+    from supportapp.services.supporter_email import email_digest
+
+    message = supporter_history["messages"]["given_up"]
+    db.session.get(OutboxMessage, message.id).to_address = email_digest(message.to_address)
+    db.session.commit()
+    client = staff_client("admin")
+    page = _page(client.get("/dashboard/emails?status=given_up"))
+    assert page.xpath(f"//form[contains(@action, '/emails/{message.id}/resend')]") == []
+    before = _outbox()
+    client.post(f"/dashboard/emails/{message.id}/resend")
+    assert _outbox() == before

@@ -194,16 +194,9 @@ def test_portal_payment_method_update_flow(client, subscribe, webhooks):
     assert portal.flow.after_completion.redirect.return_url == MANAGE_URL + "?done=1"
     page = requests.get(portal.url, timeout=10).text
     assert 'name="card_number"' in page
-    declined = requests.post(
-        f"{portal.url}/payment_method",
-        data={"card_number": "4000000000000002", "expiry": "12/34", "cvc": "123"}, timeout=10,
-    )
+    declined = _type_card(portal, "4000000000000002")
     assert declined.status_code == 402 and "declined" in declined.text
-    saved = requests.post(
-        f"{portal.url}/payment_method",
-        data={"card_number": "5555 5555 5555 4444", "expiry": "12/34", "cvc": "123"},
-        allow_redirects=False, timeout=10,
-    )
+    saved = _type_card(portal, "5555 5555 5555 4444")
     assert saved.status_code == 303 and saved.headers["Location"] == MANAGE_URL + "?done=1"
     customer = client.v1.customers.retrieve(
         sub.customer, params={"expand": ["invoice_settings.default_payment_method"]}
@@ -217,6 +210,12 @@ def test_portal_payment_method_update_flow(client, subscribe, webhooks):
         "customer.updated",
         "customer.subscription.updated",
     ]
+
+
+def _type_card(portal, number):
+    """Submit the portal's card form as a person would, with `number` and a valid expiry."""
+    return requests.post(f"{portal.url}/payment_method", allow_redirects=False, timeout=10,
+                         data={"card_number": number, "expiry": "12/34", "cvc": "123"})
 
 
 def test_portal_flow_mistakes(client, subscribe):
@@ -235,16 +234,9 @@ def test_portal_flow_mistakes(client, subscribe):
     portal = client.v1.billing_portal.sessions.create(
         params={"customer": sub.customer, "flow_data": {"type": "payment_method_update"}}
     )
-    bad = requests.post(
-        f"{portal.url}/payment_method",
-        data={"card_number": "1234", "expiry": "12/34", "cvc": "123"}, timeout=10,
-    )
+    bad = _type_card(portal, "1234")
     assert bad.status_code == 400 and "invalid" in bad.text
-    home = requests.post(
-        f"{portal.url}/payment_method",
-        data={"card_number": "4242424242424242", "expiry": "12/34", "cvc": "123"},
-        allow_redirects=False, timeout=10,
-    )
+    home = _type_card(portal, "4242424242424242")
     assert home.headers["Location"].endswith("?view=home")
 
 

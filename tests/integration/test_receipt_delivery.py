@@ -1,12 +1,14 @@
 """Receipts through the emulator: every event of every kind of gift delivered twice and
-concurrently, with the thank-you pages loading at the same time, writes one receipt per
-payment and one notice per refund."""
+concurrently, with the thank-you pages loading and the worker sending at the same time,
+writes one receipt per payment and one notice per refund, and one of each arrives."""
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import select
 
 from supportapp.extensions import db
 from supportapp.models import OutboxMessage
+from supportapp.services.mail_worker import send_due_mail
 from tests.integration.test_event_delivery import _deliver, _make_history
 
 
@@ -27,11 +29,27 @@ def _thanks(live, session_id):
                             params={"session_id": session_id}, timeout=60).status_code
 
 
-def test_one_receipt_per_payment_under_concurrent_duplicates(live):
+class _WorkerThread(threading.Thread):
+    """The worker's own sending code, looping in the background as `flask worker` would."""
+
+    def __init__(self, app):
+        super().__init__(daemon=True)
+        self.app, self.stop = app, threading.Event()
+
+    def run(self):
+        with self.app.app_context():
+            while not self.stop.wait(0.05):
+                send_due_mail()
+
+
+def test_one_receipt_per_payment_under_concurrent_duplicates(app, live, mail_server):
     """Each event twice at the same moment, and each one-off's thank-you page twice, from
-    8 threads: 6 receipts (2 one-offs, 3 monthly payments, 1 annual; the declined renewal
-    none) and 1 refund notice; replaying every event afterwards adds nothing."""
+    8 threads, while the worker sends: 6 receipts (2 one-offs, 3 monthly payments, 1
+    annual; the declined renewal none) and 1 refund notice are written, and exactly those
+    arrive in the mail server, once each; replaying every event afterwards adds nothing."""
     live.delivery(False)
+    worker = _WorkerThread(app)
+    worker.start()
     events = _make_history(live)
     sessions = [e["data"]["object"]["id"] for e in events
                 if e["type"] == "checkout.session.completed"
@@ -46,6 +64,9 @@ def test_one_receipt_per_payment_under_concurrent_duplicates(live):
         if kind == "event" and code >= 500:  # Stripe retries a 5xx (e.g. a deadlock victim)
             assert _deliver(live, item) == 200
     assert {_deliver(live, e) for e in events} == {200}
+    worker.stop.set()
+    worker.join(30)
+    send_due_mail()
 
     db.session.rollback()
     messages = db.session.scalars(select(OutboxMessage)).all()
@@ -56,6 +77,10 @@ def test_one_receipt_per_payment_under_concurrent_duplicates(live):
     (notice,) = [m for m in messages if m.kind == "refund_notice"]
     assert notice.subject == "Your refund from The Harbour Ledger: $5.00"
     assert "Refunded in total: $5.00 of $20.00" in notice.text_body
+    arrived = mail_server.messages()
+    assert sorted(m["Message-ID"] for m in arrived) == sorted(m.message_id for m in messages)
+    assert [m["Subject"].startswith("Your receipt") for m in arrived].count(True) == 6
+    assert {m.status for m in messages} == {"sent"}
 
 
 def test_renewal_receipts_follow_the_emulator(live):

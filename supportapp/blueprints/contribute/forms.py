@@ -17,12 +17,13 @@ from supportapp.services.pricing import (
     check_limits,
     parse_amount,
 )
+from supportapp.services.reminders import reminder_from_reference
 
 _SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _NONCE_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 # Fields a reader may simply not have filled in yet.
 _ASKABLE = ("frequency", "amount", "currency")
-CHOICE_FIELDS = ("frequency", "amount", "currency", "story", "appeal", "variant")
+CHOICE_FIELDS = ("frequency", "amount", "currency", "story", "appeal", "variant", "reminder")
 
 
 def _strip(value):
@@ -53,6 +54,7 @@ class ChoiceForm(FlaskForm):
     story = HiddenField()
     appeal = HiddenField()
     variant = HiddenField()
+    reminder = HiddenField()  # a reminder email's signed reference (services/reminders.py)
     nonce = HiddenField()
     website = StringField("Leave this field empty")  # honeypot: people never see it
 
@@ -123,6 +125,7 @@ class ChoiceForm(FlaskForm):
             currency=self.currency.data, email=email, cover_fees=cover_fees,
             story=self.story.data or None, appeal_id=id_or_none(self.appeal.data),
             variant_id=id_or_none(self.variant.data), reader_id=reader_id,
+            reminder_id=reminder_from_reference(self.reminder.data),
         )
 
 

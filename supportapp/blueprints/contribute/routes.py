@@ -29,6 +29,7 @@ from supportapp.blueprints.contribute.helpers import (
     thanks_offer,
 )
 from supportapp.blueprints.reader_state import reader_on_a_page
+from supportapp.blueprints.reminders.forms import remind_form
 from supportapp.extensions import csrf, limiter
 from supportapp.rate_limits import charge
 from supportapp.services import payments
@@ -91,9 +92,11 @@ def support():
     if placement is not None and not request.args:
         form.appeal.data, form.variant.data = str(placement.appeal_id), str(placement.variant_id)
         form.frequency.data = placement.default_frequency
+    # "Remind me later" (the appeal's link leads here): for readers who have not given.
+    remind = None if reader.quiet_supporter else remind_form(request.args)
     return render_form(form, template="contribute/support.html", placement=placement,
                        supporter=reader.quiet_supporter,
-                       can_manage=bool(session.get(PORTAL_CUSTOMER)))
+                       can_manage=bool(session.get(PORTAL_CUSTOMER)), remind=remind)
 
 
 @bp.post("/contribute")

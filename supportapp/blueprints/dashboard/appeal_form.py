@@ -12,6 +12,7 @@ from supportapp.services.goal import funding_progress, goal_status
 from supportapp.services.html import sanitise_appeal_html
 from supportapp.services.money import decimal_string
 from supportapp.services.pricing import AmountError, parse_amount
+from supportapp.services.reminders import month_name, next_month
 
 PREVIEW_ARTICLE_COUNT = 5  # what {article_count} counts in the preview
 
@@ -170,4 +171,5 @@ def preview_context(form, appeal_id=None):
     shown = form.preview_currency.data
     placement = build_placement(appeal, variant,
                                 shown if shown in SUPPORTED_CURRENCIES else "USD", values)
-    return {"preview": placement, "goal_status": goal_status(appeal, raised)}
+    return {"preview": placement, "goal_status": goal_status(appeal, raised),
+            "remind_month": month_name(next_month())}

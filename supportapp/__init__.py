@@ -21,6 +21,8 @@ def create_app(config=None):
     check_config(app.config)
     logging.basicConfig(level=app.config["LOG_LEVEL"])
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    # fpdf2's font subsetting (statement PDFs) logs every table it touches at INFO.
+    logging.getLogger("fontTools").setLevel(logging.WARNING)
     register_request_guard(app)
     register_extensions(app)
     register_caches(app)

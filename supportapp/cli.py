@@ -7,6 +7,7 @@ from flask import Flask
 from supportapp.appeals_cli import appeals_cli
 from supportapp.services.seed import load_seed_content, seed_appeal, seed_stories
 from supportapp.services.story_import import import_story_file
+from supportapp.statements_cli import statements_cli
 from supportapp.stripe_cli import stripe_cli
 from supportapp.tracking_cli import tracking_cli
 from supportapp.users_cli import users_cli
@@ -57,4 +58,5 @@ def register_cli(app: Flask):
     app.cli.add_command(tracking_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(stripe_cli)
+    app.cli.add_command(statements_cli)
     app.cli.add_command(worker_command)

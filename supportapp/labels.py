@@ -30,7 +30,8 @@ EMAIL_KIND_LABELS = {"receipt": "Receipt", "refund_notice": "Refund notice",
                      "recovery_failed": "Payment failed: update your card",
                      "recovery_followup": "Payment failed: reminder",
                      "recovery_new_link": "Payment failed: new card link",
-                     "recovery_thanks": "Payment recovered: thank you"}
+                     "recovery_thanks": "Payment recovered: thank you",
+                     "statement": "Year-end statement"}
 # What a supporter changed on the manage page (SupportChange.kind).
 SUPPORT_CHANGE_LABELS = {
     "amount_changed": "Amount changed", "frequency_changed": "Frequency changed",

@@ -2,7 +2,7 @@
 from supportapp.models.appeal import Appeal, AppealVariant
 from supportapp.models.card_update_link import CardUpdateLink
 from supportapp.models.contribution import Contribution
-from supportapp.models.outbox import OutboxMessage
+from supportapp.models.outbox import OutboxAttachment, OutboxMessage
 from supportapp.models.payment_failure import PaymentFailure
 from supportapp.models.recurring_support import RecurringSupport
 from supportapp.models.reminder import Reminder
@@ -14,7 +14,8 @@ from supportapp.models.support_sign_in import SupportSignIn
 from supportapp.models.tracking import DailyFunnel, TrackingDedup, TrackingEvent, TrackingInbox
 
 __all__ = [
-    "Appeal", "AppealVariant", "CardUpdateLink", "Contribution", "OutboxMessage",
+    "Appeal", "AppealVariant", "CardUpdateLink", "Contribution", "OutboxAttachment",
+    "OutboxMessage",
     "PaymentFailure", "RecurringSupport", "Reminder", "Story",
     "StripeEvent", "SupportChange", "SupportSignIn",
     "Staff", "StaffToken",

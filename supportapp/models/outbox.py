@@ -4,7 +4,7 @@ The worker (`flask --app app worker`) sends what is due over SMTP. A message is 
 it is written before the fact commits or not at all, and it is only marked sent once the
 mail server has taken it. Its unique key makes a webhook delivered twice write one message.
 """
-from sqlalchemy import JSON, Index, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from supportapp.extensions import db
@@ -41,3 +41,24 @@ class OutboxMessage(db.Model):
 
     def __repr__(self):
         return f"<OutboxMessage {self.id} {self.kind} {self.status}>"
+
+
+class OutboxAttachment(db.Model):
+    """A file sent with an outbox message (a statement's PDF), written with the message.
+
+    Kept apart from the message so that claiming and listing messages never reads the
+    bytes; the worker loads them just before it sends. Deleted with the message, and when
+    the supporter's data is erased.
+    """
+
+    __tablename__ = "outbox_attachment"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("outbox_message.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+    def __repr__(self):
+        return f"<OutboxAttachment {self.id} {self.filename} of message {self.message_id}>"

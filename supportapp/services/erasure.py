@@ -2,10 +2,11 @@
 
 The address goes from their contributions, recurring supports, sign-ins, support changes,
 "Remind me later" reminders and emails (kept only as a keyed digest where a record must
-still say whose it was), and from the Stripe events stored after they were applied;
-amounts, currencies, dates and Stripe ids stay, so the books still add up. Their recurring
-gifts are cancelled and their Stripe customers deleted first, with no transaction open; if
-Stripe cannot be reached, nothing here is erased and the supporter can ask again.
+still say whose it was; the files sent with the emails are deleted), and from the Stripe
+events stored after they were applied; amounts, currencies, dates and Stripe ids stay, so
+the books still add up. Their recurring gifts are cancelled and their Stripe customers
+deleted first, with no transaction open; if Stripe cannot be reached, nothing here is
+erased and the supporter can ask again.
 """
 from dataclasses import dataclass
 
@@ -14,6 +15,7 @@ from sqlalchemy import Text, cast, delete, func, or_, select, update
 from supportapp.extensions import db
 from supportapp.models import (
     Contribution,
+    OutboxAttachment,
     OutboxMessage,
     RecurringSupport,
     Reminder,
@@ -108,6 +110,9 @@ def _erase_emails(email, digest):
         _matches(OutboxMessage.to_address, email),
         OutboxMessage.status.in_(("queued", "sending"))).values(
             status="given_up", last_error=ERASED_NOTE, lease_until=None))
+    # Files sent with them (a statement's PDF) list the gifts and the address: they go too.
+    db.session.execute(delete(OutboxAttachment).where(OutboxAttachment.message_id.in_(
+        select(OutboxMessage.id).where(_matches(OutboxMessage.to_address, email)))))
     db.session.execute(update(OutboxMessage).where(_matches(OutboxMessage.to_address, email))
                        .values(to_address=digest, text_body="", html_body=""))
 

@@ -6,8 +6,9 @@ A batch is three short transactions around the sending:
    `sending` under a new lease (`lease_until`), their try counted, and that commits. On
    PostgreSQL the rows are picked `FOR UPDATE SKIP LOCKED`, so workers on several machines
    each take other messages; on SQLite the same single UPDATE runs (run one worker there).
-2. send each over one SMTP connection, with no transaction open: a slow mail server holds
-   no lock and no connection to the database;
+2. read the batch's attachments (if any) and end that read, then send each message over
+   one SMTP connection with no transaction open: a slow mail server holds no lock and no
+   connection to the database;
 3. record each outcome as soon as it is known: `sent`, or `queued` again after a backoff,
    or `given_up` after the last try; only while this worker's lease still holds.
 A worker that dies between 2 and 3 leaves its messages `sending`; when the lease ends they
@@ -25,7 +26,7 @@ from flask_mailman import EmailMultiAlternatives
 from sqlalchemy import and_, or_, select, update
 
 from supportapp.extensions import db, mail
-from supportapp.models import OutboxMessage
+from supportapp.models import OutboxAttachment, OutboxMessage
 from supportapp.models.types import utcnow
 from supportapp.services.outbox import OutboxError, check_address, check_headers
 
@@ -101,6 +102,7 @@ def send_batch(rows, lease, config, stop):
     """Send claimed messages over one connection, recording each outcome; returns how many
     were handled. Stops early (the rest go back to the queue) on `stop`, or once half the
     lease is gone, so that no other worker takes a message while this one still sends it."""
+    files = attachments_of([row.id for row in rows])
     connection = mail.get_connection(backend="smtp", **smtp_settings(config))
     stop_starting = lease - timedelta(seconds=config["MAIL_LEASE_SECONDS"] / 2)
     try:
@@ -117,10 +119,26 @@ def send_batch(rows, lease, config, stop):
             if stop.is_set() or (index and utcnow() >= stop_starting):
                 release(rows[index:], lease)
                 return index
-            record(row, lease, deliver(connection, row, config), config)
+            record(row, lease, deliver(connection, row, config, files.get(row.id, ())),
+                   config)
         return len(rows)
     finally:
         connection.close()
+
+
+def attachments_of(message_ids):
+    """{message id: [(filename, content_type, content), ...]} for the messages that carry
+    files, as plain rows (nothing left to load later); the read transaction ends here, so
+    none stays open while the mail server answers."""
+    a = OutboxAttachment
+    rows = db.session.execute(
+        select(a.message_id, a.filename, a.content_type, a.content)
+        .where(a.message_id.in_(message_ids)).order_by(a.id)).all()
+    db.session.commit()
+    files = {}
+    for row in rows:
+        files.setdefault(row.message_id, []).append(row)
+    return files
 
 
 def smtp_settings(config):
@@ -131,11 +149,11 @@ def smtp_settings(config):
             "timeout": config["MAIL_TIMEOUT"]}
 
 
-def build_message(row, config, connection=None):
-    """The email for an outbox row: its text with the HTML as an alternative, From (and
-    Reply-To) from the settings, our Message-ID, and the row's own headers. Raises
-    OutboxError for an address or a header that a line break would split: nothing like it
-    reaches a header."""
+def build_message(row, config, connection=None, attachments=()):
+    """The email for an outbox row: its text with the HTML as an alternative and its
+    attachments (rows with filename, content_type and content), From (and Reply-To) from
+    the settings, our Message-ID, and the row's own headers. Raises OutboxError for an
+    address or a header that a line break would split: nothing like it reaches a header."""
     to = check_address(row.to_address)
     if any(ch in value for value in (row.subject, row.message_id) for ch in "\r\n"):
         raise OutboxError("a line break in a header")
@@ -146,14 +164,19 @@ def build_message(row, config, connection=None):
         reply_to=reply_to, connection=connection,
         headers={**own, "Message-ID": row.message_id, "Auto-Submitted": AUTO_SUBMITTED})
     message.attach_alternative(row.html_body, "text/html")
+    for attachment in attachments:
+        if any(ch in attachment.filename + attachment.content_type for ch in "\r\n"):
+            raise OutboxError("a line break in an attachment's name or type")
+        message.attach(attachment.filename, attachment.content, attachment.content_type)
     return message
 
 
-def deliver(connection, row, config):
-    """Hand one message to the mail server over `connection`; the Outcome. After a failure
-    the connection is closed, and the next message opens a new one."""
+def deliver(connection, row, config, attachments=()):
+    """Hand one message (with its attachments) to the mail server over `connection`; the
+    Outcome. After a failure the connection is closed, and the next message opens a new
+    one."""
     try:
-        message = build_message(row, config, connection)
+        message = build_message(row, config, connection, attachments)
         connection.open()  # kept open for the next message (no-op while it is open)
         connection.send_messages([message])
     except (smtplib.SMTPException, OSError) as exc:

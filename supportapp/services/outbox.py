@@ -7,8 +7,13 @@ email. The worker sends it later (services/mail_worker.py); nothing here talks t
 
 Templates: `templates/email/<name>.html` and `<name>.txt`, each extending the `_base`
 of its kind. The text template sets the subject: `{% set subject = "..." %}`.
+
+A message may carry files (a statement's PDF): they are written with it, in the same
+transaction, so the worker sends exactly what was true when the message was written, on
+every try.
 """
 import re
+from dataclasses import dataclass
 from email.utils import make_msgid, parseaddr
 from urllib.parse import urlsplit
 
@@ -16,7 +21,7 @@ import css_inline
 from flask import current_app
 
 from supportapp.extensions import db
-from supportapp.models import OutboxMessage
+from supportapp.models import OutboxAttachment, OutboxMessage
 from supportapp.models.dialect import dialect_insert
 from supportapp.models.types import utcnow
 
@@ -31,6 +36,20 @@ _INLINER = css_inline.CSSInliner(keep_style_tags=False)
 
 class OutboxError(ValueError):
     """An email that must not be written: a header would break, or no address to send to."""
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file to send with a message: its name as the reader sees it, its type, its bytes."""
+
+    filename: str
+    content_type: str
+    content: bytes
+
+    def __post_init__(self):
+        # The name goes into a MIME header: a line break there would split it.
+        if not self.filename or _HEADER_BREAK.search(self.filename + self.content_type):
+            raise OutboxError("an attachment needs a one-line file name and type")
 
 
 def check_address(address):
@@ -86,10 +105,11 @@ def render_email(template, /, **context):
     return subject, str(text_template).strip() + "\n", _INLINER.inline(html)
 
 
-def queue_email(key, kind, to, template, /, *, headers=None, **context):
-    """Write one email in the caller's transaction; True when written, False when the key
-    already holds one (the same fact told twice). `headers` are the message's own (e.g. a
-    reminder's List-Unsubscribe). Raises OutboxError for a bad address or header."""
+def queue_email(key, kind, to, template, /, *, headers=None, attachments=(), **context):
+    """Write one email (and its `attachments`, Attachment values) in the caller's
+    transaction; True when written, False when the key already holds one (the same fact
+    told twice). `headers` are the message's own (e.g. a reminder's List-Unsubscribe).
+    Raises OutboxError for a bad address or header."""
     to = check_address(to)
     headers = check_headers(headers) or None
     subject, text, html = render_email(template, **context)
@@ -100,4 +120,11 @@ def queue_email(key, kind, to, template, /, *, headers=None, **context):
         message_id=make_msgid(domain=domain), headers=headers, status="queued", attempts=0,
         next_attempt_at=now, created_at=now,
     ).on_conflict_do_nothing(index_elements=["key"]).returning(OutboxMessage.id)
-    return db.session.execute(statement).scalar() is not None
+    message_id = db.session.execute(statement).scalar()
+    if message_id is None:
+        return False
+    for attachment in attachments:
+        db.session.add(OutboxAttachment(
+            message_id=message_id, filename=attachment.filename,
+            content_type=attachment.content_type, content=attachment.content))
+    return True

@@ -39,8 +39,8 @@ def test_the_page_shows_each_thing_in_words(staff_client, supporter_history):
     assert page.xpath("//h2[@class='supporter-email']/text()") == [SUPPORTER]
 
     headings = [" ".join(h.text_content().split()) for h in page.xpath("//h3")]
-    assert headings == ["Gifts (1)", "Recurring support (1)", "Changes they made (5)",
-                        "Emails sent (5)"]
+    assert headings == ["Gifts (1)", "Year-end statements", "Recurring support (1)",
+                        "Changes they made (5)", "Emails sent (5)"]
     [gift] = _rows(page, "Gifts")
     assert gift[1:5] == ["€5", "Monthly", "Paid",
                          "Story number 2 Appeal Winter drive, variant “count”"]

@@ -31,7 +31,8 @@ MANAGE_WITHOUT_SESSION = {"support_manage.request_link", "support_manage.open_li
                           "support_manage.home", "support_manage.cancel",
                           "support_manage.card_updated", "support_manage.erase",
                           # A failed-payment email's card link (here: not one).
-                          "support_manage.card_link", "support_manage.card_link_done"}
+                          "support_manage.card_link", "support_manage.card_link_done",
+                          "support_manage.statement"}
 WITHOUT_DATABASE = {
     # The reminder's month chooser and its "we will remind you" page need no database, nor
     # does refusing a malformed unsubscribe token.

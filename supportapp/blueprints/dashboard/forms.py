@@ -59,6 +59,15 @@ class SupporterSearchForm(FlaskForm):
                        filters=[lambda value: value.strip() if isinstance(value, str) else value])
 
 
+class StatementDownloadForm(FlaskForm):
+    """A supporter's statement of one year: the address travels in the POST body, never
+    in the URL."""
+
+    # Not "email": the page's search field already goes by that name.
+    supporter = HiddenField(validators=[DataRequired(), Length(max=320)])
+    year = IntegerField("Year", validators=[InputRequired("Choose a year.")])
+
+
 def parse_amount_list(text):
     """'5, 10, 12.50' -> [500, 1000, 1250]; commas or spaces between amounts; Decimal only."""
     pieces = [p for p in (text or "").replace(",", " ").split() if p]

@@ -36,6 +36,7 @@ from supportapp.services.recovery import (
     send_new_link,
     start_link_card_update,
 )
+from supportapp.services.statements import PDF_TYPE, statement_choices, statement_pdf
 from supportapp.services.support_changes import (
     CANCEL_REASONS,
     PAUSE_MONTHS,
@@ -137,9 +138,11 @@ def home(session):
     return _manage_page(session)
 
 
-def _manage_page(session, problems=None, status=200):
+def _manage_page(session, problems=None, status=200, statement_problem=None):
     return render_template("support_manage/manage.html", email=session.email,
                            gifts=gifts_of(session.email), problems=problems or {},
+                           statement_choices=statement_choices(session.email),
+                           statement_problem=statement_problem,
                            change_form=ChangeGiftForm(formdata=None),
                            pause_form=PauseForm(formdata=None),
                            confirm_form=ConfirmForm(formdata=None)), status
@@ -302,6 +305,24 @@ def history(session):
     note_history_download(session.email)
     return Response("".join(history_csv(session.email)), mimetype="text/csv", headers={
         "Content-Disposition": "attachment; filename=support-history.csv"})
+
+
+@bp.get("/statement")
+@signed_in
+def statement(session):
+    year = request.args.get("year", type=int)
+    if year is None:
+        return _manage_page(session, status=400,
+                            statement_problem="Choose the year of the statement.")
+    charge(_manage_limit(), "manage")
+    pdf = statement_pdf(session.email, year)
+    if pdf is None:
+        return _manage_page(session, status=404,
+                            statement_problem=f"You gave no gift in {year}: there is no "
+                                              "statement for that year.")
+    filename, content = pdf
+    return Response(content, mimetype=PDF_TYPE, headers={
+        "Content-Disposition": f"attachment; filename={filename}"})
 
 
 @bp.route("/erase", methods=["GET", "POST"])

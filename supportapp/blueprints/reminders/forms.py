@@ -1,9 +1,7 @@
 """The "Remind me later" form: an address, a month from the ones offered, and consent."""
-import re
-
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, StringField
-from wtforms.validators import DataRequired, Email, InputRequired, Length, ValidationError
+from wtforms import BooleanField, HiddenField, StringField
+from wtforms.validators import DataRequired, ValidationError
 
 from supportapp.services.reminders import (
     MAX_EMAIL_LENGTH,
@@ -15,29 +13,13 @@ from supportapp.services.reminders import (
     next_month,
     parse_month,
 )
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def _no_line_breaks(form, field):
-    # Checked on what was sent, before any stripping: a line break in an address is an
-    # attempt to add a mail header, not a typo.
-    raw = field.raw_data[0] if field.raw_data else ""
-    if _CONTROL.search(raw or ""):
-        raise ValidationError("Enter one email address, on one line.")
-
-
-def _strip(value):
-    return value.strip(" ") if isinstance(value, str) else value
+from supportapp.web.email_field import email_address_field
 
 
 class RemindForm(FlaskForm):
-    email = EmailField("Your email address", filters=[_strip], validators=[
-        InputRequired("Enter the email address to send the reminder to."),
-        _no_line_breaks,
-        Length(max=MAX_EMAIL_LENGTH, message="That email address is too long."),
-        Email("Enter an email address like name@example.com.", check_deliverability=False),
-    ])
+    email = email_address_field("Your email address",
+                                "Enter the email address to send the reminder to.",
+                                max_length=MAX_EMAIL_LENGTH)
     month = StringField("Remind me in")
     consent = BooleanField(validators=[DataRequired(
         "Tick the box to agree to the reminder email, or leave this form.")])

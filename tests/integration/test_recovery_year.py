@@ -12,6 +12,7 @@ import csv
 import io
 from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -116,7 +117,7 @@ class Script:
 
 def _expected_figures(renews):
     """The script's own count: {(month, currency): (failed, recovered, recovered_late,
-    lost, open, money_recovered)}, the money as the CSV writes it."""
+    lost, open, money recovered in cents)}."""
     figures = defaultdict(lambda: [0, 0, 0, 0, 0, 0])
     for n, plan in PLANS.items():
         row = figures[(renews[n].strftime("%Y-%m"), "USD")]
@@ -126,8 +127,7 @@ def _expected_figures(renews):
         else:
             row[1] += 1
             row[5] += 500 if n < MONTHLY else 5000
-    return {key: (*row[:5], f"{row[5] // 100}.{row[5] % 100:02d}")
-            for key, row in figures.items()}
+    return {key: tuple(row) for key, row in figures.items()}
 
 
 def _dashboard_figures(client, first, last):
@@ -136,7 +136,7 @@ def _dashboard_figures(client, first, last):
     rows = list(csv.DictReader(io.StringIO(answer.data.decode())))
     return {(row["month"], row["currency"]): (
         int(row["failed"]), int(row["recovered"]), int(row["recovered_late"]),
-        int(row["lost"]), int(row["open"]), row["money_recovered"])
+        int(row["lost"]), int(row["open"]), int(Decimal(row["money_recovered"]) * 100))
         for row in rows if row["currency"]}
 
 

@@ -3,6 +3,7 @@ from datetime import UTC
 
 from supportapp.blueprints.dashboard.forms import PresetsForm, parse_amount_list
 from supportapp.config import SUPPORTED_CURRENCIES
+from supportapp.extensions import db
 from supportapp.models import AppealVariant
 from supportapp.routing import database_id
 from supportapp.services.appeal_placement import build_placement
@@ -106,6 +107,13 @@ def _fill_variant(variant, entry):
 
 def apply_form(form, appeal):
     """Copy a validated form onto the appeal and its variants (nothing is committed)."""
+    # No flush until save_appeal has checked the values: loading the variants below would
+    # otherwise write a goal past its column first, and PostgreSQL would answer an error.
+    with db.session.no_autoflush:
+        return _copy_form(form, appeal)
+
+
+def _copy_form(form, appeal):
     appeal.name = form.name.data.strip()
     appeal.starts_at = _aware_utc(form.starts_at.data)
     appeal.ends_at = _aware_utc(form.ends_at.data)

@@ -9,6 +9,8 @@ dashboard's recovery figures must equal the script's own count, and each support
 have had exactly the recovery emails the script says: each once, none after a payment.
 """
 import csv
+import email
+import email.policy
 import io
 from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
@@ -78,6 +80,17 @@ def _sign_up_everyone(live):
     return renews
 
 
+class ScriptedYear(Year):
+    """Year, reading only the messages that arrived since the last look: a year's mail is
+    thousands of receipts, too many to parse again every day."""
+
+    def new_mail(self):
+        paths = sorted(self.mail.folder.glob("*.eml"))  # named by arrival time
+        fresh, self.seen = paths[self.seen:], len(paths)
+        return [email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+                for path in fresh]
+
+
 class Script:
     """What happened to each failing supporter, as their mailbox shows it."""
 
@@ -145,7 +158,7 @@ def test_a_year_of_300_supporters(app, live, mail_server, staff_client):
     should have gone out went out once, in order, and none after a payment."""
     live.control("/config", events=",".join(HANDLERS))  # what the app's endpoint listens to
     live.settle_seconds = 300  # a month's renewals at once
-    year = Year(live, mail_server)
+    year = ScriptedYear(live, mail_server)
     renews = _sign_up_everyone(live)
     year.work()
     year.new_mail()  # receipts

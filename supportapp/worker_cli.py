@@ -4,6 +4,7 @@ import signal
 import threading
 
 import click
+from flask import current_app
 
 from supportapp.services.worker import DEFAULT_INTERVAL_SECONDS, run_worker
 
@@ -23,8 +24,27 @@ def worker_command(once, interval):
     """
     stop = threading.Event()
     # The handler only sets the flag, so a message being sent is finished, then recorded.
+    # The work runs in a thread of its own: a handler runs in the main thread, and setting
+    # the Event there while that thread held the Event's own lock (inside stop.wait) would
+    # deadlock, and the worker would never stop.
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     log.info("worker started (%s)", "once" if once else f"every {interval:g} s")
-    run_worker(stop, interval=interval, once=once)
+    app, failed = current_app._get_current_object(), []
+    work = threading.Thread(target=_work, args=(app, stop, interval, once, failed),
+                            name="worker")
+    work.start()
+    while work.is_alive():
+        work.join(0.5)
+    if failed:
+        raise click.ClickException(f"the worker stopped on {failed[0]}")
     log.info("worker stopped")
+
+
+def _work(app, stop, interval, once, failed):
+    with app.app_context():
+        try:
+            run_worker(stop, interval=interval, once=once)
+        except Exception as exc:  # the class only: its text may hold a reader's data
+            failed.append(type(exc).__name__)
+            raise

@@ -112,3 +112,15 @@ def test_sigterm_finishes_the_message_in_flight_then_exits(app, mail_server, not
     assert _statuses() == {"sent": 1, "queued": 4}
     assert db.session.scalar(select(func.max(OutboxMessage.attempts))
                              .where(OutboxMessage.status == "queued")) == 0
+
+
+def test_a_signal_at_any_moment_of_the_wait_stops_the_worker(app, mail_server):
+    """Idle workers looking every 0.1 s, each sent SIGTERM at a different moment: each
+    exits 0 promptly. (Setting the stop flag from the handler while the main thread held
+    the flag's own lock used to hang the worker for good.)"""
+    for delay in (0.5, 0.73, 0.91, 1.17, 1.43):
+        worker = _start_worker(app, mail_server, "--interval", "0.1")
+        time.sleep(delay + 1.5)  # past the app's import, into the loop
+        worker.send_signal(signal.SIGTERM)
+        output = worker.communicate(timeout=20)[0]
+        assert worker.returncode == 0 and "worker stopped" in output, output[-2000:]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from supportapp.extensions import db
 from supportapp.models import Appeal, AppealChange, AppealVariant
@@ -85,6 +85,14 @@ def snapshot(appeal_id):
             .order_by(variant_table.c.id)).mappings().all()
     return {"appeal": _row_values(row, appeal_table),
             "variants": {str(v["id"]): _row_values(v, variant_table) for v in variants}}
+
+
+def snapshot_before_save(appeal):
+    """The snapshot of an Appeal object as stored, before its pending edits are flushed;
+    None for a new one. Its id comes from the identity map, so an expired object is not
+    reloaded (a reload would flush the edits first)."""
+    identity = inspect(appeal).identity
+    return snapshot(identity[0]) if identity else None
 
 
 def _field_changes(before, after):

@@ -13,7 +13,7 @@ from supportapp.config import SUPPORTED_CURRENCIES
 from supportapp.extensions import db
 from supportapp.models import Appeal
 from supportapp.models.appeal import APPEAL_STATUSES
-from supportapp.services.appeal_audit import APP_ACTOR, record_change, snapshot
+from supportapp.services.appeal_audit import APP_ACTOR, record_change, snapshot_before_save
 from supportapp.services.appeal_copy import unknown_placeholders
 from supportapp.services.giving import FREQUENCIES
 
@@ -213,7 +213,7 @@ def save_appeal(appeal, actor=APP_ACTOR):
     configured largest gift (SUPPORTAPP_MAX_AMOUNT_MINOR). Nothing may flush the edit before
     this call, or the entry would miss what was flushed.
     """
-    before = snapshot(appeal.id)  # first: validating may load variants, and so flush
+    before = snapshot_before_save(appeal)  # first: validating may load variants, so flush
     warnings = validate_appeal(appeal, current_app.config["MAX_AMOUNT_MINOR"])
     db.session.add(appeal)
     db.session.flush()

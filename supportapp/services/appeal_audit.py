@@ -95,10 +95,17 @@ def snapshot_before_save(appeal):
     return snapshot(identity[0]) if identity else None
 
 
+def _is_empty(value):
+    return value is None or value in ("", [], {})
+
+
 def _field_changes(before, after):
+    """Fields whose values differ; for something new or removed, only the fields it set."""
+    whole = not before or not after
     return {name: [before.get(name), after.get(name)]
             for name in sorted(before.keys() | after.keys())
-            if before.get(name) != after.get(name)}
+            if before.get(name) != after.get(name)
+            and not (whole and _is_empty(before.get(name)) and _is_empty(after.get(name)))}
 
 
 def _variant_changes(before, after):

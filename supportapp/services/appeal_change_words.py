@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from supportapp.labels import label
+from supportapp.services.appeal_copy import PLACEHOLDER_RE
 from supportapp.services.money import decimal_string, format_money
 
 LONG_TEXT = 80
@@ -68,6 +69,20 @@ def describe_appeal_change(change, currency=None):
                 _fields(variant["fields"], "variant_field", currencies)))
     return DescribedChange(_moment(change.at), change.actor,
                            label(change.action, "appeal_change") or "Changed", tuple(groups))
+
+
+def placeholder_parts(text):
+    """Text split into (is_placeholder, text) pairs, so a page can mark {article_count} and
+    its kind as typed tokens rather than words."""
+    parts, start = [], 0
+    for match in PLACEHOLDER_RE.finditer(text):
+        if match.start() > start:
+            parts.append((False, text[start:match.start()]))
+        parts.append((True, match.group()))
+        start = match.end()
+    if start < len(text):
+        parts.append((False, text[start:]))
+    return tuple(parts)
 
 
 def _moment(at):

@@ -111,6 +111,10 @@ def test_the_page_shows_words_and_escapes_wording(staff_client, saved_appeal):
     removed = [d.text_content() for d in rows["Wording"].xpath(".//del")]
     added = [i.text_content() for i in rows["Wording"].xpath(".//ins")]
     assert removed == ["[removed: council]"] and added == ["[added: <em>all</em>]"]
+    # Placeholders typed in the wording are marked as such (the created entry holds one).
+    assert section.xpath(".//article[last()]//td/code[.='{article_count}']")
+    title = lxml.html.fromstring(raw).findtext(".//title")
+    assert "Bold" not in title and "Changes" not in title
 
 
 def test_long_logs_are_paginated_newest_first(staff_client, saved_appeal):

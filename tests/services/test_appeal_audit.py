@@ -56,12 +56,13 @@ def test_creating_records_one_entry_with_every_value_set(appeal):
     assert (entry.action, entry.actor, entry.staff_id) == ("created", EDITOR.label, 7)
     assert entry.diff["appeal"]["name"] == [None, "Winter drive"]
     assert entry.diff["appeal"]["target_sections"] == [None, ["local"]]
+    assert "goal_label" not in entry.diff["appeal"]  # left empty: nothing to tell
     control, count = appeal.variants
     assert entry.diff["variants"][str(count.id)] == {
         "change": "added", "name": "count", "fields": {
             "name": [None, "count"], "heading": [None, "Since you're here"],
-            "body": [None, BODY], "cta_label": [None, "Give"], "no_supporters_line":
-            [None, ""], "preset_amounts": [None, {"USD": {"monthly": [300, 700]}}],
+            "body": [None, BODY], "cta_label": [None, "Give"],
+            "preset_amounts": [None, {"USD": {"monthly": [300, 700]}}],
             "default_frequency": [None, "monthly"], "weight": [None, 1],
             "is_control": [None, False]}}
     assert entry.diff["variants"][str(control.id)]["fields"]["is_control"] == [None, True]

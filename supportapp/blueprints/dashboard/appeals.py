@@ -15,7 +15,7 @@ from supportapp.extensions import db
 from supportapp.models import Appeal
 from supportapp.routing import database_id
 from supportapp.services.appeal_audit import list_changes, staff_actor
-from supportapp.services.appeal_change_words import describe_appeal_change
+from supportapp.services.appeal_change_words import describe_appeal_change, placeholder_parts
 from supportapp.services.appeal_copy import placeholder_help
 from supportapp.services.appeals import AppealError, save_appeal, set_appeal_status
 from supportapp.services.goal import appeal_goal_status
@@ -48,7 +48,8 @@ def appeal_report(appeal_id):
                            rows=variants_table(appeal_id, period),
                            goal_status=appeal_goal_status(appeal), changes=changes,
                            described=[describe_appeal_change(c, appeal.goal_currency)
-                                      for c in changes.items])
+                                      for c in changes.items],
+                           placeholder_parts=placeholder_parts)
 
 
 def _changes_page():

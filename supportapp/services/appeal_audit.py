@@ -67,17 +67,20 @@ def _row_values(row, table):
     return {c.name: _plain(row[c.name]) for c in table.columns if c.name not in SKIPPED_COLUMNS}
 
 
-def snapshot(appeal_id):
+def snapshot(appeal_id, lock=False):
     """The stored appeal and its variants as plain values, or None for no such appeal:
     {"appeal": {column: value}, "variants": {"<id>": {column: value}}}.
 
-    Reads the database without flushing the session, so pending edits are not in it."""
+    Reads the database without flushing the session, so pending edits are not in it. With
+    `lock`, the appeal's row stays locked until the transaction ends (PostgreSQL), so two
+    saves at once are logged one after the other, each against what the other left."""
     if appeal_id is None:
         return None
     appeal_table, variant_table = Appeal.__table__, AppealVariant.__table__
+    query = select(appeal_table).where(appeal_table.c.id == appeal_id)
     with db.session.no_autoflush:
         row = db.session.execute(
-            select(appeal_table).where(appeal_table.c.id == appeal_id)).mappings().first()
+            query.with_for_update() if lock else query).mappings().first()
         if row is None:
             return None
         variants = db.session.execute(
@@ -92,7 +95,7 @@ def snapshot_before_save(appeal):
     None for a new one. Its id comes from the identity map, so an expired object is not
     reloaded (a reload would flush the edits first)."""
     identity = inspect(appeal).identity
-    return snapshot(identity[0]) if identity else None
+    return snapshot(identity[0], lock=True) if identity else None
 
 
 def _is_empty(value):

@@ -53,6 +53,18 @@ def test_an_edit_records_the_signed_in_account_and_the_diff(staff_client, saved_
             "weight": [1, 4]}}}}
 
 
+def test_a_new_appeal_records_its_creator(staff_client):
+    """An appeal created in the editor: one "created" entry by the account, with its name."""
+    client = staff_client("editor")
+    response = client.post("/dashboard/appeals/new", data=appeal_form(name="Spring drive"))
+    assert response.status_code == 302
+    (entry,) = db.session.scalars(select(AppealChange)).all()
+    assert (entry.action, entry.actor, entry.staff_id) == ("created", client.staff.email,
+                                                           client.staff.id)
+    assert entry.diff["appeal"]["name"] == [None, "Spring drive"]
+    assert [v["change"] for v in entry.diff["variants"].values()] == ["added"]
+
+
 def test_saving_the_form_unchanged_records_nothing(staff_client, saved_appeal):
     """The form posted back as it was shown: saved, no entry."""
     client = staff_client("editor")

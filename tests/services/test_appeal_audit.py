@@ -235,3 +235,49 @@ def test_long_wording_is_a_word_diff_with_context():
     assert "council meetings and " in shown and "<p>The Harbour" not in shown
     short = describe_appeal_change(_entry({"appeal": {"name": ["A", "B"]}}))
     assert short.groups[0].fields[0].wording == ()
+
+
+def test_two_saves_at_once_are_logged_one_after_the_other(app, appeal):
+    """PostgreSQL: a save that starts while another transaction holds the appeal waits for
+    it, and logs its change against what that transaction committed (not a stale "before")."""
+    import threading
+    import time
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite takes one writer at a time; the row lock is PostgreSQL's")
+    table = Appeal.__table__
+    errors = []
+
+    def save_mine():
+        with app.app_context():
+            try:
+                mine = db.session.get(Appeal, appeal.id)
+                mine.name = "Mine"
+                save_appeal(mine, EDITOR)
+            except Exception as exc:  # reported to the test below
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    with db.engine.connect() as other:
+        other.execute(select(table).where(table.c.id == appeal.id).with_for_update())
+        saver = threading.Thread(target=save_mine)
+        saver.start()
+        deadline = time.monotonic() + 10
+        while not _waiting_for_a_lock():
+            assert time.monotonic() < deadline, "the save never waited for the lock"
+            time.sleep(0.05)
+        other.execute(table.update().where(table.c.id == appeal.id).values(name="Other"))
+        other.commit()
+    saver.join(10)
+    assert not saver.is_alive() and errors == []
+    assert _entries(appeal.id)[-1].diff == {"appeal": {"name": ["Other", "Mine"]}}
+
+
+def _waiting_for_a_lock():
+    from sqlalchemy import text
+
+    # Its own connection: a transaction sees one snapshot of pg_stat_activity throughout.
+    with db.engine.connect() as conn:
+        return conn.execute(text("SELECT count(*) FROM pg_stat_activity "
+                                 "WHERE wait_event_type = 'Lock'")).scalar() > 0

@@ -4,6 +4,7 @@ from sqlalchemy import select
 
 from supportapp.extensions import db
 from supportapp.models import Appeal
+from supportapp.services.appeal_audit import command_line_actor
 from supportapp.services.appeals import AppealError, set_appeal_status
 from supportapp.services.money import format_money
 
@@ -52,7 +53,7 @@ def show_appeal(appeal_id):
 def _set_status(appeal_id, status):
     _get(appeal_id)
     try:
-        appeal = set_appeal_status(appeal_id, status)
+        appeal = set_appeal_status(appeal_id, status, command_line_actor())
     except AppealError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from exc

@@ -67,6 +67,27 @@ DECLINE_REASON_LABELS = {
     "transaction_not_allowed": "Not allowed on this card",
     "test_mode_live_card": "A live card in test mode",
 }
+# What a save did to an appeal (AppealChange.action).
+APPEAL_CHANGE_LABELS = {
+    "created": "Created", "edited": "Edited", "started": "Started", "resumed": "Resumed",
+    "paused": "Paused", "ended": "Ended", "drafted": "Back to draft",
+}
+# The columns of Appeal and AppealVariant, as the audit log names them; a column added
+# later still reads as words ("floor_percent" -> "Floor percent").
+APPEAL_FIELD_LABELS = {
+    "name": "Name", "status": "Status", "starts_at": "Starts", "ends_at": "Ends",
+    "placement_paragraph": "Placed after paragraph", "target_sections": "Sections",
+    "excluded_sections": "Sections left out", "goal_amount_minor": "Funding goal",
+    "goal_currency": "Goal currency", "goal_label": "Goal label",
+    "ticker_threshold_minor": "Ticker shown from", "holdback_percent": "Holdback share (%)",
+    "allocation": "Allocation", "floor_percent": "Floor share per variant (%)",
+}
+VARIANT_FIELD_LABELS = {
+    "name": "Name", "heading": "Heading", "body": "Wording", "cta_label": "Button label",
+    "no_supporters_line": "Line while no one has given", "preset_amounts": "Suggested amounts",
+    "default_frequency": "Frequency chosen first", "weight": "Weight",
+    "is_control": "Control",
+}
 
 LABELS = {
     "frequency": FREQUENCY_LABELS,
@@ -79,6 +100,9 @@ LABELS = {
     "support_change": SUPPORT_CHANGE_LABELS,
     "cancel_reason": CANCEL_REASON_LABELS,
     "decline_reason": DECLINE_REASON_LABELS,
+    "appeal_change": APPEAL_CHANGE_LABELS,
+    "appeal_field": APPEAL_FIELD_LABELS,
+    "variant_field": VARIANT_FIELD_LABELS,
 }
 
 

@@ -13,6 +13,7 @@ from supportapp.config import SUPPORTED_CURRENCIES
 from supportapp.extensions import db
 from supportapp.models import Appeal
 from supportapp.models.appeal import APPEAL_STATUSES
+from supportapp.services.appeal_audit import APP_ACTOR, record_change, snapshot_before_save
 from supportapp.services.appeal_copy import unknown_placeholders
 from supportapp.services.giving import FREQUENCIES
 
@@ -204,23 +205,30 @@ def _validate_variant(variant, max_amount_minor):
                                       "whole minor units from 1.00 up to the maximum")
 
 
-def save_appeal(appeal):
-    """Validate and commit an appeal with its variants; returns the warnings.
+def save_appeal(appeal, actor=APP_ACTOR):
+    """Validate and commit an appeal with its variants, and its audit entry in the same
+    transaction (none when nothing changed); returns the warnings.
 
-    Presets are checked against the configured largest gift (SUPPORTAPP_MAX_AMOUNT_MINOR).
+    `actor` says who saves it (services/appeal_audit.py). Presets are checked against the
+    configured largest gift (SUPPORTAPP_MAX_AMOUNT_MINOR). Nothing may flush the edit before
+    this call, or the entry would miss what was flushed.
     """
+    before = snapshot_before_save(appeal)  # first: validating may load variants, so flush
     warnings = validate_appeal(appeal, current_app.config["MAX_AMOUNT_MINOR"])
     db.session.add(appeal)
+    db.session.flush()
+    record_change(appeal.id, before, actor)
     db.session.commit()
     clear_appeal_cache()
     return warnings
 
 
-def set_appeal_status(appeal_id, status):
-    """Move an appeal to draft, live, paused or ended; returns the appeal or None if unknown."""
+def set_appeal_status(appeal_id, status, actor=APP_ACTOR):
+    """Move an appeal to draft, live, paused or ended, logged as done by `actor`; returns
+    the appeal or None if unknown."""
     appeal = db.session.get(Appeal, appeal_id)
     if appeal is None:
         return None
     appeal.status = status
-    save_appeal(appeal)
+    save_appeal(appeal, actor)
     return appeal

@@ -3,6 +3,7 @@ and the variant comparison."""
 from types import SimpleNamespace
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from sqlalchemy import select
 
 from supportapp.blueprints.dashboard import bp
@@ -13,6 +14,8 @@ from supportapp.blueprints.dashboard.reporting import current_period
 from supportapp.extensions import db
 from supportapp.models import Appeal
 from supportapp.routing import database_id
+from supportapp.services.appeal_audit import list_changes, staff_actor
+from supportapp.services.appeal_change_words import describe_appeal_change, placeholder_parts
 from supportapp.services.appeal_copy import placeholder_help
 from supportapp.services.appeals import AppealError, save_appeal, set_appeal_status
 from supportapp.services.goal import appeal_goal_status
@@ -38,15 +41,29 @@ def appeals():
 def appeal_report(appeal_id):
     appeal = db.get_or_404(Appeal, appeal_id)
     period = current_period()
+    changes = list_changes(appeal_id, _changes_page())
+    if changes.page > 1 and not changes.items:
+        abort(404, description="There is no such page of changes.")
     return render_template("dashboard/appeals/report.html", appeal=appeal, period=period,
                            rows=variants_table(appeal_id, period),
-                           goal_status=appeal_goal_status(appeal))
+                           goal_status=appeal_goal_status(appeal), changes=changes,
+                           described=[describe_appeal_change(c, appeal.goal_currency)
+                                      for c in changes.items],
+                           placeholder_parts=placeholder_parts)
+
+
+def _changes_page():
+    """The page of the change log asked for (?changes_page=2); 400 for anything but 1, 2…"""
+    text = request.args.get("changes_page", "1")
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= 1_000_000:
+        abort(400, description="The page of changes must be a whole number from 1.")
+    return int(text)
 
 
 def _save(form, appeal):
     """Save a validated form; a redirect when saved, None (and a flash saying why) when not."""
     try:
-        warnings = save_appeal(apply_form(form, appeal))
+        warnings = save_appeal(apply_form(form, appeal), staff_actor(current_user))
     except AppealError as exc:
         db.session.rollback()  # nothing of the refused form is kept
         flash(f"Not saved: {exc}.", "error")
@@ -105,7 +122,7 @@ def appeal_status(appeal_id):
     if status not in STATUS_ACTIONS:
         abort(400)
     try:
-        appeal = set_appeal_status(appeal_id, status)
+        appeal = set_appeal_status(appeal_id, status, staff_actor(current_user))
     except AppealError as exc:
         db.session.rollback()
         flash(f"Not changed: {exc}.", "error")

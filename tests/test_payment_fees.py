@@ -1,5 +1,7 @@
 """Stripe's fee on each payment, recorded from webhooks (Stripe faked in memory; the fake
 fails any call made inside a write transaction)."""
+from datetime import UTC, datetime
+
 from sqlalchemy import select
 
 from supportapp.extensions import db
@@ -96,3 +98,30 @@ def test_dispute_withdrawal_sums_its_transactions():
         {"amount": -100, "fee": 0, "currency": "usd"}]}
     assert dispute_withdrawal(dispute, "USD") == Withdrawal(800, 1500)
     assert dispute_withdrawal({"balance_transactions": []}, "USD") is None
+
+
+def _old_payment(**ids):
+    row = Contribution(amount_minor=1000, currency="USD", frequency="one_off", status="paid",
+                       paid_at=datetime.now(UTC), **ids)
+    db.session.add(row)
+    db.session.commit()
+    return row.id
+
+
+def test_flask_stripe_fees_backfills_old_payments(app, fake_stripe):
+    """Payments recorded before fees were get theirs from Stripe; one Stripe has no
+    transaction for stays unknown; a known fee is not asked again."""
+    by_charge = _old_payment(stripe_charge_id="ch_old1")
+    by_intent = _old_payment(stripe_payment_intent_id="pi_old2")
+    unknown = _old_payment(stripe_payment_intent_id="pi_old3")
+    fake_stripe.add_balance("ch_old1", 1000, 59)
+    fake_stripe.add_balance("pi_old2", 1000, 61)
+    result = app.test_cli_runner().invoke(args=["stripe", "fees"])
+    assert result.exit_code == 0, result.output
+    assert "Fees recorded for 2 payments; 1 still unknown" in result.output
+    db.session.expire_all()
+    fees = {i: db.session.get(Contribution, i).fee_minor for i in (by_charge, by_intent, unknown)}
+    assert fees == {by_charge: 59, by_intent: 61, unknown: None}
+    fake_stripe.unavailable = True
+    result = app.test_cli_runner().invoke(args=["stripe", "fees"])
+    assert result.exit_code == 1 and "could not be reached" in result.output

@@ -9,6 +9,11 @@ processing fee), so refunds are netted by their amount alone.
 """
 from dataclasses import dataclass
 
+from sqlalchemy import select
+
+from supportapp.extensions import db
+from supportapp.models import Contribution
+from supportapp.services import payments
 from supportapp.services import stripe_payload as p
 
 
@@ -61,3 +66,54 @@ def record_dispute(row, dispute):
     if withdrawal is not None:
         row.disputed_minor = max(row.disputed_minor or 0, withdrawal.amount_minor)
         row.dispute_fee_minor = max(row.dispute_fee_minor or 0, withdrawal.fee_minor)
+
+
+BACKFILL_BATCH = 100
+
+
+@dataclass
+class BackfillCount:
+    recorded: int = 0  # fees found and recorded
+    unknown: int = 0  # Stripe had no balance transaction in the payment's currency, or no id
+
+
+def _missing_fees(after_id):
+    rows = db.session.execute(
+        select(Contribution.id, Contribution.stripe_charge_id,
+               Contribution.stripe_payment_intent_id)
+        .where(Contribution.fee_minor.is_(None), Contribution.paid_at.is_not(None),
+               Contribution.id > after_id)
+        .order_by(Contribution.id).limit(BACKFILL_BATCH)).all()
+    db.session.rollback()  # only a read: no transaction stays open while Stripe answers
+    return rows
+
+
+def _backfill_one(contribution_id, charge_id, intent_id):
+    try:
+        txn = payments.charge_balance_transaction(charge_id, intent_id)
+    except payments.PaymentsRejected:
+        txn = None
+    row = db.session.get(Contribution, contribution_id)
+    if row is None:
+        return False
+    record_charge_fee(row, txn)
+    db.session.commit()
+    return row.fee_minor is not None
+
+
+def backfill_fees():
+    """Ask Stripe for the fee of every paid payment recorded without one (made before fees
+    were recorded) and record it; each row is committed on its own, with no transaction
+    open while Stripe answers. Raises payments.PaymentsUnavailable when Stripe is down
+    (what was recorded so far stays; running it again goes on)."""
+    count, after_id = BackfillCount(), 0
+    while rows := _missing_fees(after_id):
+        for contribution_id, charge_id, intent_id in rows:
+            after_id = contribution_id
+            found = (charge_id or intent_id) and _backfill_one(contribution_id, charge_id,
+                                                               intent_id)
+            if found:
+                count.recorded += 1
+            else:
+                count.unknown += 1
+    return count

@@ -21,8 +21,7 @@ from sqlalchemy import case, func, select
 
 from supportapp.extensions import db
 from supportapp.models import Contribution, DailyFunnel
-
-PER = 1000  # lifetime value is per 1,000 appeals shown
+from supportapp.services.reports import per_thousand
 
 
 @dataclass
@@ -99,12 +98,9 @@ class LifetimeValue:
         whose figure is unknown maps to None; {} when no appeal was shown."""
         if not self.shown:
             return {}
-        result = {}
-        for currency, money in self.money.items():
-            value = getattr(money, figure)
-            result[currency] = (None if value is None
-                                else (value * PER * 2 + self.shown) // (self.shown * 2))
-        return result
+        values = {currency: getattr(money, figure) for currency, money in self.money.items()}
+        known = per_thousand({c: v for c, v in values.items() if v is not None}, self.shown)
+        return {currency: known.get(currency) for currency in values}
 
     def as_record(self):
         return {"shown": self.shown,

@@ -29,8 +29,17 @@ EXPANDABLE = {
     },
     "payment_method": {"customer": "customer"},
     "setup_intent": {"customer": "customer", "payment_method": "payment_method"},
-    "charge": {"customer": "customer", "payment_intent": "payment_intent"},
-    "refund": {"charge": "charge", "payment_intent": "payment_intent"},
+    "charge": {
+        "balance_transaction": "balance_transaction",
+        "customer": "customer",
+        "payment_intent": "payment_intent",
+    },
+    "refund": {
+        "balance_transaction": "balance_transaction",
+        "charge": "charge",
+        "payment_intent": "payment_intent",
+    },
+    "balance_transaction": {"source": "balance_source"},
     "dispute": {"charge": "charge", "payment_intent": "payment_intent"},
     "subscription": {
         "customer": "customer",

@@ -4,7 +4,9 @@ Callers hold the store lock. Every change emits its event(s) as it happens,
 so the event stream is in the order things took place.
 """
 
-from . import cards
+import copy
+
+from . import cards, fees
 from .events import emit
 from .money import format_amount
 from .shapes import methods as method_shapes
@@ -38,6 +40,7 @@ def succeed(state, intent, method):
     intent.update(payment_method=method["id"], last_payment_error=None)
     authenticated = state.store.private[method["id"]]["authenticated"]
     charge = state.store.add(shapes.charge(intent, method, authenticated))
+    state.store.add(fees.charge_transaction(charge))
     emit(state, "charge.succeeded", charge)
     intent.update(status="succeeded", amount_received=intent["amount"], latest_charge=charge["id"])
     emit(state, "payment_intent.succeeded", intent)
@@ -68,6 +71,7 @@ def refund(state, params):
         )
     obj = shapes.refund(charge, amount, params.get("reason"), params.get("metadata"))
     state.store.add(obj)
+    state.store.add(fees.refund_transaction(obj))
     previous = {"amount_refunded": charge["amount_refunded"], "refunded": charge["refunded"]}
     charge["amount_refunded"] += amount
     charge["refunded"] = charge["amount_refunded"] == charge["amount"]
@@ -129,5 +133,8 @@ def open_dispute(state, charge_id, reason="fraudulent"):
         raise StripeError(f"Charge {charge_id} is already disputed.", status=409)
     charge["disputed"] = True
     obj = state.store.add(shapes.dispute(charge, reason))
+    # Stripe embeds the dispute's balance transactions (withdrawal and fee) in full.
+    withdrawal = state.store.add(fees.dispute_transaction(obj))
+    obj["balance_transactions"].append(copy.deepcopy(withdrawal))
     emit(state, "charge.dispute.created", obj)
     return obj

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 import click
 from flask.cli import AppGroup
 
+from supportapp.services.payment_fees import backfill_fees
 from supportapp.services.payments import PaymentsRejected, PaymentsUnavailable
 from supportapp.services.stripe_events import RetryLater, fetch_events, sync_event
 
@@ -42,3 +43,16 @@ def sync_command(since):
                f"{counts['known']} already known, {counts['failed']} failed.")
     if counts["failed"]:
         raise SystemExit(1)
+
+
+@stripe_cli.command("fees")
+def fees_command():
+    """Ask Stripe for the fee of each payment recorded without one (before fees were)."""
+    try:
+        count = backfill_fees()
+    except PaymentsUnavailable:
+        raise click.ClickException("Stripe could not be reached; the fees found so far are "
+                                   "kept, run it again later to go on") from None
+    click.echo(f"Fees recorded for {count.recorded} payments; "
+               f"{count.unknown} still unknown (Stripe had no balance transaction for them "
+               "in their currency).")

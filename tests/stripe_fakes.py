@@ -128,6 +128,7 @@ class FakeStripe:
         self.declining = set()  # invoice ids whose payment the (new) card refuses
         self.intent_errors = {}  # payment intent id -> decline code
         self.cards = {}  # customer id -> the id of its default card
+        self.balances = {}  # charge or payment intent id -> its charge's balance transaction
 
     def add_object(self, obj):
         """Keep a PaymentMethod, Customer or SetupIntent that `expand` may put in an answer."""
@@ -165,6 +166,7 @@ class FakeStripe:
         for name in ("create_checkout_session", "retrieve_checkout_session",
                      "create_portal_session", "charge_payment_intent",
                      "invoice_payment_intent", "events_since", "retrieve_subscription",
+                     "charge_balance_transaction",
                      *MANAGE_CALLS, *RECOVERY_CALLS):
             monkeypatch.setattr(payments, name, getattr(fake, name))
         return fake
@@ -216,6 +218,20 @@ class FakeStripe:
     def charge_payment_intent(self, charge_id):
         self._check()
         return None
+
+    def add_balance(self, key, amount, fee, currency="usd"):
+        """The balance transaction Stripe answers for a charge or payment intent id."""
+        txn = resource("balance_transaction", id=new_id("txn"), amount=amount, fee=fee,
+                       net=amount - fee, currency=currency,
+                       fee_details=[{"amount": fee, "application": None, "currency": currency,
+                                     "description": "Stripe processing fees",
+                                     "type": "stripe_fee"}])
+        self.balances[key] = txn
+        return txn
+
+    def charge_balance_transaction(self, charge_id=None, payment_intent_id=None):
+        self._check()
+        return copy.deepcopy(self.balances.get(charge_id or payment_intent_id))
 
     def invoice_payment_intent(self, invoice_id):
         self._check()

@@ -8,7 +8,7 @@ generated from it.
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
-from .. import checkout
+from .. import checkout, fees
 from ..lists import paginate
 from ..params import Arr, Bool, Obj, Str, list_fields
 from ..wire import StripeError, not_found
@@ -163,6 +163,16 @@ COLLECTIONS = [
             "types": (Arr(Str(), max_items=20), lambda state, obj, value: obj["type"] in value),
             "delivery_success": (Bool(), lambda state, obj, value: _delivered(state, obj) == value),
         },
+    ),
+    Collection(
+        "/balance_transactions",
+        "balance_transaction",
+        {
+            "currency": (_STR, equals("currency")),
+            "source": (_STR, equals("source")),
+            "type": (_STR, equals("type")),
+        },
+        refresh=fees.as_read,
     ),
     Collection("/prices", "price"),
     Collection("/products", "product"),

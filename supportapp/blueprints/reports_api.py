@@ -11,6 +11,7 @@ from supportapp.extensions import db
 from supportapp.models import Appeal
 from supportapp.routing import database_id
 from supportapp.services.clock import current_time
+from supportapp.services.net_revenue import lifetime_values, money_by_story, money_by_variant
 from supportapp.services.periods import ReportError
 from supportapp.services.recovery_exports import (
     expiring_card_record,
@@ -63,6 +64,11 @@ def _row(row, fields):
     return {name: getattr(row, name) for name in fields}
 
 
+def _money(money):
+    """{currency: {gross, fees, refunds, net, payments_fee_unknown}} in minor units."""
+    return {currency: figures.as_record() for currency, figures in sorted(money.items())}
+
+
 def _period(period):
     return {"start": period.start.isoformat(), "end": period.end.isoformat(),
             "label": period.label}
@@ -71,8 +77,12 @@ def _period(period):
 @bp.get("/stories")
 def stories():
     period = current_period()
-    return jsonify(period=_period(period),
-                   stories=[_row(r, STORY_FIELDS) for r in stories_table(period)])
+    rows = stories_table(period)
+    ids = [r.story_id for r in rows]
+    money, lifetime = money_by_story(period, ids), lifetime_values(ids)
+    return jsonify(period=_period(period), stories=[
+        {**_row(r, STORY_FIELDS), "money": _money(money.get(r.story_id, {})),
+         "lifetime": lifetime[r.story_id].as_record()} for r in rows])
 
 
 @bp.get("/variants")
@@ -83,8 +93,10 @@ def variants():
     if db.session.get(Appeal, appeal_id) is None:
         abort(404)
     period = current_period()
-    return jsonify(period=_period(period), appeal=appeal_id,
-                   variants=[_row(r, VARIANT_FIELDS) for r in variants_table(appeal_id, period)])
+    money = money_by_variant(appeal_id, period)
+    return jsonify(period=_period(period), appeal=appeal_id, variants=[
+        {**_row(r, VARIANT_FIELDS), "money": _money(money.get(r.variant_id, {}))}
+        for r in variants_table(appeal_id, period)])
 
 
 @bp.get("/recovery")

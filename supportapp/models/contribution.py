@@ -27,6 +27,13 @@ class Contribution(AttributedToAppeal, WonByReminder, db.Model):
     frequency: Mapped[str | None] = mapped_column(String(10), nullable=True)
     status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
     amount_refunded_minor: Mapped[int] = mapped_column(Integer, default=0)
+    # Stripe's processing fee on the charge, from its balance transaction; None while
+    # unknown (payments recorded before fees were, or Stripe settled in another currency).
+    # Stripe keeps it when the payment is refunded.
+    fee_minor: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # What a dispute withdrew from the balance, and Stripe's dispute fee on top.
+    disputed_minor: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    dispute_fee_minor: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     covers_fees: Mapped[bool] = mapped_column(Boolean, default=False)
     billing_reason: Mapped[str | None] = mapped_column(String(40), nullable=True)
     stripe_checkout_session_id: Mapped[str | None] = mapped_column(String(255), unique=True)
@@ -45,6 +52,16 @@ class Contribution(AttributedToAppeal, WonByReminder, db.Model):
     @property
     def net_minor(self):
         return max(self.amount_minor - self.amount_refunded_minor, 0)
+
+    @property
+    def net_of_fees_minor(self):
+        """What the newsroom keeps: the amount less refunds, dispute withdrawals, Stripe's
+        fee and dispute fees (negative when a dispute cost more than the gift); None while
+        the fee is unknown."""
+        if self.fee_minor is None:
+            return None
+        return (self.amount_minor - (self.amount_refunded_minor or 0) - (self.disputed_minor or 0)
+                - self.fee_minor - (self.dispute_fee_minor or 0))
 
     def refresh_status(self):
         """Derive the status from the facts recorded so far, whatever order they arrived in."""

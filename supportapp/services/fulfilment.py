@@ -15,6 +15,7 @@ from flask import current_app
 from sqlalchemy.exc import SQLAlchemyError
 
 from supportapp.extensions import db
+from supportapp.models import Contribution
 from supportapp.models.recurring_support import INTERVALS
 from supportapp.services import payments
 from supportapp.services import stripe_payload as p
@@ -28,6 +29,7 @@ from supportapp.services.contributions import (
     fill_email,
     recurring_support_for,
 )
+from supportapp.services.payment_fees import record_charge_fee, record_dispute
 from supportapp.services.receipts import queue_payment_emails
 from supportapp.services.recurring import (
     on_invoice_paid,
@@ -190,7 +192,9 @@ def _start_support(session, session_id, total, currency, metadata, known):
 
 
 def on_checkout_completed(session, event, facts):
-    _apply_checkout(facts.session)
+    row = _apply_checkout(facts.session)
+    if isinstance(row, Contribution):
+        record_charge_fee(row, facts.balance)
 
 
 def on_checkout_async_failed(session, event, facts):
@@ -213,6 +217,7 @@ def on_charge_refunded(charge, event, facts):
     fill(row, paid_at=p.timestamp(charge.get("created")))
     refunded = p.amount(charge.get("amount_refunded")) or 0
     row.amount_refunded_minor = max(row.amount_refunded_minor or 0, refunded)
+    record_charge_fee(row, facts.balance)
     row.refresh_status()
     queue_payment_emails(row)
 
@@ -225,6 +230,8 @@ def on_dispute_created(dispute, event, facts):
                       p.required(p.amount(dispute.get("amount")), "amount"),
                       p.required(p.currency(dispute.get("currency")), "currency"))
     fill(row, disputed_at=p.event_time(event))
+    record_charge_fee(row, facts.balance)
+    record_dispute(row, dispute)
     row.refresh_status()
 
 

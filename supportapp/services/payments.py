@@ -289,6 +289,21 @@ def charge_payment_intent(charge_id):
     return intent if isinstance(intent, str) else getattr(intent, "id", None)
 
 
+def charge_balance_transaction(charge_id=None, payment_intent_id=None):
+    """The balance transaction (amount, fee, net, fee_details...) of a charge, named by its
+    id or as a payment intent's latest charge, as a plain dict; None while Stripe has none
+    (a charge not yet settled into the balance)."""
+    if charge_id:
+        charge = _call("charges.retrieve", lambda: _client().v1.charges.retrieve(
+            charge_id, params={"expand": ["balance_transaction"]}))
+    else:
+        intent = _call("payment_intents.retrieve", lambda: _client().v1.payment_intents.retrieve(
+            payment_intent_id, params={"expand": ["latest_charge.balance_transaction"]}))
+        charge = getattr(intent, "latest_charge", None)
+    txn = getattr(charge, "balance_transaction", None) if charge is not None else None
+    return _plain(txn) if isinstance(txn, stripe.StripeObject) else None
+
+
 def invoice_payment_intent(invoice_id):
     """The payment intent that paid (or tried to pay) an invoice, or None.
 

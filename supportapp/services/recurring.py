@@ -18,6 +18,7 @@ from supportapp.services.contributions import (
     recurring_support_for,
     set_status,
 )
+from supportapp.services.payment_fees import record_charge_fee
 from supportapp.services.receipts import queue_payment_emails
 from supportapp.services.recovery import invoice_paid, renewal_failed, support_ended
 from supportapp.services.stripe_facts import subscription_of_invoice
@@ -54,6 +55,7 @@ def on_invoice_paid(invoice, event, facts):
         return
     paid_at = p.timestamp(p.dig(invoice, "status_transitions", "paid_at"))
     fill(row, paid_at=paid_at or p.event_time(event))
+    record_charge_fee(row, facts.balance)
     row.refresh_status()
     _follow_stripe(support, facts, None, "active", p.event_time(event))
     period_end = p.timestamp(p.dig(invoice, "lines", "data", 0, "period", "end"))

@@ -36,15 +36,29 @@ class StripeFacts:
     # {subscription id: CardExpiry}: the card each subscription renews on, where Stripe said.
     cards: dict = field(default_factory=dict)
     decline_code: str | None = None  # why the payment intent's last attempt failed
+    # The balance transaction of the event's charge: Stripe's fee and net on the payment.
+    balance: dict | None = None
     fetched_at: datetime = field(default_factory=_now)
 
 
 def checkout_session_now(obj):
-    """The Checkout Session named by the event's object, fresh from Stripe."""
+    """The Checkout Session named by the event's object, fresh from Stripe, and for a paid
+    one-off gift its charge's balance transaction."""
     session_id = p.required(p.stripe_id(obj.get("id")), "checkout session id")
     session = payments.retrieve_checkout_session(session_id,
                                                  expand=card_expiry.CHECKOUT_EXPAND)
-    return StripeFacts(session=session, cards=card_expiry.cards_of_checkout(session))
+    intent = p.stripe_id(session.get("payment_intent"))
+    paid = session.get("mode") == "payment" and session.get("payment_status") == "paid"
+    return StripeFacts(session=session, cards=card_expiry.cards_of_checkout(session),
+                       balance=balance_of(payment_intent_id=intent) if paid and intent else None)
+
+
+def balance_of(charge_id=None, payment_intent_id=None):
+    """The charge's balance transaction, or None when Stripe has none or refuses."""
+    try:
+        return payments.charge_balance_transaction(charge_id, payment_intent_id)
+    except payments.PaymentsRejected:
+        return None
 
 
 def subscription_now(subscription_id):
@@ -110,6 +124,21 @@ def failed_invoice_facts(invoice):
     return replace(facts, decline_code=p.text(code, 100))
 
 
+def paid_invoice_facts(invoice):
+    """invoice_facts, and the balance transaction of the charge that paid the invoice."""
+    facts = invoice_facts(invoice)
+    if facts.payment_intent is None:
+        return facts
+    return replace(facts, balance=balance_of(payment_intent_id=facts.payment_intent))
+
+
+def refunded_charge_facts(charge):
+    """A charge can be refunded before its payment's own event arrives: its fee is asked
+    for here too, so the payment is netted whichever event comes first."""
+    return StripeFacts(balance=balance_of(charge_id=p.required(
+        p.stripe_id(charge.get("id")), "charge id")))
+
+
 def subscription_facts(subscription):
     subscription_id = p.required(p.stripe_id(subscription.get("id")), "subscription id")
     return _with_cards(subscription_now(subscription_id))
@@ -144,20 +173,24 @@ def customer_facts(customer):
 def dispute_facts(dispute):
     """A dispute names its charge; the payment intent ties it to the gift it disputes."""
     charge_id = p.stripe_id(dispute.get("charge"))
-    if p.stripe_id(dispute.get("payment_intent")) or charge_id is None:
+    if charge_id is None:
         return StripeFacts()
-    return StripeFacts(payment_intent=payments.charge_payment_intent(charge_id))
+    balance = balance_of(charge_id=charge_id)
+    if p.stripe_id(dispute.get("payment_intent")):
+        return StripeFacts(balance=balance)
+    return StripeFacts(payment_intent=payments.charge_payment_intent(charge_id), balance=balance)
 
 
 FETCHERS = {
     "checkout.session.completed": checkout_session_now,
     "checkout.session.async_payment_succeeded": checkout_session_now,
     "checkout.session.async_payment_failed": checkout_session_now,
-    "invoice.paid": invoice_facts,
+    "invoice.paid": paid_invoice_facts,
     "invoice.payment_failed": failed_invoice_facts,
     "customer.subscription.created": subscription_facts,
     "customer.subscription.updated": subscription_facts,
     "customer.subscription.deleted": subscription_facts,
+    "charge.refunded": refunded_charge_facts,
     "charge.dispute.created": dispute_facts,
     "payment_method.attached": payment_method_facts,
     "customer.updated": customer_facts,

@@ -104,10 +104,21 @@ def test_same_idempotency_key_same_session(sdk_app):
     assert payments.create_checkout_session(_one_off(), "k-twice") == first
 
 
+def test_charge_balance_transaction_by_intent_and_by_charge(sdk_app, front):
+    """The fee of a paid charge, found from its payment intent or its charge id, as plain
+    data: $5.00 at 2.9% + 30c is 45c."""
+    session_id, _ = _paid_session(front, _one_off(500), key="k-fee")
+    intent = payments.retrieve_checkout_session(session_id)["payment_intent"]
+    txn = payments.charge_balance_transaction(payment_intent_id=intent)
+    assert type(txn) is dict and (txn["fee"], txn["net"], txn["currency"]) == (45, 455, "usd")
+    assert payments.charge_balance_transaction(charge_id=txn["source"])["id"] == txn["id"]
+
+
 @pytest.mark.parametrize("call", [
     lambda: payments.retrieve_checkout_session("cs_test_doesnotexist"),
     lambda: payments.retrieve_subscription("sub_doesnotexist"),
     lambda: payments.charge_payment_intent("ch_doesnotexist"),
+    lambda: payments.charge_balance_transaction(charge_id="ch_doesnotexist"),
     lambda: payments.invoice_payment_intent("in_doesnotexist"),
     lambda: payments.create_portal_session("cus_doesnotexist", "http://localhost/"),
     lambda: payments.create_checkout_session({**_one_off(), "payment_method_types": ["card"]},

@@ -19,6 +19,7 @@ from supportapp.services.appeal_change_words import describe_appeal_change, plac
 from supportapp.services.appeal_copy import placeholder_help
 from supportapp.services.appeals import AppealError, save_appeal, set_appeal_status
 from supportapp.services.goal import appeal_goal_status
+from supportapp.services.net_revenue import money_by_variant
 from supportapp.services.reports import variants_table
 
 # Buttons on the appeal page: the status each one sets, and what the flash says.
@@ -46,6 +47,7 @@ def appeal_report(appeal_id):
         abort(404, description="There is no such page of changes.")
     return render_template("dashboard/appeals/report.html", appeal=appeal, period=period,
                            rows=variants_table(appeal_id, period),
+                           money=money_by_variant(appeal_id, period),
                            goal_status=appeal_goal_status(appeal), changes=changes,
                            described=[describe_appeal_change(c, appeal.goal_currency)
                                       for c in changes.items],

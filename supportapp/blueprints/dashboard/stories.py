@@ -6,6 +6,7 @@ from supportapp.blueprints.dashboard.access import role_required
 from supportapp.blueprints.dashboard.reporting import current_period, sort_rows
 from supportapp.extensions import db
 from supportapp.models import Story
+from supportapp.services.net_revenue import lifetime_values, money_by_story
 from supportapp.services.reports import stories_table, story_report
 
 STORY_SORTS = ("title", "section", "rendered", "viewable", "clicks", "checkouts",
@@ -19,8 +20,10 @@ DAILY_SERIES = (("viewable", "Viewable impressions"), ("clicks", "Clicks"),
 def stories():
     period = current_period()
     rows, sort = sort_rows(stories_table(period), STORY_SORTS, "-conversion_rate")
+    ids = [row.story_id for row in rows]
     return render_template("dashboard/stories.html", period=period, rows=rows, sort=sort,
-                           sorts=STORY_SORTS)
+                           sorts=STORY_SORTS, money=money_by_story(period, ids),
+                           lifetime=lifetime_values(ids))
 
 
 def funnel_chart(points):
@@ -40,4 +43,6 @@ def story(story_id):
     period = current_period()
     row, points = story_report(story_id, period)
     return render_template("dashboard/story.html", period=period, story=found, row=row,
-                           chart_data=funnel_chart(points))
+                           chart_data=funnel_chart(points),
+                           money=money_by_story(period, [story_id]).get(story_id, {}),
+                           lifetime=lifetime_values([story_id])[story_id])

@@ -67,6 +67,21 @@ DECLINE_REASON_LABELS = {
     "transaction_not_allowed": "Not allowed on this card",
     "test_mode_live_card": "A live card in test mode",
 }
+# Appeal.allocation: how readers are split between an appeal's variants.
+ALLOCATION_LABELS = {"fixed": "Fixed weights",
+                     "bandit": "Bandit: more readers to the variant earning most"}
+# What the variants page says of a variant against the control
+# (services/experiment_planning.Plan.verdict).
+PLAN_VERDICT_LABELS = {
+    "control": "Control",
+    "no_control": "No control to compare with: mark one variant as the control",
+    "unknown_rate": "Can't plan yet: the control has no gifts, so its rate is unknown",
+    "too_few": "Can't tell yet: too few viewable impressions to tell these apart",
+    "no_difference": "No clear difference: enough impressions to see a 20% lift, and none "
+                     "shows",
+    "ahead": "Ahead of the control (the 95% intervals do not overlap)",
+    "behind": "Behind the control (the 95% intervals do not overlap)",
+}
 
 LABELS = {
     "frequency": FREQUENCY_LABELS,
@@ -79,6 +94,8 @@ LABELS = {
     "support_change": SUPPORT_CHANGE_LABELS,
     "cancel_reason": CANCEL_REASON_LABELS,
     "decline_reason": DECLINE_REASON_LABELS,
+    "allocation": ALLOCATION_LABELS,
+    "plan_verdict": PLAN_VERDICT_LABELS,
 }
 
 

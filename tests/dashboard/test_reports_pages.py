@@ -121,3 +121,21 @@ def test_recurring_supporters_with_status(staff_client, activity):
     assert row.xpath(".//a[@href='https://dashboard.stripe.com/test/subscriptions/sub_test123']")
     empty = _page(client.get("/dashboard/contributions/recurring?status=canceled"))
     assert "No recurring supporters match." in empty.text_content()
+
+
+def test_variants_page_plans_and_says_when_it_cannot_tell(staff_client, activity):
+    """With a handful of impressions, the page gives the impressions and days still needed
+    and says in words that it cannot tell yet, instead of naming a winner."""
+    appeal = activity["appeal"]
+    page = _page(staff_client("viewer").get(f"/dashboard/appeals/{appeal.id}?period=30d"))
+    rows = {tr.xpath("string(th)").split()[0]: [td.text_content().strip() for td in tr.xpath("td")]
+            for tr in page.xpath("//tbody/tr")}
+    # Control: 1 new gift in 45 viewable (2.2222%), lifted 2.6667%: h = 2 asin(sqrt .026667)
+    # - 2 asin(sqrt .022222) = 0.0288101, n = 2 (2.801585 / h)^2 = 18,912.5 -> 18,913 each.
+    # Still to come: 18,883 for the variant (30 so far) and 18,868 for the control (45); in
+    # 30 days the variant saw 1 a day, so 18,883 days (the control, 1.5 a day: 12,579).
+    assert rows["count"][-4:] == ["18,913", "37,751", "18,883",
+                                  "Can't tell yet: too few viewable impressions to tell "
+                                  "these apart"]
+    assert rows["control"][-1] == "Control"
+    assert "Fixed weights" in page.text_content()

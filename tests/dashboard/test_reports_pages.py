@@ -139,3 +139,25 @@ def test_variants_page_plans_and_says_when_it_cannot_tell(staff_client, activity
                                   "these apart"]
     assert rows["control"][-1] == "Control"
     assert "Fixed weights" in page.text_content()
+
+
+def test_variants_page_shows_the_bandits_shares(staff_client, activity):
+    """Under a bandit the page says so, with when it was last re-weighted and the shares."""
+    from datetime import UTC, datetime
+
+    from supportapp.extensions import db
+    from supportapp.models import BanditAllocation
+
+    appeal = activity["appeal"]
+    appeal.allocation, appeal.floor_percent = "bandit", 10
+    control, challenger = appeal.variants
+    db.session.add(BanditAllocation(
+        appeal_id=appeal.id, shares={str(control.id): 1250, str(challenger.id): 8750},
+        day_shares={}, computed_at=datetime(2026, 11, 20, 9, 30, tzinfo=UTC), impressions=75))
+    db.session.commit()
+    page = _page(staff_client("viewer").get(f"/dashboard/appeals/{appeal.id}?period=30d"))
+    text = " ".join(page.text_content().split())
+    assert "Bandit: more readers to the variant earning most" in text
+    assert "Last re-weighted 2026-11-20 09:30 UTC on 75 viewable impressions" in text
+    assert "each variant keeps at least 10%" in text
+    assert "control 12.5%, count 87.5%" in text

@@ -48,14 +48,23 @@ def _as_utc(value):
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def _due(row, now):
+    return row is None or _as_utc(row.computed_at) <= now - REWEIGHT_INTERVAL
+
+
 def reweight_appeal(appeal, now, rng=None):
     """Store new shares for one appeal unless re-weighted within the hour; True if stored."""
-    row = db.session.get(BanditAllocation, appeal.id)
-    if row is not None and _as_utc(row.computed_at) > now - REWEIGHT_INTERVAL:
+    if not _due(db.session.get(BanditAllocation, appeal.id), now):
         return False
-    evidence = appeal_evidence(appeal, now)
+    evidence = appeal_evidence(appeal, now)  # commits (the roll-up): no lock held before
     shares = thompson_shares(evidence, appeal.floor_percent or 0,
                              rng if rng is not None else np.random.default_rng())
+    # Locked and checked again (PostgreSQL): of two workers, one rolls the day forward.
+    row = db.session.get(BanditAllocation, appeal.id, with_for_update=True,
+                         populate_existing=True)
+    if not _due(row, now):
+        db.session.rollback()
+        return False
     if row is None:
         row = BanditAllocation(appeal_id=appeal.id, shares={}, day_shares={})
         db.session.add(row)

@@ -88,6 +88,21 @@ VARIANT_FIELD_LABELS = {
     "default_frequency": "Frequency chosen first", "weight": "Weight",
     "is_control": "Control",
 }
+# Appeal.allocation: how readers are split between an appeal's variants.
+ALLOCATION_LABELS = {"fixed": "Fixed weights",
+                     "bandit": "Bandit: more readers to the variant earning most"}
+# What the variants page says of a variant against the control
+# (services/experiment_planning.Plan.verdict).
+PLAN_VERDICT_LABELS = {
+    "control": "Control",
+    "no_control": "No control to compare with: mark one variant as the control",
+    "unknown_rate": "Can't plan yet: the control has no gifts, so its rate is unknown",
+    "too_few": "Can't tell yet: too few viewable impressions to tell these apart",
+    "no_difference": "No clear difference: enough impressions to see a 20% lift, and none "
+                     "shows",
+    "ahead": "Ahead of the control (the 95% intervals do not overlap)",
+    "behind": "Behind the control (the 95% intervals do not overlap)",
+}
 
 LABELS = {
     "frequency": FREQUENCY_LABELS,
@@ -103,6 +118,8 @@ LABELS = {
     "appeal_change": APPEAL_CHANGE_LABELS,
     "appeal_field": APPEAL_FIELD_LABELS,
     "variant_field": VARIANT_FIELD_LABELS,
+    "allocation": ALLOCATION_LABELS,
+    "plan_verdict": PLAN_VERDICT_LABELS,
 }
 
 

@@ -231,3 +231,29 @@ def test_appeal_post_cannot_start_a_payment_on_its_own(database_url, make_story,
     assert response.status_code == 200
     assert b'name="csrf_token"' in response.data and b'value="victim@example.com"' in response.data
     assert fake_stripe.created == []
+
+
+def test_bandit_appeal_on_the_story_page(app, make_story, live_appeal):
+    """Under a bandit whose shares for today put every reader on "count" (the other at a 0%
+    floor), the story page shows that variant to each of ten new readers (fixed weights of
+    1:1 would show it to all ten one time in 1,024), and again on their next visit."""
+    from supportapp.extensions import db
+    from supportapp.models import BanditAllocation
+    from supportapp.services.appeals import clear_appeal_cache
+    from supportapp.services.clock import current_time
+
+    appeal = live_appeal(allocation="bandit")
+    control, count = appeal.variants
+    shares = {str(control.id): 0, str(count.id): 10_000}
+    db.session.add(BanditAllocation(appeal_id=appeal.id, shares=shares, day_shares=shares,
+                                    day=current_time().date(), computed_at=current_time(),
+                                    impressions=0))
+    db.session.commit()
+    clear_appeal_cache()
+    story = make_story()
+    seen = set()
+    for _reader in range(10):
+        reader = app.test_client()
+        seen |= {_appeals(reader.get(f"/stories/{story.slug}"))[0].get("data-variant")
+                 for _visit in range(2)}
+    assert seen == {str(count.id)}

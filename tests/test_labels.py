@@ -3,11 +3,12 @@ import pytest
 
 from supportapp.blueprints.dashboard.contributions import RECURRING_STATUSES
 from supportapp.labels import LABELS, label
-from supportapp.models.appeal import APPEAL_STATUSES
+from supportapp.models.appeal import ALLOCATION_MODES, APPEAL_STATUSES
 from supportapp.models.contribution import CONTRIBUTION_STATUSES
 from supportapp.models.outbox import OUTBOX_STATUSES
 from supportapp.models.staff import ROLES
 from supportapp.models.support_change import SUPPORT_CHANGE_KINDS
+from supportapp.services.experiment_planning import VERDICTS
 from supportapp.services.giving import FREQUENCIES
 from supportapp.services.support_changes import CANCEL_REASONS
 
@@ -22,6 +23,8 @@ from supportapp.services.support_changes import CANCEL_REASONS
     ("support_change", SUPPORT_CHANGE_KINDS),
     # The reasons the manage page offers for cancelling.
     ("cancel_reason", tuple(CANCEL_REASONS)),
+    ("allocation", ALLOCATION_MODES),
+    ("plan_verdict", VERDICTS),
 ])
 def test_every_code_has_its_own_words(kind, codes):
     """Each code the app stores of this kind is in the table, and no two share words."""

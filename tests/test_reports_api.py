@@ -48,6 +48,8 @@ def test_variants_json(client, token, make_story):
     (variant,) = response.json["variants"]
     assert variant["name"] == "control" and variant["is_control"] is True
     assert variant["chance_beats_control"] is None and variant["viewable"] == 0
+    assert variant["plan"] == {"verdict": "control", "needed_per_arm": None,
+                               "still_needed": None, "days_needed": None}
     assert client.get("/api/reports/variants", headers=auth).status_code == 400
     missing = client.get("/api/reports/variants?appeal=99999", headers=auth)
     assert missing.status_code == 404 and missing.json["error"]["status"] == 404

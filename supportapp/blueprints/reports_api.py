@@ -3,6 +3,8 @@
 Read-only GETs, so CSRF does not apply; a missing or wrong token answers 401 in JSON.
 Money is integers in minor units per currency code, like everywhere in the app.
 """
+from dataclasses import asdict
+
 from flask import Blueprint, abort, g, jsonify, request
 
 from supportapp.blueprints.dashboard.at_risk import requested_months
@@ -11,6 +13,7 @@ from supportapp.extensions import db
 from supportapp.models import Appeal
 from supportapp.routing import database_id
 from supportapp.services.clock import current_time
+from supportapp.services.experiment_planning import plan_for_period
 from supportapp.services.net_revenue import lifetime_values, money_by_story, money_by_variant
 from supportapp.services.periods import ReportError
 from supportapp.services.recovery_exports import (
@@ -93,10 +96,13 @@ def variants():
     if db.session.get(Appeal, appeal_id) is None:
         abort(404)
     period = current_period()
+    rows = variants_table(appeal_id, period)
+    plans = plan_for_period(rows, period, current_time().date())
     money = money_by_variant(appeal_id, period)
     return jsonify(period=_period(period), appeal=appeal_id, variants=[
-        {**_row(r, VARIANT_FIELDS), "money": _money(money.get(r.variant_id, {}))}
-        for r in variants_table(appeal_id, period)])
+        {**_row(r, VARIANT_FIELDS), "money": _money(money.get(r.variant_id, {})),
+         "plan": asdict(plans[r.variant_id])}
+        for r in rows])
 
 
 @bp.get("/recovery")

@@ -1,6 +1,7 @@
 """Domain models, one module per concept."""
 from supportapp.models.appeal import Appeal, AppealVariant
 from supportapp.models.appeal_change import AppealChange
+from supportapp.models.bandit_allocation import BanditAllocation
 from supportapp.models.card_update_link import CardUpdateLink
 from supportapp.models.contribution import Contribution
 from supportapp.models.outbox import OutboxAttachment, OutboxMessage
@@ -15,8 +16,8 @@ from supportapp.models.support_sign_in import SupportSignIn
 from supportapp.models.tracking import DailyFunnel, TrackingDedup, TrackingEvent, TrackingInbox
 
 __all__ = [
-    "Appeal", "AppealChange", "AppealVariant", "CardUpdateLink", "Contribution", "OutboxAttachment",
-    "OutboxMessage",
+    "Appeal", "AppealChange", "AppealVariant", "BanditAllocation", "CardUpdateLink",
+    "Contribution", "OutboxAttachment", "OutboxMessage",
     "PaymentFailure", "RecurringSupport", "Reminder", "Story",
     "StripeEvent", "SupportChange", "SupportSignIn",
     "Staff", "StaffToken",

@@ -8,6 +8,9 @@ from supportapp.services.giving import DEFAULT_FREQUENCY
 from supportapp.services.html import sanitise_appeal_html
 
 APPEAL_STATUSES = ("draft", "live", "paused", "ended")  # readers only ever see "live"
+# "fixed": readers are split by the variants' weights; "bandit": by shares that Thompson
+# sampling re-weighs (services/bandit_reweighting.py).
+ALLOCATION_MODES = ("fixed", "bandit")
 
 
 class Appeal(db.Model):
@@ -27,6 +30,9 @@ class Appeal(db.Model):
     goal_label: Mapped[str] = mapped_column(String(300), default="")
     # The ticker stays hidden until this much (goal currency, minor units) is raised; 0: always.
     ticker_threshold_minor: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    allocation: Mapped[str] = mapped_column(String(10), default="fixed", server_default="fixed")
+    # Under a bandit, every live variant keeps at least this share of readers (whole percent).
+    floor_percent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
     updated_at = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False)
 

@@ -20,7 +20,8 @@ LONG_TEXT = 80
 CONTEXT_TOKENS = 12  # unchanged words and spaces kept either side of a change
 # Words, runs of space, and HTML tags: a changed tag or word shows alone.
 _TOKEN = re.compile(r"\s+|<[^>]*>|[^\s<]+|<")
-_CODE_KINDS = {"status": "appeal_status", "default_frequency": "frequency"}
+_CODE_KINDS = {"status": "appeal_status", "default_frequency": "frequency",
+               "allocation": "allocation"}
 VARIANT_CHANGE_WORDS = {"added": "added", "removed": "removed", "edited": "changed"}
 
 

@@ -11,10 +11,12 @@ from sqlalchemy.orm import selectinload
 from supportapp.caches import app_caches
 from supportapp.config import SUPPORTED_CURRENCIES
 from supportapp.extensions import db
-from supportapp.models import Appeal
-from supportapp.models.appeal import APPEAL_STATUSES
+from supportapp.models import Appeal, BanditAllocation
+from supportapp.models.appeal import ALLOCATION_MODES, APPEAL_STATUSES
 from supportapp.services.appeal_audit import APP_ACTOR, record_change, snapshot_before_save
 from supportapp.services.appeal_copy import unknown_placeholders
+from supportapp.services.bandit_assignment import BanditShares, choose_bandit_variant
+from supportapp.services.clock import current_time
 from supportapp.services.giving import FREQUENCIES
 
 # Within the INTEGER columns that hold them (2**31 - 1), with room to spare.
@@ -59,6 +61,8 @@ class AppealView:
     ends_at: datetime | None
     variants: tuple = field(default=())
     ticker_threshold_minor: int = 0  # the ticker shows once this much is raised
+    allocation: str = "fixed"  # or "bandit": split by bandit_shares, not the weights
+    bandit_shares: BanditShares | None = None
 
     def is_running(self, now):
         return (self.starts_at is None or self.starts_at <= now) and (
@@ -72,7 +76,7 @@ class AppealView:
         return not self.target_sections or section in self.target_sections
 
 
-def _view(appeal):
+def _view(appeal, allocation_row=None):
     variants = tuple(
         VariantView(v.id, v.name, v.heading, v.body, v.cta_label, dict(v.preset_amounts or {}),
                     v.default_frequency, v.weight, v.is_control, v.no_supporters_line or "")
@@ -83,7 +87,8 @@ def _view(appeal):
         appeal.id, appeal.name, appeal.placement_paragraph, tuple(appeal.target_sections or ()),
         tuple(appeal.excluded_sections or ()), appeal.goal_amount_minor, appeal.goal_currency,
         appeal.goal_label or "", appeal.starts_at, appeal.ends_at, variants,
-        appeal.ticker_threshold_minor or 0,
+        appeal.ticker_threshold_minor or 0, appeal.allocation or "fixed",
+        BanditShares.from_row(allocation_row),
     )
 
 
@@ -97,7 +102,10 @@ def _load_live_appeals():
         select(Appeal).where(Appeal.status == "live")
         .options(selectinload(Appeal.variants)).order_by(Appeal.id.desc())
     ).all()
-    return tuple(_view(a) for a in rows if any(v.weight > 0 for v in a.variants))
+    allocations = {row.appeal_id: row for row in db.session.scalars(
+        select(BanditAllocation).where(BanditAllocation.appeal_id.in_([a.id for a in rows])))}
+    return tuple(_view(a, allocations.get(a.id)) for a in rows
+                 if any(v.weight > 0 for v in a.variants))
 
 
 def live_appeals():
@@ -127,8 +135,11 @@ def choose_variant(appeal, reader_id, rng=random):
     """The variant this reader sees, in proportion to the weights.
 
     The same reader always gets the same variant of an appeal; a reader with no id
-    (Global Privacy Control, Do Not Track) gets a fresh draw each time.
+    (Global Privacy Control, Do Not Track) gets a fresh draw each time. Under a bandit the
+    bandit's shares split readers instead (services/bandit_assignment.py).
     """
+    if appeal.allocation == "bandit":
+        return choose_bandit_variant(appeal, reader_id, current_time().date(), rng)
     total = sum(v.weight for v in appeal.variants)
     point = assignment_point(reader_id, appeal.id, total) if reader_id else rng.randrange(total)
     for variant in appeal.variants:
@@ -155,6 +166,7 @@ def validate_appeal(appeal, max_amount_minor):
         raise AppealError(f"variant weights can be at most {MAX_WEIGHT:,}")
     if sum(v.weight for v in appeal.variants) <= 0:
         raise AppealError("at least one variant needs a weight above zero")
+    _validate_allocation(appeal)
     if appeal.placement_paragraph is not None and appeal.placement_paragraph < 1:
         raise AppealError("placement must be a paragraph number from 1, or the end")
     if appeal.starts_at and appeal.ends_at and appeal.ends_at <= appeal.starts_at:
@@ -168,6 +180,19 @@ def validate_appeal(appeal, max_amount_minor):
             warnings.append(f"variant {variant.name!r}: unknown placeholder {{{name}}} "
                             "will show as typed")
     return warnings
+
+
+def _validate_allocation(appeal):
+    if (appeal.allocation or "fixed") not in ALLOCATION_MODES:
+        raise AppealError(f"allocation must be one of {', '.join(ALLOCATION_MODES)}")
+    floor = appeal.floor_percent or 0
+    if not 0 <= floor <= 100:
+        raise AppealError("the floor share must be from 0 to 100%")
+    shown = sum(1 for v in appeal.variants if v.weight > 0)
+    if floor * shown > 100:
+        raise AppealError(f"a floor share of {floor}% for each of {shown} variants shown "
+                          f"adds up to {floor * shown}%, over 100%; lower the floor to at "
+                          f"most {100 // shown}%")
 
 
 def _validate_goal(appeal):

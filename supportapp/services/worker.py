@@ -13,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from supportapp.extensions import db
 from supportapp.logs import log_throttled
+from supportapp.services.bandit_reweighting import reweight_bandits
 from supportapp.services.mail_worker import send_due_mail
 from supportapp.services.notices import send_card_expiry_notices, send_renewal_notices
 from supportapp.services.recovery import send_due_followups
@@ -23,7 +24,7 @@ log = logging.getLogger(__name__)
 DEFAULT_INTERVAL_SECONDS = 2.0
 # Jobs that write email come before the one that sends it, so a pass sends what it wrote.
 JOBS = (send_due_reminders, send_due_followups, send_renewal_notices, send_card_expiry_notices,
-        send_due_mail)
+        send_due_mail, reweight_bandits)
 
 
 def run_due_jobs(stop, jobs=JOBS):

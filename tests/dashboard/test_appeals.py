@@ -206,3 +206,49 @@ def test_appeal_with_presets_above_the_default_maximum_can_start(app, saved_appe
     app.config["MAX_AMOUNT_MINOR"] = 1_000_000  # and the configured maximum still binds
     with pytest.raises(AppealError, match="up to the maximum"):
         set_appeal_status(saved_appeal.id, "paused")
+
+
+def test_bandit_allocation_and_floor_are_saved(staff_client, saved_appeal):
+    """The editor sets the allocation mode and the floor share; the edit page shows them."""
+    client = staff_client("editor")
+    control, challenger = saved_appeal.variants
+    form = appeal_form(variants=({"id": control.id, "is_control": True}, {"id": challenger.id}),
+                       allocation="bandit", floor_percent="10")
+    response = client.post(f"/dashboard/appeals/{saved_appeal.id}/edit", data=form)
+    assert response.status_code == 302
+    (appeal,) = _appeals()
+    assert (appeal.allocation, appeal.floor_percent) == ("bandit", 10)
+    page = lxml.html.fromstring(client.get(response.headers["Location"]).data)
+    assert page.xpath("string(//select[@name='allocation']/option[@selected])").startswith(
+        "Bandit")
+    assert page.xpath("string(//input[@name='floor_percent']/@value)") == "10"
+
+
+@pytest.mark.parametrize("fields, message", [
+    ({"allocation": "bandit", "floor_percent": "51"},
+     b"a floor share of 51% for each of 2 variants shown adds up to 102%, over 100%"),
+    ({"allocation": "greedy"}, b"Not a valid choice"),
+    ({"floor_percent": "101"}, b"Number must be between 0 and 100"),
+])
+def test_impossible_allocations_are_refused(staff_client, saved_appeal, fields, message):
+    """A floor the variants cannot all get, an unknown mode, a floor past 100%: refused with
+    a message, nothing saved."""
+    client = staff_client("editor")
+    control, challenger = saved_appeal.variants
+    form = appeal_form(variants=({"id": control.id, "is_control": True}, {"id": challenger.id}),
+                       name="Changed", **fields)
+    response = client.post(f"/dashboard/appeals/{saved_appeal.id}/edit", data=form)
+    assert response.status_code == 200 and message in response.data
+    (appeal,) = _appeals()
+    assert (appeal.name, appeal.allocation, appeal.floor_percent) == ("Winter drive", "fixed", 0)
+
+
+def test_a_paused_variant_does_not_count_toward_the_floor(staff_client, saved_appeal):
+    """60% each of two variants is too much, but one of them has weight 0 (not shown)."""
+    client = staff_client("editor")
+    control, challenger = saved_appeal.variants
+    form = appeal_form(variants=({"id": control.id, "is_control": True},
+                                 {"id": challenger.id, "weight": "0"}),
+                       allocation="bandit", floor_percent="60")
+    assert client.post(f"/dashboard/appeals/{saved_appeal.id}/edit",
+                       data=form).status_code == 302

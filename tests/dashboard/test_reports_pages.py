@@ -121,3 +121,43 @@ def test_recurring_supporters_with_status(staff_client, activity):
     assert row.xpath(".//a[@href='https://dashboard.stripe.com/test/subscriptions/sub_test123']")
     empty = _page(client.get("/dashboard/contributions/recurring?status=canceled"))
     assert "No recurring supporters match." in empty.text_content()
+
+
+def test_variants_page_plans_and_says_when_it_cannot_tell(staff_client, activity):
+    """With a handful of impressions, the page gives the impressions and days still needed
+    and says in words that it cannot tell yet, instead of naming a winner."""
+    appeal = activity["appeal"]
+    page = _page(staff_client("viewer").get(f"/dashboard/appeals/{appeal.id}?period=30d"))
+    rows = {tr.xpath("string(th)").split()[0]: [td.text_content().strip() for td in tr.xpath("td")]
+            for tr in page.xpath("//tbody/tr")}
+    # Control: 1 new gift in 45 viewable (2.2222%), lifted 2.6667%: h = 2 asin(sqrt .026667)
+    # - 2 asin(sqrt .022222) = 0.0288101, n = 2 (2.801585 / h)^2 = 18,912.5 -> 18,913 each.
+    # Still to come: 18,883 for the variant (30 so far) and 18,868 for the control (45); in
+    # 30 days the variant saw 1 a day, so 18,883 days (the control, 1.5 a day: 12,579).
+    assert rows["count"][-4:] == ["18,913", "37,751", "18,883",
+                                  "Can't tell yet: too few viewable impressions to tell "
+                                  "these apart"]
+    assert rows["control"][-1] == "Control"
+    assert "Fixed weights" in page.text_content()
+
+
+def test_variants_page_shows_the_bandits_shares(staff_client, activity):
+    """Under a bandit the page says so, with when it was last re-weighted and the shares."""
+    from datetime import UTC, datetime
+
+    from supportapp.extensions import db
+    from supportapp.models import BanditAllocation
+
+    appeal = activity["appeal"]
+    appeal.allocation, appeal.floor_percent = "bandit", 10
+    control, challenger = appeal.variants
+    db.session.add(BanditAllocation(
+        appeal_id=appeal.id, shares={str(control.id): 1250, str(challenger.id): 8750},
+        day_shares={}, computed_at=datetime(2026, 11, 20, 9, 30, tzinfo=UTC), impressions=75))
+    db.session.commit()
+    page = _page(staff_client("viewer").get(f"/dashboard/appeals/{appeal.id}?period=30d"))
+    text = " ".join(page.text_content().split())
+    assert "Bandit: more readers to the variant earning most" in text
+    assert "Last re-weighted 2026-11-20 09:30 UTC on 75 viewable impressions" in text
+    assert "each variant keeps at least 10%" in text
+    assert "control 12.5%, count 87.5%" in text

@@ -12,12 +12,14 @@ from supportapp.blueprints.dashboard.appeal_form import apply_form, form_data, p
 from supportapp.blueprints.dashboard.forms import MAX_VARIANTS, AppealForm
 from supportapp.blueprints.dashboard.reporting import current_period
 from supportapp.extensions import db
-from supportapp.models import Appeal
+from supportapp.models import Appeal, BanditAllocation
 from supportapp.routing import database_id
 from supportapp.services.appeal_audit import list_changes, staff_actor
 from supportapp.services.appeal_change_words import describe_appeal_change, placeholder_parts
 from supportapp.services.appeal_copy import placeholder_help
 from supportapp.services.appeals import AppealError, save_appeal, set_appeal_status
+from supportapp.services.clock import current_time
+from supportapp.services.experiment_planning import plan_for_period
 from supportapp.services.goal import appeal_goal_status
 from supportapp.services.net_revenue import money_by_variant
 from supportapp.services.reports import variants_table
@@ -42,11 +44,13 @@ def appeals():
 def appeal_report(appeal_id):
     appeal = db.get_or_404(Appeal, appeal_id)
     period = current_period()
+    rows = variants_table(appeal_id, period)
     changes = list_changes(appeal_id, _changes_page())
     if changes.page > 1 and not changes.items:
         abort(404, description="There is no such page of changes.")
     return render_template("dashboard/appeals/report.html", appeal=appeal, period=period,
-                           rows=variants_table(appeal_id, period),
+                           rows=rows, plans=plan_for_period(rows, period, current_time().date()),
+                           allocation=db.session.get(BanditAllocation, appeal_id),
                            money=money_by_variant(appeal_id, period),
                            goal_status=appeal_goal_status(appeal), changes=changes,
                            described=[describe_appeal_change(c, appeal.goal_currency)

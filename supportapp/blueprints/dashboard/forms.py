@@ -26,7 +26,8 @@ from wtforms.validators import (
 )
 
 from supportapp.config import SUPPORTED_CURRENCIES
-from supportapp.labels import ROLE_LABELS
+from supportapp.labels import ALLOCATION_LABELS, ROLE_LABELS
+from supportapp.models.appeal import ALLOCATION_MODES
 from supportapp.models.staff import ROLES
 from supportapp.services.appeals import MAX_LINE_LENGTH
 from supportapp.services.giving import FREQUENCIES, FREQUENCY_LABELS
@@ -141,6 +142,11 @@ class AppealForm(FlaskForm):
     goal_label = StringField("Goal label", validators=[Length(max=300)])
     ticker_threshold = StringField("Show the ticker once this much is raised (blank or 0: always)",
                                    validators=[Optional(), Length(max=20)])
+    allocation = SelectField(
+        "How readers are split", default="fixed",
+        choices=[SelectChoice(m, ALLOCATION_LABELS[m]) for m in ALLOCATION_MODES])
+    floor_percent = IntegerField("Bandit: each variant keeps at least this share of readers (%)",
+                                 default=0, validators=[Optional(), NumberRange(min=0, max=100)])
     variants = FieldList(FormField(VariantForm), min_entries=1, max_entries=MAX_VARIANTS)
     # Not saved: which variant and currency the live preview shows.
     preview_variant = IntegerField("Preview variant", default=0, validators=[Optional()])

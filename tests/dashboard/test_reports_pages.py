@@ -129,7 +129,7 @@ def test_variants_page_plans_and_says_when_it_cannot_tell(staff_client, activity
     appeal = activity["appeal"]
     page = _page(staff_client("viewer").get(f"/dashboard/appeals/{appeal.id}?period=30d"))
     rows = {tr.xpath("string(th)").split()[0]: [td.text_content().strip() for td in tr.xpath("td")]
-            for tr in page.xpath("//tbody/tr")}
+            for tr in page.xpath("(//table)[1]/tbody/tr")}
     # Control: 1 new gift in 45 viewable (2.2222%), lifted 2.6667%: h = 2 asin(sqrt .026667)
     # - 2 asin(sqrt .022222) = 0.0288101, n = 2 (2.801585 / h)^2 = 18,912.5 -> 18,913 each.
     # Still to come: 18,883 for the variant (30 so far) and 18,868 for the control (45); in

@@ -4,6 +4,8 @@
 // card). The chooser's own script is giving.js. The appeal works without either.
 (function () {
   "use strict";
+  // The server drew the page view id (data-pv) and counted the appeal as shown under it;
+  // pages cached from before it did so draw their own.
   var pageView = (function () {
     var bytes = new Uint8Array(12);
     crypto.getRandomValues(bytes);
@@ -12,7 +14,7 @@
 
   function send(appeal, type) {
     var body = JSON.stringify({
-      pv: pageView,
+      pv: appeal.dataset.pv || pageView,
       reader: appeal.dataset.reader || undefined,
       events: [{
         type: type,

@@ -29,6 +29,7 @@ class CheckoutOrder:
     variant_id: int | None = None
     reader_id: str | None = None
     reminder_id: int | None = None  # the "Remind me later" email the reader came from
+    page_view: str | None = None  # the appeal's page view id (the funnel's key without reader)
 
     @property
     def product_name(self):
@@ -86,7 +87,8 @@ def _count_checkout(session_id, order):
         story_id = appeal_of_variant = None
     same_appeal = appeal_of_variant is not None and appeal_of_variant == order.appeal_id
     event = checkout_started_event(session_id, story_id, order.appeal_id if same_appeal else None,
-                                   order.variant_id if same_appeal else None, order.reader_id)
+                                   order.variant_id if same_appeal else None, order.reader_id,
+                                   order.page_view)
     try:
         accept_events([event])  # the journal when it is on, which outlives a database outage
     except SQLAlchemyError as exc:

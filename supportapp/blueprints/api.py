@@ -5,10 +5,10 @@ from flask import Blueprint, current_app, jsonify, request, send_from_directory
 
 from supportapp.blueprints.reader_state import appeal_settings, reader_currency
 from supportapp.extensions import limiter
-from supportapp.services.appeal_placement import ReaderContext, place_appeal
+from supportapp.services.appeal_placement import HeldBack, ReaderContext, place_appeal
 from supportapp.services.beacon import new_page_view_id
 from supportapp.services.embed import EmbedError, resolve_embed_story
-from supportapp.services.event_journal import record_rendered
+from supportapp.services.event_journal import record_held_back, record_rendered
 from supportapp.services.reader_cookies import valid_reader_id
 from supportapp.web.appeal_html import appeal_html
 
@@ -41,6 +41,9 @@ def appeal():
         return {"error": {"status": exc.status, "message": exc.message}}, exc.status
     reader = _embed_reader()
     placement = place_appeal(story, reader, datetime.now(UTC), appeal_settings())
+    if isinstance(placement, HeldBack):
+        record_held_back(story.id, placement.appeal_id, reader.reader_id)
+        placement = None
     html = ""
     if placement is not None:
         page_view = new_page_view_id()

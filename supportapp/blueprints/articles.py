@@ -23,10 +23,10 @@ from supportapp.caches import app_caches
 from supportapp.extensions import csrf
 from supportapp.models.story import section_display_name
 from supportapp.security import safe_local_path
-from supportapp.services.appeal_placement import place_appeal
+from supportapp.services.appeal_placement import HeldBack, place_appeal
 from supportapp.services.beacon import new_page_view_id
 from supportapp.services.contributions import subscription_is_active
-from supportapp.services.event_journal import record_rendered
+from supportapp.services.event_journal import record_held_back, record_rendered
 from supportapp.services.injection import inject_appeal
 from supportapp.services.stories import find_story, latest_stories
 from supportapp.web.appeal_html import appeal_html
@@ -70,6 +70,9 @@ def story(slug):
     settings = appeal_settings()
     state = read_reader_state(request, found.id, settings, subscription_is_active)
     placement = place_appeal(found, state.context, datetime.now(UTC), settings)
+    if isinstance(placement, HeldBack):
+        record_held_back(found.id, placement.appeal_id, state.context.reader_id)
+        placement = None
     body = found.body_html
     if placement is not None:
         page_view = new_page_view_id()

@@ -11,6 +11,8 @@ from supportapp.extensions import db
 from supportapp.models import Appeal
 from supportapp.routing import database_id
 from supportapp.services.clock import current_time
+from supportapp.services.credit_report import CreditFigures, credit_figures
+from supportapp.services.holdback_report import variant_lifts
 from supportapp.services.periods import ReportError
 from supportapp.services.recovery_exports import (
     expiring_card_record,
@@ -71,8 +73,10 @@ def _period(period):
 @bp.get("/stories")
 def stories():
     period = current_period()
-    return jsonify(period=_period(period),
-                   stories=[_row(r, STORY_FIELDS) for r in stories_table(period)])
+    credits = credit_figures("story", period)
+    return jsonify(period=_period(period), stories=[
+        {**_row(r, STORY_FIELDS), **(credits.get(r.story_id) or CreditFigures()).as_dict()}
+        for r in stories_table(period)])
 
 
 @bp.get("/variants")
@@ -83,8 +87,12 @@ def variants():
     if db.session.get(Appeal, appeal_id) is None:
         abort(404)
     period = current_period()
-    return jsonify(period=_period(period), appeal=appeal_id,
-                   variants=[_row(r, VARIANT_FIELDS) for r in variants_table(appeal_id, period)])
+    rows = variants_table(appeal_id, period)
+    credits = credit_figures("variant", period, appeal_id=appeal_id)
+    lifts = variant_lifts(appeal_id, [r.variant_id for r in rows], period)
+    return jsonify(period=_period(period), appeal=appeal_id, variants=[
+        {**_row(r, VARIANT_FIELDS), **(credits.get(r.variant_id) or CreditFigures()).as_dict(),
+         "lift_over_holdback": lifts[r.variant_id].as_dict()} for r in rows])
 
 
 @bp.get("/recovery")

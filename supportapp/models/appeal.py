@@ -1,13 +1,22 @@
 """An appeal ("Since you're here…") and the wording variants that readers are split between."""
+from flask import current_app, has_app_context
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from supportapp.config import DEFAULT_HOLDBACK_PERCENT
 from supportapp.extensions import db
 from supportapp.models.types import UTCDateTime, utcnow
 from supportapp.services.giving import DEFAULT_FREQUENCY
 from supportapp.services.html import sanitise_appeal_html
 
 APPEAL_STATUSES = ("draft", "live", "paused", "ended")  # readers only ever see "live"
+
+
+def configured_holdback_percent():
+    """A new appeal's holdback: SUPPORTAPP_DEFAULT_HOLDBACK_PERCENT (5 unless set)."""
+    if has_app_context():
+        return current_app.config.get("DEFAULT_HOLDBACK_PERCENT", DEFAULT_HOLDBACK_PERCENT)
+    return DEFAULT_HOLDBACK_PERCENT
 
 
 class Appeal(db.Model):
@@ -27,6 +36,9 @@ class Appeal(db.Model):
     goal_label: Mapped[str] = mapped_column(String(300), default="")
     # The ticker stays hidden until this much (goal currency, minor units) is raised; 0: always.
     ticker_threshold_minor: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Percent of readers (with a reader id) shown no appeal, to measure what it adds.
+    holdback_percent: Mapped[int] = mapped_column(Integer, default=configured_holdback_percent,
+                                                  server_default=str(DEFAULT_HOLDBACK_PERCENT))
     created_at = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
     updated_at = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False)
 

@@ -271,6 +271,12 @@ def record_rendered(story_id, appeal_id, variant_id, reader_id, page_view=None):
                                 page_view=page_view)])
 
 
+def record_held_back(story_id, appeal_id, reader_id):
+    """Count one reader of a story held back from its appeal (shown none): the "no appeal"
+    arm, variant 0, that the variants' lift is measured against."""
+    accept_events([TrackedEvent("holdback", story_id, appeal_id, 0, reader_id)])
+
+
 def accept_events(events):
     """Take events from a request: into this process's journal, or straight to the database.
 

@@ -48,6 +48,7 @@ def form_data(appeal):
         "goal_currency": appeal.goal_currency or "USD", "goal_label": appeal.goal_label,
         "ticker_threshold": decimal_string(appeal.ticker_threshold_minor)
         if appeal.ticker_threshold_minor else "",
+        "holdback_percent": appeal.holdback_percent,
         "variants": [{
             "id": str(v.id), "name": v.name, "heading": v.heading, "body": v.body,
             "no_supporters_line": v.no_supporters_line,
@@ -124,6 +125,8 @@ def _copy_form(form, appeal):
     appeal.goal_currency = form.goal_currency.data if appeal.goal_amount_minor else None
     appeal.goal_label = (form.goal_label.data or "").strip()
     appeal.ticker_threshold_minor = _goal_minor(form.ticker_threshold.data) or 0
+    if form.holdback_percent.data is not None:  # blank keeps it (a new appeal: the default)
+        appeal.holdback_percent = form.holdback_percent.data
     existing = {str(v.id): v for v in appeal.variants if v.id is not None}
     kept = []
     for entry in (field.form for field in form.variants):

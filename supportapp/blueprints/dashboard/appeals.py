@@ -12,10 +12,13 @@ from supportapp.blueprints.dashboard.forms import MAX_VARIANTS, AppealForm
 from supportapp.blueprints.dashboard.reporting import current_period
 from supportapp.extensions import db
 from supportapp.models import Appeal
+from supportapp.models.appeal import configured_holdback_percent
 from supportapp.routing import database_id
 from supportapp.services.appeal_copy import placeholder_help
 from supportapp.services.appeals import AppealError, save_appeal, set_appeal_status
+from supportapp.services.credit_report import credit_figures
 from supportapp.services.goal import appeal_goal_status
+from supportapp.services.holdback_report import variant_lifts
 from supportapp.services.reports import variants_table
 
 # Buttons on the appeal page: the status each one sets, and what the flash says.
@@ -38,9 +41,11 @@ def appeals():
 def appeal_report(appeal_id):
     appeal = db.get_or_404(Appeal, appeal_id)
     period = current_period()
+    rows = variants_table(appeal_id, period)
     return render_template("dashboard/appeals/report.html", appeal=appeal, period=period,
-                           rows=variants_table(appeal_id, period),
-                           goal_status=appeal_goal_status(appeal))
+                           rows=rows, goal_status=appeal_goal_status(appeal),
+                           lifts=variant_lifts(appeal_id, [r.variant_id for r in rows], period),
+                           credits=credit_figures("variant", period, appeal_id=appeal_id))
 
 
 def _save(form, appeal):
@@ -77,7 +82,8 @@ def _edit_page(form, appeal):
 @bp.route("/appeals/new", methods=["GET", "POST"])
 @role_required("editor")
 def new_appeal():
-    form = AppealForm(data=None if request.method == "POST" else NEW_APPEAL)
+    new = {**NEW_APPEAL, "holdback_percent": configured_holdback_percent()}
+    form = AppealForm(data=None if request.method == "POST" else new)
     return _edit_page(form, Appeal(status="draft"))
 
 

@@ -25,7 +25,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from supportapp.config import SUPPORTED_CURRENCIES
+from supportapp.config import MAX_HOLDBACK_PERCENT, SUPPORTED_CURRENCIES
 from supportapp.labels import ROLE_LABELS
 from supportapp.models.staff import ROLES
 from supportapp.services.appeals import MAX_LINE_LENGTH
@@ -141,6 +141,11 @@ class AppealForm(FlaskForm):
     goal_label = StringField("Goal label", validators=[Length(max=300)])
     ticker_threshold = StringField("Show the ticker once this much is raised (blank or 0: always)",
                                    validators=[Optional(), Length(max=20)])
+    holdback_percent = IntegerField(
+        "Holdback: readers shown no appeal, in percent (blank: unchanged)",
+        validators=[Optional(), NumberRange(
+            min=0, max=MAX_HOLDBACK_PERCENT,
+            message=f"The holdback must be a whole percent from 0 to {MAX_HOLDBACK_PERCENT}.")])
     variants = FieldList(FormField(VariantForm), min_entries=1, max_entries=MAX_VARIANTS)
     # Not saved: which variant and currency the live preview shows.
     preview_variant = IntegerField("Preview variant", default=0, validators=[Optional()])

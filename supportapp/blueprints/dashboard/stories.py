@@ -6,6 +6,7 @@ from supportapp.blueprints.dashboard.access import role_required
 from supportapp.blueprints.dashboard.reporting import current_period, sort_rows
 from supportapp.extensions import db
 from supportapp.models import Story
+from supportapp.services.credit_report import credit_figures
 from supportapp.services.reports import stories_table, story_report
 
 STORY_SORTS = ("title", "section", "rendered", "viewable", "clicks", "checkouts",
@@ -20,7 +21,7 @@ def stories():
     period = current_period()
     rows, sort = sort_rows(stories_table(period), STORY_SORTS, "-conversion_rate")
     return render_template("dashboard/stories.html", period=period, rows=rows, sort=sort,
-                           sorts=STORY_SORTS)
+                           sorts=STORY_SORTS, credits=credit_figures("story", period))
 
 
 def funnel_chart(points):
@@ -39,5 +40,6 @@ def story(story_id):
     found = db.get_or_404(Story, story_id)
     period = current_period()
     row, points = story_report(story_id, period)
+    credits = credit_figures("story", period, story_id=story_id).get(story_id)
     return render_template("dashboard/story.html", period=period, story=found, row=row,
-                           chart_data=funnel_chart(points))
+                           chart_data=funnel_chart(points), credits=credits)

@@ -10,13 +10,15 @@ their annualised value per currency (a monthly gift counts twelve times), net of
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from supportapp.extensions import db
 from supportapp.models import Contribution
-from supportapp.services.holdback_report import ANNUAL_FACTOR
+from supportapp.services.funnel_conversions import new_gift
+from supportapp.services.gift_attribution import DIRECT, INFLUENCED
+from supportapp.services.reports import ANNUAL_FACTOR
 
-SHOWN_KINDS = ("direct", "influenced")  # held-back gifts belong to the lift, not here
+SHOWN_KINDS = (DIRECT, INFLUENCED)  # held-back gifts belong to the lift, not here
 
 
 @dataclass
@@ -55,8 +57,7 @@ def credit_figures(group, period, appeal_id=None, story_id=None):
                func.sum(Contribution.amount_minor - Contribution.amount_refunded_minor))
         .where(Contribution.attribution_kind.in_(SHOWN_KINDS), column.is_not(None),
                Contribution.paid_at >= start, Contribution.paid_at < end,
-               or_(Contribution.frequency == "one_off",
-                   Contribution.billing_reason == "subscription_create"), *conditions)
+               new_gift(), *conditions)
         .group_by(column, Contribution.attribution_kind, Contribution.currency,
                   Contribution.frequency))
     figures = defaultdict(CreditFigures)

@@ -21,7 +21,8 @@ from sqlalchemy import select
 from supportapp.extensions import db
 from supportapp.models import Appeal, AppealVariant, ReaderFunnel, Story
 
-ATTRIBUTION_KINDS = ("direct", "influenced", "held_back")
+DIRECT, INFLUENCED, HELD_BACK = "direct", "influenced", "held_back"
+ATTRIBUTION_KINDS = (DIRECT, INFLUENCED, HELD_BACK)
 METADATA_KEY = "attribution"
 # The columns of AttributedToAppeal that a credit fills.
 CREDIT_FIELDS = ("attribution_kind", "credited_story_id", "credited_appeal_id",
@@ -50,7 +51,7 @@ def parse_token(text):
         return None
     kind, story, appeal, variant = match.groups()
     credit = Credit(kind, int(story), int(appeal), int(variant))
-    return credit if (credit.variant_id == 0) == (kind == "held_back") else None
+    return credit if (credit.variant_id == 0) == (kind == HELD_BACK) else None
 
 
 def influence_window(frequency, config):
@@ -69,14 +70,14 @@ def gift_credit(order, story_id, now, window):
     within the window, as the per-reader funnel records it (rolled up about every minute).
     """
     if story_id and order.appeal_id and order.variant_id and order.reminder_id is None:
-        return Credit("direct", story_id, order.appeal_id, order.variant_id)
+        return Credit(DIRECT, story_id, order.appeal_id, order.variant_id)
     if not order.reader_id or window <= timedelta(0):
         return None
     seen = _last_seen(order.reader_id, now - window)
     if seen is None:
         return None
     story, appeal, variant = seen
-    return Credit("held_back" if variant == 0 else "influenced", story, appeal, variant)
+    return Credit(HELD_BACK if variant == 0 else INFLUENCED, story, appeal, variant)
 
 
 def _last_seen(reader_id, since):

@@ -17,16 +17,17 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from math import ceil, floor, sqrt
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from supportapp.extensions import db
 from supportapp.models import Contribution, ReaderFunnel
+from supportapp.services.funnel_conversions import new_gift
+from supportapp.services.gift_attribution import ATTRIBUTION_KINDS
 from supportapp.services.reader_funnel import PAGE_VIEW_PREFIX
+from supportapp.services.reports import ANNUAL_FACTOR
 
 HOLDBACK_ARM = 0
 PER_READERS = 1000
-ANNUAL_FACTOR = {"one_off": 1, "monthly": 12, "annual": 1}
-DIRECT_OR_INFLUENCED = ("direct", "influenced", "held_back")
 
 
 @dataclass(frozen=True)
@@ -113,11 +114,10 @@ def _gifts_per_arm(appeal_id, period, arms):
                Contribution.frequency, func.count(),
                func.sum(Contribution.amount_minor - Contribution.amount_refunded_minor))
         .where(Contribution.credited_appeal_id == appeal_id,
-               Contribution.attribution_kind.in_(DIRECT_OR_INFLUENCED),
+               Contribution.attribution_kind.in_(ATTRIBUTION_KINDS),
                Contribution.reader_id.is_not(None),
                Contribution.paid_at >= start, Contribution.paid_at < end,
-               or_(Contribution.frequency == "one_off",
-                   Contribution.billing_reason == "subscription_create"))
+               new_gift())
         .group_by(Contribution.credited_variant_id, Contribution.reader_id,
                   Contribution.currency, Contribution.frequency))
     for variant_id, reader, currency, frequency, count, net in rows:

@@ -88,7 +88,9 @@ def experiment(app, make_story):
             amount_minor=amount, currency="USD", frequency=frequency, status="paid",
             billing_reason=reason, reader_id=reader, paid_at=NOON, attribution_kind=kind,
             credited_story_id=story.id, credited_appeal_id=appeal.id,
-            credited_variant_id=variant_id or None, **extra))
+            credited_variant_id=variant_id or None,
+            # A direct gift's form named its story (a story's row lists its payments).
+            story_id=story.id if kind == "direct" else None, **extra))
 
     gift("direct", challenger.id, f"r{challenger.id}-0", 1000)
     gift("influenced", challenger.id, f"r{challenger.id}-1", 500, "monthly",
@@ -140,3 +142,27 @@ def test_credit_figures_side_by_side(experiment):
     assert set(by_variant) == {control.id, challenger.id}
     by_story = credit_figures("story", PERIOD, story_id=story.id)
     assert (by_story[story.id].direct_gifts, by_story[story.id].influenced_gifts) == (3, 1)
+
+
+def test_reports_show_lift_and_both_credits(experiment, client, make_staff, staff_client):
+    """The API and the dashboard pages give direct and influenced side by side and the lift."""
+    from supportapp.services.staff import create_token
+
+    appeal, control, challenger, story = experiment
+    headers = {"Authorization": f"Bearer {create_token(make_staff('viewer'), 'tests')}"}
+    period = "start=2026-11-14&end=2026-11-20"
+    body = client.get(f"/api/reports/variants?appeal={appeal.id}&{period}", headers=headers).json
+    row = next(v for v in body["variants"] if v["variant_id"] == challenger.id)
+    assert (row["direct_gifts"], row["influenced_gifts"]) == (2, 1)
+    assert row["influenced_annualised"] == {"USD": 6000}
+    lift = row["lift_over_holdback"]
+    assert (lift["readers"], lift["holdback_readers"]) == (40, 20)
+    assert lift["annualised_per_thousand"]["USD"]["estimate"] == 125_000
+    stories = client.get(f"/api/reports/stories?{period}", headers=headers).json["stories"]
+    (story_row,) = [s for s in stories if s["story_id"] == story.id]
+    assert (story_row["direct_gifts"], story_row["influenced_gifts"]) == (3, 1)
+    viewer = staff_client("viewer")
+    page = viewer.get(f"/dashboard/appeals/{appeal.id}?{period}").get_data(as_text=True)
+    assert "What each variant adds" in page and "$1,250" in page  # 125,000 minor units
+    story_page = viewer.get(f"/dashboard/stories/{story.id}?{period}").get_data(as_text=True)
+    assert "Direct gifts" in story_page and "Influenced gifts" in story_page

@@ -68,6 +68,15 @@ DECLINE_REASON_LABELS = {
     "test_mode_live_card": "A live card in test mode",
 }
 
+# The funnel's figures on the report pages (services/reports.Funnel's names).
+REPORT_FIGURE_LABELS = {
+    "rendered": "Shown", "viewable": "Viewable", "clicks": "Clicks", "checkouts": "Checkouts",
+    "contributions": "Payments", "views_reported": "Views reported",
+    "conversion_rate": "Conversion per viewable",
+    "conversion_rate_shown": "Conversion per shown",
+    "beacons_missing_share": "Beacons missing",
+}
+
 LABELS = {
     "frequency": FREQUENCY_LABELS,
     "contribution_status": CONTRIBUTION_STATUS_LABELS,
@@ -79,6 +88,7 @@ LABELS = {
     "support_change": SUPPORT_CHANGE_LABELS,
     "cancel_reason": CANCEL_REASON_LABELS,
     "decline_reason": DECLINE_REASON_LABELS,
+    "report_figure": REPORT_FIGURE_LABELS,
 }
 
 

@@ -26,8 +26,11 @@ from supportapp.services.staff import staff_for_token
 bp = Blueprint("reports_api", __name__, url_prefix="/api/reports")
 
 AT_RISK_PER_PAGE = 500
-FUNNEL = ("rendered", "viewable", "clicks", "checkouts", "contributions", "revenue",
-          "conversion_rate", "reminder_signups", "reminders_sent", "reminder_gifts")
+# conversions: readers with a new gift, at most the checkouts (the rates' numerator);
+# new_gifts and contributions count payments.
+FUNNEL = ("rendered", "viewable", "clicks", "checkouts", "views_reported", "contributions",
+          "new_gifts", "conversions", "revenue", "conversion_rate", "conversion_rate_shown",
+          "beacons_missing_share", "reminder_signups", "reminders_sent", "reminder_gifts")
 STORY_FIELDS = ("story_id", "slug", "title", "section", *FUNNEL, "recurring_won", "rpm")
 VARIANT_FIELDS = ("variant_id", "name", "is_control", *FUNNEL, "annualised_per_thousand",
                   "ci_low", "ci_high", "chance_beats_control", "offers_shown",

@@ -3,8 +3,8 @@
 A rate divides people by people. Payments are not people: one reader can pay three times
 in a day (a one-off, then a monthly gift), and a gift can be paid after its checkout was
 lost (a database outage while counting it, a reader who paid past midnight). So the rate's
-numerator is the readers - reader-days, like the funnel's stages - with a new gift credited
-to the story or variant, at most the funnel's own checkouts; payments and money stay
+numerator is the readers with a new gift, counted like the funnel's stages (once per reader,
+day, story and variant) and at most the funnel's own checkouts; payments and money stay
 separate figures. Gifts without a reader id (Do Not Track) each count as a reader.
 """
 from datetime import UTC
@@ -28,22 +28,23 @@ def _utc_day(value):
 
 
 def add_giving_readers(funnels, group_column, period, *conditions, fold=lambda key: key):
-    """Add to each funnel's `giving_readers` the reader-days with a new gift paid in the
-    period, grouped by group_column (folded by `fold`, e.g. a timestamp to its day)."""
+    """Add to each funnel's `giving_readers` the readers with a new gift paid in the period,
+    once per reader, day, story and variant (as the stages count them), grouped by
+    group_column (folded by `fold`, e.g. a timestamp to its day)."""
     start, end = period.bounds
     rows = db.session.execute(
-        select(group_column, Contribution.reader_id, Contribution.paid_at)
+        select(group_column, Contribution.reader_id, Contribution.paid_at,
+               Contribution.story_id, Contribution.variant_id)
         .where(Contribution.paid_at >= start, Contribution.paid_at < end, new_gift(),
                *conditions))
     seen = set()
-    for key, reader_id, paid_at in rows:
-        group = fold(key)
+    for key, reader_id, paid_at, story_id, variant_id in rows:
         if reader_id is not None:
-            reader_day = (group, reader_id, _utc_day(paid_at))
+            reader_day = (reader_id, _utc_day(paid_at), story_id, variant_id)
             if reader_day in seen:
                 continue
             seen.add(reader_day)
-        funnels[group].giving_readers += 1
+        funnels[fold(key)].giving_readers += 1
     return funnels
 
 

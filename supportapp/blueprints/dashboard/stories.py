@@ -10,7 +10,8 @@ from supportapp.services.credit_report import credit_figures
 from supportapp.services.reports import stories_table, story_report
 
 STORY_SORTS = ("title", "section", "rendered", "viewable", "clicks", "checkouts",
-               "contributions", "recurring_won", "revenue", "rpm", "conversion_rate")
+               "contributions", "recurring_won", "revenue", "rpm", "conversion_rate",
+               "conversion_rate_shown", "beacons_missing_share")
 DAILY_SERIES = (("viewable", "Viewable impressions"), ("clicks", "Clicks"),
                 ("checkouts", "Checkouts"), ("contributions", "Contributions"))
 

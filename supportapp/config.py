@@ -176,6 +176,12 @@ def _stripe_settings():
 # The most days ahead each notice may go: a renewal notice a year early would tell of the
 # renewal before last; a card notice over a quarter ahead is one that readers put aside.
 NOTICE_DAY_LIMITS = {"RENEWAL_NOTICE_DAYS": 60, "CARD_EXPIRY_NOTICE_DAYS": 90}
+# Percent of readers an appeal holds back (shows none) unless its editor or the setting says
+# otherwise, and the most it may: past half, most readers would lose the appeal.
+DEFAULT_HOLDBACK_PERCENT = 5
+MAX_HOLDBACK_PERCENT = 50
+# An appeal seen longer ago than this hardly explains a gift.
+MAX_INFLUENCE_DAYS = 90
 
 
 def check_config(config):
@@ -197,6 +203,12 @@ def check_config(config):
         raise ConfigError("SUPPORTAPP_MONTHLY_OFFER_DIVISOR must be 0 (no offer) to 100")
     if config.get("MAX_AMOUNT_MINOR", 0) < 100:
         raise ConfigError("SUPPORTAPP_MAX_AMOUNT_MINOR must be at least 100 (1.00)")
+    if not 0 <= config.get("DEFAULT_HOLDBACK_PERCENT", 0) <= MAX_HOLDBACK_PERCENT:
+        raise ConfigError("SUPPORTAPP_DEFAULT_HOLDBACK_PERCENT must be from 0 to "
+                          f"{MAX_HOLDBACK_PERCENT}")
+    for name in ("INFLUENCE_ONE_OFF_DAYS", "INFLUENCE_RECURRING_DAYS"):
+        if not 0 <= config.get(name, 0) <= MAX_INFLUENCE_DAYS:
+            raise ConfigError(f"SUPPORTAPP_{name} must be from 0 (never) to {MAX_INFLUENCE_DAYS}")
     for name, most in NOTICE_DAY_LIMITS.items():
         if not 0 <= config.get(name, 0) <= most:
             raise ConfigError(f"SUPPORTAPP_{name} must be 0 (no notices) to {most} days")
@@ -272,6 +284,13 @@ def load_config(instance_path):
         "APPEAL_MAX_VIEWS": _int("SUPPORTAPP_APPEAL_MAX_VIEWS", 4),
         "APPEAL_VIEW_WINDOW_DAYS": _int("SUPPORTAPP_APPEAL_VIEW_WINDOW_DAYS", 30),
         "APPEAL_DISMISS_DAYS": _int("SUPPORTAPP_APPEAL_DISMISS_DAYS", 7),
+        # A gift made another way (/support, the masthead, a reminder) is "influenced" by an
+        # appeal the reader saw on a story within these days (services/gift_attribution.py).
+        # A new appeal's holdback (readers shown no appeal, to measure its lift), 0 to 50.
+        "DEFAULT_HOLDBACK_PERCENT": _int("SUPPORTAPP_DEFAULT_HOLDBACK_PERCENT",
+                                         DEFAULT_HOLDBACK_PERCENT),
+        "INFLUENCE_ONE_OFF_DAYS": _int("SUPPORTAPP_INFLUENCE_ONE_OFF_DAYS", 7),
+        "INFLUENCE_RECURRING_DAYS": _int("SUPPORTAPP_INFLUENCE_RECURRING_DAYS", 14),
         "APPEAL_CACHE_SECONDS": _int("SUPPORTAPP_APPEAL_CACHE_SECONDS", 15),
         "APPEAL_PROGRESS_CACHE_SECONDS": _int("SUPPORTAPP_APPEAL_PROGRESS_CACHE_SECONDS", 60),
         "GOAL_RATES": _goal_rates(os.environ.get("SUPPORTAPP_GOAL_RATES", DEFAULT_GOAL_RATES)),

@@ -104,6 +104,15 @@ PLAN_VERDICT_LABELS = {
     "behind": "Behind the control (the 95% intervals do not overlap)",
 }
 
+# The funnel's figures on the report pages (services/reports.Funnel's names).
+REPORT_FIGURE_LABELS = {
+    "rendered": "Shown", "viewable": "Viewable", "clicks": "Clicks", "checkouts": "Checkouts",
+    "contributions": "Payments", "views_reported": "Views reported",
+    "conversion_rate": "Conversion per viewable",
+    "conversion_rate_shown": "Conversion per shown",
+    "beacons_missing_share": "Beacons missing",
+}
+
 LABELS = {
     "frequency": FREQUENCY_LABELS,
     "contribution_status": CONTRIBUTION_STATUS_LABELS,
@@ -120,6 +129,7 @@ LABELS = {
     "variant_field": VARIANT_FIELD_LABELS,
     "allocation": ALLOCATION_LABELS,
     "plan_verdict": PLAN_VERDICT_LABELS,
+    "report_figure": REPORT_FIGURE_LABELS,
 }
 
 

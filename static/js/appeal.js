@@ -4,6 +4,8 @@
 // card). The chooser's own script is giving.js. The appeal works without either.
 (function () {
   "use strict";
+  // The server drew the page view id (data-pv) and counted the appeal as shown under it;
+  // pages cached from before it did so draw their own.
   var pageView = (function () {
     var bytes = new Uint8Array(12);
     crypto.getRandomValues(bytes);
@@ -12,7 +14,7 @@
 
   function send(appeal, type) {
     var body = JSON.stringify({
-      pv: pageView,
+      pv: appeal.dataset.pv || pageView,
       reader: appeal.dataset.reader || undefined,
       events: [{
         type: type,
@@ -29,8 +31,11 @@
     }
   }
 
+  // Returns what stops the watch: a click ends it, since the click is the stronger signal
+  // (the funnel counts a click as viewable) and a view "seen" while the page leaves for
+  // Stripe's would only blur how many views beacons really reported.
   function watchViewable(appeal) {
-    if (!("IntersectionObserver" in window)) { return; }
+    if (!("IntersectionObserver" in window)) { return function () {}; }
     var timer = null;
     var observer = new IntersectionObserver(function (entries) {
       entries.forEach(function (entry) {
@@ -46,13 +51,18 @@
       });
     }, { threshold: [0, 0.5, 1] });
     observer.observe(appeal);
+    return function () {
+      observer.disconnect();
+      if (timer !== null) { clearTimeout(timer); }
+    };
   }
 
-  function watchClicks(appeal) {
+  function watchClicks(appeal, stopViewable) {
     var clicked = false;
     appeal.addEventListener("click", function (event) {
       if (clicked || !event.target.closest(".appeal__cta, .choice")) { return; }
       clicked = true;
+      stopViewable();
       send(appeal, "click");
     });
   }
@@ -97,8 +107,7 @@
     drawNonce(appeal);
     var chooser = appeal.querySelector("[data-chooser]");
     if (chooser && window.supportappChooser) { window.supportappChooser(chooser); }
-    watchViewable(appeal);
-    watchClicks(appeal);
+    watchClicks(appeal, watchViewable(appeal));
   };
   document.querySelectorAll("section.appeal").forEach(window.supportappAppeal);
 })();

@@ -13,7 +13,9 @@ from supportapp.extensions import db
 from supportapp.models import Appeal
 from supportapp.routing import database_id
 from supportapp.services.clock import current_time
+from supportapp.services.credit_report import CreditFigures, credit_figures
 from supportapp.services.experiment_planning import plan_for_period
+from supportapp.services.holdback_report import variant_lifts
 from supportapp.services.net_revenue import lifetime_values, money_by_story, money_by_variant
 from supportapp.services.periods import ReportError
 from supportapp.services.recovery_exports import (
@@ -28,8 +30,11 @@ from supportapp.services.staff import staff_for_token
 bp = Blueprint("reports_api", __name__, url_prefix="/api/reports")
 
 AT_RISK_PER_PAGE = 500
-FUNNEL = ("rendered", "viewable", "clicks", "checkouts", "contributions", "revenue",
-          "conversion_rate", "reminder_signups", "reminders_sent", "reminder_gifts")
+# conversions: readers with a new gift, at most the checkouts (the rates' numerator);
+# new_gifts and contributions count payments.
+FUNNEL = ("rendered", "viewable", "clicks", "checkouts", "views_reported", "contributions",
+          "new_gifts", "conversions", "revenue", "conversion_rate", "conversion_rate_shown",
+          "beacons_missing_share", "reminder_signups", "reminders_sent", "reminder_gifts")
 STORY_FIELDS = ("story_id", "slug", "title", "section", *FUNNEL, "recurring_won", "rpm")
 VARIANT_FIELDS = ("variant_id", "name", "is_control", *FUNNEL, "annualised_per_thousand",
                   "ci_low", "ci_high", "chance_beats_control", "offers_shown",
@@ -83,8 +88,10 @@ def stories():
     rows = stories_table(period)
     ids = [r.story_id for r in rows]
     money, lifetime = money_by_story(period, ids), lifetime_values(ids)
+    credits = credit_figures("story", period)
     return jsonify(period=_period(period), stories=[
-        {**_row(r, STORY_FIELDS), "money": _money(money.get(r.story_id, {})),
+        {**_row(r, STORY_FIELDS), **(credits.get(r.story_id) or CreditFigures()).as_dict(),
+         "money": _money(money.get(r.story_id, {})),
          "lifetime": lifetime[r.story_id].as_record()} for r in rows])
 
 
@@ -99,10 +106,12 @@ def variants():
     rows = variants_table(appeal_id, period)
     plans = plan_for_period(rows, period, current_time().date())
     money = money_by_variant(appeal_id, period)
+    credits = credit_figures("variant", period, appeal_id=appeal_id)
+    lifts = variant_lifts(appeal_id, [r.variant_id for r in rows], period)
     return jsonify(period=_period(period), appeal=appeal_id, variants=[
-        {**_row(r, VARIANT_FIELDS), "money": _money(money.get(r.variant_id, {})),
-         "plan": asdict(plans[r.variant_id])}
-        for r in rows])
+        {**_row(r, VARIANT_FIELDS), **(credits.get(r.variant_id) or CreditFigures()).as_dict(),
+         "money": _money(money.get(r.variant_id, {})), "plan": asdict(plans[r.variant_id]),
+         "lift_over_holdback": lifts[r.variant_id].as_dict()} for r in rows])
 
 
 @bp.get("/recovery")

@@ -1,7 +1,9 @@
 """An appeal ("Since you're here…") and the wording variants that readers are split between."""
+from flask import current_app, has_app_context
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from supportapp.config import DEFAULT_HOLDBACK_PERCENT
 from supportapp.extensions import db
 from supportapp.models.types import UTCDateTime, utcnow
 from supportapp.services.giving import DEFAULT_FREQUENCY
@@ -11,6 +13,13 @@ APPEAL_STATUSES = ("draft", "live", "paused", "ended")  # readers only ever see 
 # "fixed": readers are split by the variants' weights; "bandit": by shares that Thompson
 # sampling re-weighs (services/bandit_reweighting.py).
 ALLOCATION_MODES = ("fixed", "bandit")
+
+
+def configured_holdback_percent():
+    """A new appeal's holdback: SUPPORTAPP_DEFAULT_HOLDBACK_PERCENT (5 unless set)."""
+    if has_app_context():
+        return current_app.config.get("DEFAULT_HOLDBACK_PERCENT", DEFAULT_HOLDBACK_PERCENT)
+    return DEFAULT_HOLDBACK_PERCENT
 
 
 class Appeal(db.Model):
@@ -33,6 +42,9 @@ class Appeal(db.Model):
     allocation: Mapped[str] = mapped_column(String(10), default="fixed", server_default="fixed")
     # Under a bandit, every live variant keeps at least this share of readers (whole percent).
     floor_percent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Percent of readers (with a reader id) shown no appeal, to measure what it adds.
+    holdback_percent: Mapped[int] = mapped_column(Integer, default=configured_holdback_percent,
+                                                  server_default=str(DEFAULT_HOLDBACK_PERCENT))
     created_at = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
     updated_at = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False)
 

@@ -3,7 +3,7 @@ from sqlalchemy import Boolean, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from supportapp.extensions import db
-from supportapp.models.attribution import AttributedToAppeal, WonByReminder
+from supportapp.models.attribution import AttributedToAppeal, CreditedGift, WonByReminder
 from supportapp.models.types import UTCDateTime, utcnow
 
 CONTRIBUTION_STATUSES = (
@@ -16,7 +16,7 @@ STRIPE_KEYS = (
 )
 
 
-class Contribution(AttributedToAppeal, WonByReminder, db.Model):
+class Contribution(AttributedToAppeal, CreditedGift, WonByReminder, db.Model):
     __tablename__ = "contribution"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -3,7 +3,7 @@ from sqlalchemy import Boolean, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from supportapp.extensions import db
-from supportapp.models.attribution import AttributedToAppeal, WonByReminder
+from supportapp.models.attribution import AttributedToAppeal, CreditedGift, WonByReminder
 from supportapp.models.types import UTCDateTime, utcnow
 
 # Stripe subscription statuses in which the reader is still a supporter.
@@ -11,7 +11,7 @@ SUPPORTING_STATUSES = ("active", "trialing", "past_due")
 INTERVALS = {"monthly": "month", "annual": "year"}
 
 
-class RecurringSupport(AttributedToAppeal, WonByReminder, db.Model):
+class RecurringSupport(AttributedToAppeal, CreditedGift, WonByReminder, db.Model):
     __tablename__ = "recurring_support"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

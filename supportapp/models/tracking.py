@@ -4,7 +4,7 @@ The beacon appends to the inbox only; `roll_up` moves inbox rows to the archive 
 them to the daily rollups in one transaction, so every event is counted exactly once and
 reports read rollups, never raw events.
 """
-from sqlalchemy import BigInteger, Date, Index, Integer, String
+from sqlalchemy import BigInteger, Boolean, Date, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from supportapp.extensions import db
@@ -13,7 +13,8 @@ from supportapp.models.types import UTCDateTime
 # SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL wants room past 2**31 events.
 EventId = BigInteger().with_variant(Integer(), "sqlite")
 # "offer": the one-off -> monthly offer was shown; "offer_yes": the reader took it.
-EVENT_KINDS = ("rendered", "view", "click", "checkout", "offer", "offer_yes")
+# "holdback": the reader was held back and saw no appeal (variant 0; it implies nothing else).
+EVENT_KINDS = ("rendered", "view", "click", "checkout", "offer", "offer_yes", "holdback")
 
 
 class _EventColumns:
@@ -24,6 +25,9 @@ class _EventColumns:
     appeal_id: Mapped[int] = mapped_column(Integer)  # 0: no appeal
     variant_id: Mapped[int] = mapped_column(Integer)  # 0: no variant
     reader_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # The page view id the server put into the page: the reader's key when there is no
+    # reader id (Do Not Track, embeds without storage), shared by rendered and the beacons.
+    page_view: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class TrackingInbox(_EventColumns, db.Model):
@@ -65,7 +69,31 @@ class DailyFunnel(db.Model):
     checkouts: Mapped[int] = mapped_column(Integer, default=0)
     offers_shown: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     offers_accepted: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Readers (or page views) whose viewable beacon arrived; `viewable` also counts those
+    # whose later click or checkout implied it (services/reader_funnel.py).
+    views_reported: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     __table_args__ = (
         Index("ix_daily_funnel_story_day", "story_id", "day"),
         Index("ix_daily_funnel_appeal_day", "appeal_id", "day"),
     )
+
+
+class ReaderFunnel(db.Model):
+    """How far one reader (or page view) went with one story's appeal variant on one day.
+
+    `reader_key` is the reader id, or "pv:<page view id>" without one. A later stage implies
+    the earlier ones; roll_up adds to DailyFunnel only what a row's stage newly reached, so
+    duplicated, missing and out-of-order beacons count as the in-order stream would.
+    variant_id 0: the reader was held back and saw no appeal.
+    """
+
+    __tablename__ = "reader_funnel"
+    day = mapped_column(Date, primary_key=True)
+    reader_key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    story_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    variant_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    appeal_id: Mapped[int] = mapped_column(Integer)
+    stage: Mapped[int] = mapped_column(Integer)  # see services/reader_funnel.STAGES
+    view_reported: Mapped[bool] = mapped_column(Boolean)  # a viewable beacon arrived
+    last_seen_at = mapped_column(UTCDateTime(), nullable=False)
+    __table_args__ = (Index("ix_reader_funnel_reader_day", "reader_key", "day"),)

@@ -3,7 +3,7 @@ from dataclasses import dataclass
 
 from supportapp.caches import app_caches
 from supportapp.services.appeal_copy import count_values, render_body, render_heading, render_line
-from supportapp.services.appeals import appeal_for_section, choose_variant, live_appeals
+from supportapp.services.appeals import appeal_for_section, assign_arm, live_appeals
 from supportapp.services.giving import amount_choices, chooser_data
 from supportapp.services.goal import funding_progress
 from supportapp.services.money import format_money_unambiguous
@@ -66,6 +66,15 @@ class Placement:
     chooser_json: str  # every currency's buttons, for the chooser's script (services/giving)
 
 
+@dataclass(frozen=True)
+class HeldBack:
+    """A reader in the appeal's holdback: shown no appeal, and counted as its "no appeal"
+    arm (variant 0) so reports can compare the variants with it."""
+
+    appeal_id: int
+    variant_id: int = 0
+
+
 def suppression_reason(story, reader, settings):
     """Why this reader should not see an appeal in this story, or None."""
     if story.appeal_disabled:
@@ -87,7 +96,11 @@ def _progress(appeal):
 
 
 def place_appeal(story, reader, now, settings):
-    """The appeal this reader sees in this story, ready to render, or None."""
+    """The appeal this reader sees in this story, ready to render; HeldBack for a reader in
+    the appeal's holdback (shown nothing, but to be counted); None when no appeal applies.
+
+    Decided from the cached live appeals and the reader's id: no database query.
+    """
     if suppression_reason(story, reader, settings):
         return None
     appeal = appeal_for_section(story.section, now)
@@ -95,7 +108,9 @@ def place_appeal(story, reader, now, settings):
 
 
 def _for_reader(appeal, reader):
-    variant = choose_variant(appeal, reader.reader_id)
+    variant = assign_arm(appeal, reader.reader_id)
+    if variant is None:
+        return HeldBack(appeal.id)
     raised, supporters = _progress(appeal)
     values = {"article_count": reader.article_count, "supporter_count": supporters,
               "raised_minor": raised}
@@ -150,6 +165,9 @@ def _placement(appeal, variant, currency, value_items):
 
 def support_page_placement(reader, now):
     """The wording of the newest live appeal for this reader's variant, for /support: shown
-    whatever the appeal's targeting, cap or "Maybe later", since the reader came to give."""
+    whatever the appeal's targeting, cap or "Maybe later", since the reader came to give
+    (None for a reader in its holdback)."""
     appeal = next((a for a in live_appeals() if a.is_running(now)), None)
-    return None if appeal is None else _for_reader(appeal, reader)
+    placement = None if appeal is None else _for_reader(appeal, reader)
+    # A held-back reader gets the plain form: the holdback sees no appeal's wording anywhere.
+    return placement if isinstance(placement, Placement) else None

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from supportapp.caches import app_caches
-from supportapp.config import SUPPORTED_CURRENCIES
+from supportapp.config import MAX_HOLDBACK_PERCENT, SUPPORTED_CURRENCIES
 from supportapp.extensions import db
 from supportapp.models import Appeal, BanditAllocation
 from supportapp.models.appeal import ALLOCATION_MODES, APPEAL_STATUSES
@@ -63,6 +63,7 @@ class AppealView:
     ticker_threshold_minor: int = 0  # the ticker shows once this much is raised
     allocation: str = "fixed"  # or "bandit": split by bandit_shares, not the weights
     bandit_shares: BanditShares | None = None
+    holdback_percent: int = 0  # share of readers (with an id) shown no appeal
 
     def is_running(self, now):
         return (self.starts_at is None or self.starts_at <= now) and (
@@ -88,7 +89,7 @@ def _view(appeal, allocation_row=None):
         tuple(appeal.excluded_sections or ()), appeal.goal_amount_minor, appeal.goal_currency,
         appeal.goal_label or "", appeal.starts_at, appeal.ends_at, variants,
         appeal.ticker_threshold_minor or 0, appeal.allocation or "fixed",
-        BanditShares.from_row(allocation_row),
+        BanditShares.from_row(allocation_row), holdback_percent=appeal.holdback_percent or 0,
     )
 
 
@@ -131,6 +132,32 @@ def assignment_point(reader_id, appeal_id, total):
     return int.from_bytes(digest[:8], "big") % total
 
 
+# Holdback points run 0..9,999: a share in hundredths of a percent.
+HOLDBACK_SCALE = 10_000
+
+
+def held_back(appeal, reader_id):
+    """True when this reader is in the appeal's holdback and sees no appeal.
+
+    A hash of its own (salted apart from the variant's), so the holdback never depends on
+    the variants' weights or how they are re-weighted, and the variants split the other
+    readers in proportion to their weights. A reader with no id is never held back: their
+    later gifts cannot be followed back to what they saw, so withholding the appeal from
+    them would cost gifts and measure nothing (reports compare readers with ids only).
+    """
+    if not reader_id or appeal.holdback_percent <= 0:
+        return False
+    point = assignment_point(f"holdback:{reader_id}", appeal.id, HOLDBACK_SCALE)
+    return point < appeal.holdback_percent * HOLDBACK_SCALE // 100
+
+
+def assign_arm(appeal, reader_id, rng=random):
+    """The variant this reader sees, or None for a reader in the holdback (no appeal)."""
+    if held_back(appeal, reader_id):
+        return None
+    return choose_variant(appeal, reader_id, rng)
+
+
 def choose_variant(appeal, reader_id, rng=random):
     """The variant this reader sees, in proportion to the weights.
 
@@ -167,6 +194,11 @@ def validate_appeal(appeal, max_amount_minor):
     if sum(v.weight for v in appeal.variants) <= 0:
         raise AppealError("at least one variant needs a weight above zero")
     _validate_allocation(appeal)
+    holdback = appeal.holdback_percent
+    # None: a new appeal, which gets the default when saved.
+    if holdback is not None and (type(holdback) is not int
+                                 or not 0 <= holdback <= MAX_HOLDBACK_PERCENT):
+        raise AppealError(f"the holdback must be a whole percent from 0 to {MAX_HOLDBACK_PERCENT}")
     if appeal.placement_paragraph is not None and appeal.placement_paragraph < 1:
         raise AppealError("placement must be a paragraph number from 1, or the end")
     if appeal.starts_at and appeal.ends_at and appeal.ends_at <= appeal.starts_at:

@@ -1,6 +1,7 @@
 """Checking what an article page's beacon says before anything is counted."""
 import json
 import re
+import secrets
 from functools import lru_cache
 
 from crawlerdetect import CrawlerDetect
@@ -18,6 +19,18 @@ CLIENT_KINDS = {"view", "click", "offer"}
 PAGE_VIEW_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
 _crawlers = CrawlerDetect()
+
+
+def new_page_view_id():
+    """A fresh id for one page showing the appeal: the server records the appeal as shown
+    under it, and the page's beacons send it back as `pv`, so the two join without a reader
+    id (Do Not Track, embeds with no storage)."""
+    return secrets.token_urlsafe(12)
+
+
+def valid_page_view_id(value):
+    """value if it is a page view id as the server draws them (or older scripts did), else None."""
+    return value if isinstance(value, str) and PAGE_VIEW_RE.match(value) else None
 
 
 class BeaconError(ValueError):
@@ -47,8 +60,7 @@ def parse_beacon(body):
         raise BeaconError("beacon needs an 'events' list")
     if not 1 <= len(data["events"]) <= MAX_EVENTS:
         raise BeaconError(f"a beacon carries 1 to {MAX_EVENTS} events")
-    page_view = data.get("pv")
-    if not isinstance(page_view, str) or not PAGE_VIEW_RE.match(page_view):
+    if valid_page_view_id(data.get("pv")) is None:
         raise BeaconError("beacon needs a page view id 'pv'")
     for event in data["events"]:
         kind = event.get("type") if isinstance(event, dict) else None
@@ -82,5 +94,5 @@ def beacon_events(data, reader_id, day, max_age):
             continue
         key = f"{item['type']}|{day.isoformat()}|{story_id}|{item['variant']}|{who}"
         events.append(TrackedEvent(item["type"], story_id, appeal_id, item["variant"],
-                                   reader_id, key))
+                                   reader_id, key, page_view=data["pv"]))
     return events

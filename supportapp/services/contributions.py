@@ -20,15 +20,17 @@ from supportapp.models import (
 from supportapp.models.contribution import STRIPE_KEYS
 from supportapp.models.dialect import insert_ignore
 from supportapp.models.recurring_support import SUPPORTING_STATUSES
+from supportapp.services.gift_attribution import CREDIT_FIELDS, credited_fields
 from supportapp.services.reader_cookies import valid_reader_id
 from supportapp.services.supporter_email import erased_since
 
 _SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _FACTS = ("paid_at", "failed_at", "disputed_at")
-_FILLABLE = ("frequency", "billing_reason", "stripe_subscription_id", "stripe_customer_id",
-             "story_id", "appeal_id", "variant_id", "reader_id", "reminder_id", "email")
 # What a gift is credited to (AttributedToAppeal, WonByReminder), as `attribution` gives it.
-ATTRIBUTION_FIELDS = ("story_id", "appeal_id", "variant_id", "reader_id", "reminder_id")
+ATTRIBUTION_FIELDS = ("story_id", "appeal_id", "variant_id", "reader_id", "reminder_id",
+                      *CREDIT_FIELDS)
+_FILLABLE = ("frequency", "billing_reason", "stripe_subscription_id", "stripe_customer_id",
+             *ATTRIBUTION_FIELDS, "email")
 
 
 def _locked(statement):
@@ -115,9 +117,9 @@ def set_status(support, status, at):
 
 
 def attribution(metadata):
-    """{story_id, appeal_id, variant_id, reader_id, reminder_id} from checkout metadata;
-    what does not name a real story, appeal, variant or reminder is left out rather than
-    trusted."""
+    """{story_id, appeal_id, variant_id, reader_id, reminder_id} and the direct or
+    influenced credit (gift_attribution.credited_fields) from checkout metadata; what does
+    not name a real story, appeal, variant or reminder is left out rather than trusted."""
     metadata = metadata if isinstance(metadata, dict) else {}
     slug = metadata.get("story")
     story_id = None
@@ -135,6 +137,7 @@ def attribution(metadata):
         "reader_id": valid_reader_id(reader) if isinstance(reader, str) else None,
         # Our own metadata: the view checked the link's signed reference before checkout.
         "reminder_id": _existing(Reminder, metadata.get("reminder")),
+        **credited_fields(metadata),
     }
 
 

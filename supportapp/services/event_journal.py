@@ -34,7 +34,8 @@ from supportapp.services.tracking import TrackedEvent, record_events
 EXTENSION = "supportapp.event_journal"
 HOST = re.sub(r"[^A-Za-z0-9_]", "_", socket.gethostname())  # no "-" or "." in file names
 BATCH_EVENTS = 1000
-FIELDS = ("kind", "story_id", "appeal_id", "variant_id", "reader_id", "dedup_key")
+# Lines written before page views were recorded have one field less: page_view is None.
+FIELDS = ("kind", "story_id", "appeal_id", "variant_id", "reader_id", "dedup_key", "page_view")
 # Writers from before the locks (still running during an upgrade) write unlocked files: on
 # this host, such a file whose process still runs and that changed lately is left alone.
 UNLOCKED_GRACE_SECONDS = 600
@@ -263,9 +264,17 @@ def app_journal(app=None):
     return (app or current_app).extensions[EXTENSION]
 
 
-def record_rendered(story_id, appeal_id, variant_id, reader_id):
-    """Count one appeal put into a page (server-side; every render counts)."""
-    accept_events([TrackedEvent("rendered", story_id, appeal_id, variant_id, reader_id)])
+def record_rendered(story_id, appeal_id, variant_id, reader_id, page_view=None):
+    """Count one appeal put into a page (server-side; the roll-up counts it once per reader,
+    or per page view without a reader id, story, variant and day)."""
+    accept_events([TrackedEvent("rendered", story_id, appeal_id, variant_id, reader_id,
+                                page_view=page_view)])
+
+
+def record_held_back(story_id, appeal_id, reader_id):
+    """Count one reader of a story held back from its appeal (shown none): the "no appeal"
+    arm, variant 0, that the variants' lift is measured against."""
+    accept_events([TrackedEvent("holdback", story_id, appeal_id, 0, reader_id)])
 
 
 def accept_events(events):

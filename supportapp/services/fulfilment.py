@@ -187,7 +187,7 @@ def _start_support(session, session_id, total, currency, metadata, known):
     fill_email(support, _email(session))
     if support.status_at is None and session.get("payment_status") == "paid":
         support.status = "active"
-    backfill_attribution(subscription_id, {k: known[k] for k in ATTRIBUTION_FIELDS})
+    backfill_attribution(subscription_id, {k: known.get(k) for k in ATTRIBUTION_FIELDS})
     return support
 
 

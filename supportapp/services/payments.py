@@ -111,6 +111,8 @@ def checkout_params(order, total_minor, metadata, success_url, cancel_url):
     }
     if order.email:  # else Stripe's page asks for it
         params["customer_email"] = order.email
+    if order.attribution:  # the gift's credit, also in the metadata (services/gift_attribution)
+        params["client_reference_id"] = order.attribution
     if order.frequency == "one_off":
         params.update(mode="payment", submit_type="donate", customer_creation="always",
                       payment_intent_data={"metadata": metadata})

@@ -3,10 +3,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from supportapp.extensions import db
 from supportapp.models import AppealVariant, Contribution, DailyFunnel, Reminder, Story
+from supportapp.services.funnel_conversions import add_giving_readers, new_gift, settle, share
 from supportapp.services.periods import period_days
 from supportapp.services.reminders import GIFT_WINDOW
 from supportapp.services.tracking import roll_up
@@ -14,7 +15,7 @@ from supportapp.services.variant_stats import chance_to_beat, conversion_interva
 
 ANNUAL_FACTOR = {"one_off": 1, "monthly": 12, "annual": 1}
 FUNNEL_FIELDS = ("rendered", "viewable", "clicks", "checkouts", "offers_shown",
-                 "offers_accepted")
+                 "offers_accepted", "views_reported")
 
 
 @dataclass
@@ -25,8 +26,11 @@ class Funnel:
     checkouts: int = 0
     offers_shown: int = 0  # readers offered a monthly gift instead of a one-off one
     offers_accepted: int = 0  # ... who took it
+    views_reported: int = 0  # viewable impressions whose beacon arrived (not implied)
     contributions: int = 0  # every payment, renewals included
-    conversions: int = 0  # new gifts: one-off payments and first payments of subscriptions
+    new_gifts: int = 0  # one-off payments and first payments of subscriptions
+    giving_readers: int = 0  # reader-days with a new gift (funnel_conversions.py)
+    conversions: int = 0  # giving readers, at most the checkouts: what rates divide
     recurring_won: int = 0
     revenue: dict = field(default_factory=dict)  # currency -> net minor units
     annualised: dict = field(default_factory=dict)  # currency -> minor units of new gifts
@@ -36,7 +40,19 @@ class Funnel:
 
     @property
     def conversion_rate(self):
-        return self.conversions / self.viewable if self.viewable else None
+        """Converting readers per viewable impression."""
+        return share(self.conversions, self.viewable)
+
+    @property
+    def conversion_rate_shown(self):
+        """Converting readers per appeal shown."""
+        return share(self.conversions, self.rendered)
+
+    @property
+    def beacons_missing_share(self):
+        """Share of appeals shown that never reported a view (scrolled past, blocked, or
+        clicked within the viewability second): how far to trust `viewable`."""
+        return share(self.rendered - self.views_reported, self.rendered)
 
     @property
     def rpm(self):
@@ -53,7 +69,9 @@ def per_thousand(amounts, viewable):
 def _funnel_counts(group_column, period, *conditions):
     rows = db.session.execute(
         select(group_column, *[func.sum(getattr(DailyFunnel, f)) for f in FUNNEL_FIELDS])
-        .where(DailyFunnel.day.between(period.start, period.end), *conditions)
+        # variant 0: held-back readers and events of no appeal, never appeals shown
+        .where(DailyFunnel.day.between(period.start, period.end), DailyFunnel.variant_id != 0,
+               *conditions)
         .group_by(group_column))
     funnels = defaultdict(Funnel)
     for key, *counts in rows:
@@ -62,9 +80,10 @@ def _funnel_counts(group_column, period, *conditions):
     return funnels
 
 
-def _new_gift():
-    return or_(Contribution.frequency == "one_off",
-               Contribution.billing_reason == "subscription_create")
+def _settled(funnels):
+    for funnel in funnels.values():
+        settle(funnel)
+    return funnels
 
 
 def _add_reminders(funnels, group_name, period, *conditions):
@@ -85,7 +104,7 @@ def _add_reminders(funnels, group_name, period, *conditions):
     rows = db.session.execute(
         select(group, Contribution.paid_at, Reminder.sent_at)
         .join(Reminder, Contribution.reminder_id == Reminder.id)
-        .where(Contribution.paid_at >= start, Contribution.paid_at < end, _new_gift(),
+        .where(Contribution.paid_at >= start, Contribution.paid_at < end, new_gift(),
                Reminder.sent_at.is_not(None), *conditions))
     for key, paid_at, sent_at in rows:
         if _as_utc(paid_at) <= _as_utc(sent_at) + GIFT_WINDOW:
@@ -95,11 +114,11 @@ def _add_reminders(funnels, group_name, period, *conditions):
 
 def _add_payments(funnels, group_column, period, *conditions, fold=lambda key: key):
     start, end = period.bounds
-    new_gift = _new_gift()
+    is_new = new_gift()
     rows = db.session.execute(
         select(group_column, Contribution.currency, Contribution.frequency,
                (Contribution.billing_reason == "subscription_create").label("first"),
-               new_gift.label("new"), func.count(),
+               is_new.label("new"), func.count(),
                func.sum(Contribution.amount_minor - Contribution.amount_refunded_minor))
         .where(Contribution.paid_at >= start, Contribution.paid_at < end, *conditions)
         .group_by(group_column, Contribution.currency, Contribution.frequency, "first", "new"))
@@ -108,7 +127,7 @@ def _add_payments(funnels, group_column, period, *conditions, fold=lambda key: k
         funnel.contributions += count
         funnel.revenue[currency] = funnel.revenue.get(currency, 0) + int(net or 0)
         if new:
-            funnel.conversions += count
+            funnel.new_gifts += count
             funnel.recurring_won += count if first else 0
             value = int(net or 0) * ANNUAL_FACTOR.get(frequency, 1)
             funnel.annualised[currency] = funnel.annualised.get(currency, 0) + value
@@ -133,6 +152,7 @@ def _story_rows(period, *story_conditions):
     funnels = _funnel_counts(DailyFunnel.story_id, period)
     _add_payments(funnels, Contribution.story_id, period)
     _add_reminders(funnels, "story_id", period)
+    _settled(add_giving_readers(funnels, Contribution.story_id, period))
     ids = [k for k in funnels if k]
     stories = db.session.execute(
         select(Story.id, Story.slug, Story.title, Story.section)
@@ -153,13 +173,19 @@ def story_report(story_id, period):
     daily = _funnel_counts(DailyFunnel.day, period, DailyFunnel.story_id == story_id)
     # One story's payments in a period are few: group by timestamp, fold to UTC days here.
     _add_payments(daily, Contribution.paid_at, period, Contribution.story_id == story_id,
-                  fold=lambda paid_at: _as_utc(paid_at).date())
+                  fold=_utc_day)
+    _settled(add_giving_readers(daily, Contribution.paid_at, period,
+                                Contribution.story_id == story_id, fold=_utc_day))
     points = [DailyPoint(day, daily.get(day) or Funnel()) for day in period_days(period)]
     return (rows[0] if rows else None), points
 
 
 def _as_utc(value):
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _utc_day(value):
+    return _as_utc(value).date()
 
 
 @dataclass
@@ -195,6 +221,8 @@ def variants_table(appeal_id, period):
     funnels = _funnel_counts(DailyFunnel.variant_id, period, DailyFunnel.appeal_id == appeal_id)
     _add_payments(funnels, Contribution.variant_id, period, Contribution.appeal_id == appeal_id)
     _add_reminders(funnels, "variant_id", period, Reminder.appeal_id == appeal_id)
+    _settled(add_giving_readers(funnels, Contribution.variant_id, period,
+                                Contribution.appeal_id == appeal_id))
     variants = db.session.scalars(select(AppealVariant).where(
         AppealVariant.appeal_id == appeal_id).order_by(AppealVariant.id)).all()
     rows = [VariantRow(v.id, v.name, v.is_control, funnels.get(v.id) or Funnel())

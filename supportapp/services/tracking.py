@@ -1,5 +1,4 @@
 """Recording appeal events durably and rolling them up into daily counts."""
-from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -9,9 +8,14 @@ from sqlalchemy import delete, select
 from supportapp.extensions import db
 from supportapp.models.dialect import dialect_insert
 from supportapp.models.tracking import DailyFunnel, TrackingDedup, TrackingEvent, TrackingInbox
+from supportapp.services.reader_funnel import VIEWS_REPORTED, fold_stages, is_staged
 
+# What each kind adds on its own: offers always; the stages only for events of no reader
+# key, which cannot be joined (the others go through reader_funnel.fold_stages).
 FUNNEL_COLUMN = {"rendered": "rendered", "view": "viewable", "click": "clicks",
-                 "checkout": "checkouts", "offer": "offers_shown", "offer_yes": "offers_accepted"}
+                 "checkout": "checkouts", "offer": "offers_shown", "offer_yes": "offers_accepted",
+                 "holdback": "rendered"}
+DAILY_COLUMNS = (*dict.fromkeys(FUNNEL_COLUMN.values()), VIEWS_REPORTED)
 ROLLUP_BATCH = 5000
 
 
@@ -24,6 +28,7 @@ class TrackedEvent:
     reader_id: str | None = None
     # Set for events counted once per key (e.g. a view once per reader, story, variant, day).
     dedup_key: str | None = None
+    page_view: str | None = None  # the page's id: the reader's key when reader_id is None
     at: datetime | None = None  # when it was received, if not now (events from the journal)
 
 
@@ -40,7 +45,8 @@ def _inbox_row(event, now):
     now = event.at or now
     return {"received_at": now, "day": now.date(), "kind": event.kind,
             "story_id": event.story_id, "appeal_id": event.appeal_id,
-            "variant_id": event.variant_id, "reader_id": event.reader_id}
+            "variant_id": event.variant_id, "reader_id": event.reader_id,
+            "page_view": event.page_view}
 
 
 def record_events(events, now=None, batch_key=None):
@@ -80,14 +86,16 @@ def _take_inbox_batch(limit):
 
 
 def _add_to_funnels(rows):
-    totals = Counter()
-    appeals = {}
+    staged = [row for row in rows if is_staged(row)]
+    totals, appeals = fold_stages(staged)
     for row in rows:
+        if is_staged(row):
+            continue
         key = (row["day"], row["story_id"], row["variant_id"])
-        totals[key + (FUNNEL_COLUMN[row["kind"]],)] += 1
+        totals[key][FUNNEL_COLUMN[row["kind"]]] += 1
         appeals[key] = row["appeal_id"]
     for key, appeal_id in appeals.items():
-        counts = {col: totals[key + (col,)] for col in FUNNEL_COLUMN.values()}
+        counts = {col: totals[key][col] for col in DAILY_COLUMNS}
         stmt = dialect_insert(DailyFunnel).values(
             day=key[0], story_id=key[1], variant_id=key[2], appeal_id=appeal_id, **counts)
         excluded = stmt.excluded
@@ -133,9 +141,10 @@ def _forget_old_dedup_keys(now):
     db.session.commit()
 
 
-def checkout_started_event(session_id, story_id, appeal_id, variant_id, reader_id):
+def checkout_started_event(session_id, story_id, appeal_id, variant_id, reader_id,
+                           page_view=None):
     """The event that counts a Checkout Session started from a story (once per session,
     however often it is recorded)."""
     return TrackedEvent("checkout", story_id or 0, appeal_id or 0, variant_id or 0, reader_id,
-                        dedup_key=f"checkout|{session_id}")
+                        dedup_key=f"checkout|{session_id}", page_view=page_view)
 

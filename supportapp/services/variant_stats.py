@@ -6,15 +6,22 @@ scipy is imported where it is used: it takes about a second, which every start o
 
 
 def conversion_interval(conversions, impressions, confidence=0.95):
-    """Wilson score interval for a conversion rate, or (None, None) with no impressions."""
+    """Wilson score interval for a conversion rate, or (None, None) with no impressions.
+
+    It always contains its estimate, conversions / impressions: counts past the impressions
+    are a funnel that does not hold (reports never pass one), and float rounding at 0 and 1
+    must not put the estimate a hair outside.
+    """
     from scipy import stats
 
     if impressions <= 0:
         return None, None
-    conversions = min(conversions, impressions)
+    if not 0 <= conversions <= impressions:
+        raise ValueError(f"{conversions} conversions of {impressions} impressions")
     interval = stats.binomtest(conversions, impressions).proportion_ci(
         confidence_level=confidence, method="wilson")
-    return float(interval.low), float(interval.high)
+    estimate = conversions / impressions
+    return min(float(interval.low), estimate), max(float(interval.high), estimate)
 
 
 def chance_to_beat(conversions, impressions, control_conversions, control_impressions):

@@ -9,16 +9,18 @@ from supportapp.caches import app_caches
 from supportapp.services.reminders import month_name, next_month
 
 STORY_SLOT = "__supportapp_story_slug__"
+PAGE_VIEW_SLOT = "__supportapp_page_view__"
 
 
 def _fragment(placement, embed, site_url, dismiss_days, remind_month):
     return render_template("appeal/_appeal.html", p=placement, embed=embed,
-                           story_slug=STORY_SLOT, site_url=site_url,
+                           story_slug=STORY_SLOT, page_view=PAGE_VIEW_SLOT, site_url=site_url,
                            dismiss_days=dismiss_days, remind_month=remind_month)
 
 
-def appeal_html(placement, story_slug, embed=False):
-    """The appeal's HTML (a plain str, safe to insert) for this placement and story.
+def appeal_html(placement, story_slug, page_view, embed=False):
+    """The appeal's HTML (a plain str, safe to insert) for this placement, story and page
+    view (beacon.new_page_view_id: the page's beacons and checkout carry it back).
 
     Embeds post to this site's address; our own pages use paths.
     """
@@ -27,4 +29,4 @@ def appeal_html(placement, story_slug, embed=False):
     key = (placement, embed, site_url, current_app.config["APPEAL_DISMISS_DAYS"],
            month_name(next_month()))
     html = app_caches().fragments.get(key, lambda: _fragment(*key))
-    return html.replace(STORY_SLOT, story_slug)
+    return html.replace(STORY_SLOT, story_slug).replace(PAGE_VIEW_SLOT, page_view)

@@ -79,7 +79,7 @@ def test_variants_page_compares_with_control(staff_client, activity):
     appeal = activity["appeal"]
     page = _page(staff_client("viewer").get(f"/dashboard/appeals/{appeal.id}?period=30d"))
     rows = {tr.xpath("string(th)").split()[0]: [td.text_content().strip() for td in tr.xpath("td")]
-            for tr in page.xpath("(//table)[1]/tbody/tr")}
+            for tr in page.xpath("(//table)[1]/tbody/tr")}  # the funnel table; lift below
     assert rows["control"][1] == "45" and rows["control"][7] == "control"
     assert rows["count"][1] == "30" and rows["count"][7].endswith("%")
     assert "–" in rows["control"][6]  # a 95% interval, low–high

@@ -9,6 +9,7 @@ from wtforms import BooleanField, EmailField, HiddenField, StringField
 from wtforms.validators import Email, Length, Optional, ValidationError
 
 from supportapp.config import SUPPORTED_CURRENCIES
+from supportapp.services.beacon import valid_page_view_id
 from supportapp.services.checkout import CheckoutOrder
 from supportapp.services.giving import DEFAULT_FREQUENCY, FREQUENCIES
 from supportapp.services.pricing import (
@@ -23,7 +24,8 @@ _SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _NONCE_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 # Fields a reader may simply not have filled in yet.
 _ASKABLE = ("frequency", "amount", "currency")
-CHOICE_FIELDS = ("frequency", "amount", "currency", "story", "appeal", "variant", "reminder")
+CHOICE_FIELDS = ("frequency", "amount", "currency", "story", "appeal", "variant", "reminder",
+                 "pv")
 
 
 def _strip(value):
@@ -54,6 +56,7 @@ class ChoiceForm(FlaskForm):
     story = HiddenField()
     appeal = HiddenField()
     variant = HiddenField()
+    pv = HiddenField()  # the appeal's page view: the funnel's key for a reader without an id
     reminder = HiddenField()  # a reminder email's signed reference (services/reminders.py)
     nonce = HiddenField()
     website = StringField("Leave this field empty")  # honeypot: people never see it
@@ -125,6 +128,7 @@ class ChoiceForm(FlaskForm):
             currency=self.currency.data, email=email, cover_fees=cover_fees,
             story=self.story.data or None, appeal_id=id_or_none(self.appeal.data),
             variant_id=id_or_none(self.variant.data), reader_id=reader_id,
+            page_view=valid_page_view_id(self.pv.data),
             reminder_id=reminder_from_reference(self.reminder.data),
         )
 

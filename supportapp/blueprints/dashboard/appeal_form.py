@@ -49,6 +49,7 @@ def form_data(appeal):
         "ticker_threshold": decimal_string(appeal.ticker_threshold_minor)
         if appeal.ticker_threshold_minor else "",
         "allocation": appeal.allocation or "fixed", "floor_percent": appeal.floor_percent or 0,
+        "holdback_percent": appeal.holdback_percent,
         "variants": [{
             "id": str(v.id), "name": v.name, "heading": v.heading, "body": v.body,
             "no_supporters_line": v.no_supporters_line,
@@ -127,6 +128,8 @@ def _copy_form(form, appeal):
     appeal.ticker_threshold_minor = _goal_minor(form.ticker_threshold.data) or 0
     appeal.allocation = form.allocation.data
     appeal.floor_percent = form.floor_percent.data or 0
+    if form.holdback_percent.data is not None:  # blank keeps it (a new appeal: the default)
+        appeal.holdback_percent = form.holdback_percent.data
     existing = {str(v.id): v for v in appeal.variants if v.id is not None}
     kept = []
     for entry in (field.form for field in form.variants):

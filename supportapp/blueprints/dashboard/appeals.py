@@ -13,14 +13,17 @@ from supportapp.blueprints.dashboard.forms import MAX_VARIANTS, AppealForm
 from supportapp.blueprints.dashboard.reporting import current_period
 from supportapp.extensions import db
 from supportapp.models import Appeal, BanditAllocation
+from supportapp.models.appeal import configured_holdback_percent
 from supportapp.routing import database_id
 from supportapp.services.appeal_audit import list_changes, staff_actor
 from supportapp.services.appeal_change_words import describe_appeal_change, placeholder_parts
 from supportapp.services.appeal_copy import placeholder_help
 from supportapp.services.appeals import AppealError, save_appeal, set_appeal_status
 from supportapp.services.clock import current_time
+from supportapp.services.credit_report import credit_figures
 from supportapp.services.experiment_planning import plan_for_period
 from supportapp.services.goal import appeal_goal_status
+from supportapp.services.holdback_report import variant_lifts
 from supportapp.services.net_revenue import money_by_variant
 from supportapp.services.reports import variants_table
 
@@ -55,7 +58,9 @@ def appeal_report(appeal_id):
                            goal_status=appeal_goal_status(appeal), changes=changes,
                            described=[describe_appeal_change(c, appeal.goal_currency)
                                       for c in changes.items],
-                           placeholder_parts=placeholder_parts)
+                           placeholder_parts=placeholder_parts,
+                           lifts=variant_lifts(appeal_id, [r.variant_id for r in rows], period),
+                           credits=credit_figures("variant", period, appeal_id=appeal_id))
 
 
 def _changes_page():
@@ -100,7 +105,8 @@ def _edit_page(form, appeal):
 @bp.route("/appeals/new", methods=["GET", "POST"])
 @role_required("editor")
 def new_appeal():
-    form = AppealForm(data=None if request.method == "POST" else NEW_APPEAL)
+    new = {**NEW_APPEAL, "holdback_percent": configured_holdback_percent()}
+    form = AppealForm(data=None if request.method == "POST" else new)
     return _edit_page(form, Appeal(status="draft"))
 
 

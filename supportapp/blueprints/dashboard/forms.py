@@ -25,7 +25,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from supportapp.config import SUPPORTED_CURRENCIES
+from supportapp.config import MAX_HOLDBACK_PERCENT, SUPPORTED_CURRENCIES
 from supportapp.labels import ALLOCATION_LABELS, ROLE_LABELS
 from supportapp.models.appeal import ALLOCATION_MODES
 from supportapp.models.staff import ROLES
@@ -147,6 +147,11 @@ class AppealForm(FlaskForm):
         choices=[SelectChoice(m, ALLOCATION_LABELS[m]) for m in ALLOCATION_MODES])
     floor_percent = IntegerField("Bandit: each variant keeps at least this share of readers (%)",
                                  default=0, validators=[Optional(), NumberRange(min=0, max=100)])
+    holdback_percent = IntegerField(
+        "Holdback: readers shown no appeal, in percent (blank: unchanged)",
+        validators=[Optional(), NumberRange(
+            min=0, max=MAX_HOLDBACK_PERCENT,
+            message=f"The holdback must be a whole percent from 0 to {MAX_HOLDBACK_PERCENT}.")])
     variants = FieldList(FormField(VariantForm), min_entries=1, max_entries=MAX_VARIANTS)
     # Not saved: which variant and currency the live preview shows.
     preview_variant = IntegerField("Preview variant", default=0, validators=[Optional()])

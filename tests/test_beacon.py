@@ -172,29 +172,12 @@ def test_rollup_cli(client, runner, tracked):
 
 def test_concurrent_rollups_count_each_event_once(app, tracked):
     """Two processes rolling up at the same time still count every event exactly once."""
-    import threading
 
     from supportapp.services.tracking import TrackedEvent, record_events
 
     story, appeal, variant = tracked
     record_events([TrackedEvent("rendered", story.id, appeal.id, variant.id)] * 3000)
-    moved, errors = [], []
-
-    def worker():
-        with app.app_context():
-            try:
-                moved.append(roll_up(batch=250))
-            except Exception as exc:  # surfaced by the assertion below
-                errors.append(exc)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=worker) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert errors == []
+    moved = _roll_up_in_threads(app, batch=250)
     assert sum(moved) == 3000
     assert db.session.scalar(select(func.count()).select_from(TrackingEvent)) == 3000
     assert _funnel() == (3000, 0, 0)
@@ -224,3 +207,68 @@ def test_checkout_with_foreign_variant_not_attributed(client, fake_stripe, track
     row = db.session.scalars(select(DailyFunnel)).one()
     assert (row.story_id, row.appeal_id, row.variant_id, row.checkouts) == (story.id, 0, 0, 1)
 
+
+
+def test_reader_without_id_joins_by_page_view(client, fake_stripe, tracked):
+    """Without a reader id (Do Not Track) the story page's page view id joins its rendering,
+    its click beacon and its checkout: one reader who reached the checkout, not three."""
+    import re
+
+    from supportapp.models import ReaderFunnel
+
+    story, appeal, variant = tracked
+    page = client.get(f"/stories/{story.slug}", headers={"DNT": "1"}).get_data(as_text=True)
+    pv = re.search(r'data-pv="([A-Za-z0-9_-]+)"', page).group(1)
+    assert f'name="pv" value="{pv}"' in page  # the appeal's form carries it to the checkout
+    assert _beacon(client, [_view(*tracked, kind="click")], pv=pv,
+                   headers={"DNT": "1"}).status_code == 204
+    form = {"frequency": "one_off", "amount": "5", "currency": "USD", "nonce": "p" * 24,
+            "email": "reader@example.com", "story": story.slug, "appeal": str(appeal.id),
+            "variant": str(variant.id), "pv": pv}
+    assert client.post("/contribute", data=form, headers={"DNT": "1"}).status_code == 303
+    roll_up()
+    row = db.session.scalars(select(ReaderFunnel)).one()
+    assert (row.reader_key, row.stage, row.view_reported) == (f"pv:{pv}", 4, False)
+    funnel = db.session.scalars(select(DailyFunnel)).one()
+    assert (funnel.rendered, funnel.viewable, funnel.clicks, funnel.checkouts,
+            funnel.views_reported) == (1, 1, 1, 1, 0)
+
+
+def test_concurrent_rollups_count_each_reader_once(app, tracked):
+    """Readers' repeated events rolled up by three processes at once: each reader counts
+    once (a roll-up never counts a step another one already counted)."""
+
+    from supportapp.services.tracking import TrackedEvent, record_events
+
+    story, appeal, variant = tracked
+    # Every batch holds the same readers, so the threads work on the same rows at once.
+    readers = [f"reader-{n:016d}" for n in range(20)]
+    events = [TrackedEvent(kind, story.id, appeal.id, variant.id, reader)
+              for _ in range(40) for kind in ("rendered", "view") for reader in readers]
+    record_events(events)
+    assert sum(_roll_up_in_threads(app, batch=len(readers))) == len(events)
+    assert _funnel() == (20, 20, 0)
+
+
+def _roll_up_in_threads(app, batch, threads=3):
+    """roll_up in several threads at once (each its own connection); what each moved."""
+    import threading
+
+    moved, errors = [], []
+
+    def worker():
+        with app.app_context():
+            try:
+                moved.append(roll_up(batch=batch))
+            except Exception as exc:  # surfaced by the assertion below
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    running = [threading.Thread(target=worker) for _ in range(threads)]
+    for thread in running:
+        thread.start()
+    for thread in running:
+        thread.join(timeout=60)
+    assert errors == []
+    return moved

@@ -9,7 +9,7 @@ separate figures. Gifts without a reader id (Do Not Track) each count as a reade
 """
 from datetime import UTC
 
-from sqlalchemy import or_, select
+from sqlalchemy import Date, cast, distinct, func, or_, select
 
 from supportapp.extensions import db
 from supportapp.models import Contribution
@@ -27,24 +27,57 @@ def _utc_day(value):
     return value.date()
 
 
-def add_giving_readers(funnels, group_column, period, *conditions, fold=lambda key: key):
+def _utc_day_sql(column):
+    # SQLite keeps UTCDateTime as UTC text ("YYYY-MM-DD HH:MM:SS…"); PostgreSQL's date of a
+    # timestamptz would follow the session's time zone, so it is taken at UTC explicitly.
+    if db.session.get_bind().dialect.name == "postgresql":
+        return cast(func.timezone("UTC", column), Date)
+    return func.substr(column, 1, 10)
+
+
+def _gift_conditions(period, conditions):
+    start, end = period.bounds
+    return (Contribution.paid_at >= start, Contribution.paid_at < end, new_gift(), *conditions)
+
+
+def add_giving_readers(funnels, group_column, period, *conditions):
     """Add to each funnel's `giving_readers` the readers with a new gift paid in the period,
     once per reader, day, story and variant (as the stages count them), grouped by
-    group_column (folded by `fold`, e.g. a timestamp to its day)."""
-    start, end = period.bounds
+    group_column; counted by the database."""
+    where = _gift_conditions(period, conditions)
+    per_reader = (
+        select(group_column.label("grp"),
+               func.count(distinct(_utc_day_sql(Contribution.paid_at))).label("days"))
+        .where(*where, Contribution.reader_id.is_not(None))
+        .group_by(group_column, Contribution.story_id, Contribution.variant_id,
+                  Contribution.reader_id)
+        .subquery())
+    named = db.session.execute(select(per_reader.c.grp, func.sum(per_reader.c.days))
+                               .group_by(per_reader.c.grp))
+    anonymous = db.session.execute(select(group_column, func.count())
+                                   .where(*where, Contribution.reader_id.is_(None))
+                                   .group_by(group_column))
+    for rows in (named, anonymous):
+        for key, count in rows:
+            funnels[key].giving_readers += int(count or 0)
+    return funnels
+
+
+def add_giving_readers_by_day(funnels, period, *conditions):
+    """add_giving_readers grouped by the UTC day the gift was paid (for one story's days:
+    few rows, folded here)."""
     rows = db.session.execute(
-        select(group_column, Contribution.reader_id, Contribution.paid_at,
-               Contribution.story_id, Contribution.variant_id)
-        .where(Contribution.paid_at >= start, Contribution.paid_at < end, new_gift(),
-               *conditions))
+        select(Contribution.reader_id, Contribution.paid_at, Contribution.story_id,
+               Contribution.variant_id)
+        .where(*_gift_conditions(period, conditions)))
     seen = set()
-    for key, reader_id, paid_at, story_id, variant_id in rows:
+    for reader_id, paid_at, story_id, variant_id in rows:
+        day = _utc_day(paid_at)
         if reader_id is not None:
-            reader_day = (reader_id, _utc_day(paid_at), story_id, variant_id)
-            if reader_day in seen:
+            if (reader_id, day, story_id, variant_id) in seen:
                 continue
-            seen.add(reader_day)
-        funnels[fold(key)].giving_readers += 1
+            seen.add((reader_id, day, story_id, variant_id))
+        funnels[day].giving_readers += 1
     return funnels
 
 

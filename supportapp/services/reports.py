@@ -7,7 +7,13 @@ from sqlalchemy import func, select
 
 from supportapp.extensions import db
 from supportapp.models import AppealVariant, Contribution, DailyFunnel, Reminder, Story
-from supportapp.services.funnel_conversions import add_giving_readers, new_gift, settle, share
+from supportapp.services.funnel_conversions import (
+    add_giving_readers,
+    add_giving_readers_by_day,
+    new_gift,
+    settle,
+    share,
+)
 from supportapp.services.periods import period_days
 from supportapp.services.reminders import GIFT_WINDOW
 from supportapp.services.tracking import roll_up
@@ -174,8 +180,7 @@ def story_report(story_id, period):
     # One story's payments in a period are few: group by timestamp, fold to UTC days here.
     _add_payments(daily, Contribution.paid_at, period, Contribution.story_id == story_id,
                   fold=_utc_day)
-    _settled(add_giving_readers(daily, Contribution.paid_at, period,
-                                Contribution.story_id == story_id, fold=_utc_day))
+    _settled(add_giving_readers_by_day(daily, period, Contribution.story_id == story_id))
     points = [DailyPoint(day, daily.get(day) or Funnel()) for day in period_days(period)]
     return (rows[0] if rows else None), points
 

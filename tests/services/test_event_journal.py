@@ -209,3 +209,17 @@ def test_no_event_that_got_its_204_is_lost_across_rotation(client, journal_app, 
     rotator.join()
     assert answered.count(204) == len(answered) == 240
     assert _views() == 240
+
+
+def test_lines_written_before_page_views_still_load():
+    """A journal line of six fields (before page view ids) loads with no page view."""
+    import json
+
+    from supportapp.services.event_journal import _events_in
+
+    line = {"at": "2026-11-30T03:00:00+00:00",
+            "events": [["view", 1, 2, 3, None, "view|2026-11-30|1|3|pv:x"],
+                       ["rendered", 1, 2, 3, None, None, "pageview-0001"]]}
+    old, new = _events_in(json.dumps(line).encode())
+    assert (old.kind, old.page_view, old.dedup_key) == ("view", None, "view|2026-11-30|1|3|pv:x")
+    assert (new.kind, new.page_view) == ("rendered", "pageview-0001")

@@ -75,6 +75,7 @@ def make_app(database_url, **extra):
         "APPEAL_PROGRESS_CACHE_SECONDS": 0,
         "TRACKING_LOOKUP_SECONDS": 0,
         "TRACKING_JOURNAL_SECONDS": 0,
+        "TRACKING_ROLLUP_SECONDS": 0,  # no roll-up thread: tests roll up when they mean to
         "PASSWORD_HASH_PROFILE": "cheapest",  # Argon2 at full cost would slow every login
     }
     config.update(extra)

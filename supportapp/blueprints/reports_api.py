@@ -3,12 +3,10 @@
 Read-only GETs, so CSRF does not apply; a missing or wrong token answers 401 in JSON.
 Money is integers in minor units per currency code, like everywhere in the app.
 """
-from flask import Blueprint, abort, g, jsonify, request
+from flask import Blueprint, g, jsonify, request
 
 from supportapp.blueprints.dashboard.at_risk import requested_months
 from supportapp.blueprints.dashboard.reporting import current_period
-from supportapp.extensions import db
-from supportapp.models import Appeal
 from supportapp.routing import database_id
 from supportapp.services.clock import current_time
 from supportapp.services.periods import ReportError
@@ -18,8 +16,10 @@ from supportapp.services.recovery_exports import (
     recovery_record,
 )
 from supportapp.services.recovery_figures import expiring_cards, monthly_figures, past_due
+from supportapp.services.report_subjects import report_appeal
 from supportapp.services.reports import stories_table, variants_table
 from supportapp.services.staff import staff_for_token
+from supportapp.services.tracking import last_rollup
 
 bp = Blueprint("reports_api", __name__, url_prefix="/api/reports")
 
@@ -68,23 +68,25 @@ def _period(period):
             "label": period.label}
 
 
+def _as_of():
+    # The funnel counts are those of the last roll-up (None: none has run yet).
+    finished = last_rollup().finished_at
+    return finished.isoformat() if finished else None
+
+
 @bp.get("/stories")
 def stories():
     period = current_period()
-    return jsonify(period=_period(period),
+    return jsonify(period=_period(period), as_of=_as_of(),
                    stories=[_row(r, STORY_FIELDS) for r in stories_table(period)])
 
 
 @bp.get("/variants")
 def variants():
-    appeal_id = request.args.get("appeal", type=database_id)
-    if appeal_id is None:
-        return _error(400, "say which appeal: ?appeal=ID")
-    if db.session.get(Appeal, appeal_id) is None:
-        abort(404)
+    appeal = report_appeal(request.args.get("appeal", type=database_id))
     period = current_period()
-    return jsonify(period=_period(period), appeal=appeal_id,
-                   variants=[_row(r, VARIANT_FIELDS) for r in variants_table(appeal_id, period)])
+    return jsonify(period=_period(period), appeal=appeal.id, as_of=_as_of(),
+                   variants=[_row(r, VARIANT_FIELDS) for r in variants_table(appeal.id, period)])
 
 
 @bp.get("/recovery")

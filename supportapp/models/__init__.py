@@ -11,7 +11,13 @@ from supportapp.models.story import Story
 from supportapp.models.stripe_event import StripeEvent
 from supportapp.models.support_change import SupportChange
 from supportapp.models.support_sign_in import SupportSignIn
-from supportapp.models.tracking import DailyFunnel, TrackingDedup, TrackingEvent, TrackingInbox
+from supportapp.models.tracking import (
+    DailyFunnel,
+    RollupState,
+    TrackingDedup,
+    TrackingEvent,
+    TrackingInbox,
+)
 
 __all__ = [
     "Appeal", "AppealVariant", "CardUpdateLink", "Contribution", "OutboxAttachment",
@@ -19,5 +25,5 @@ __all__ = [
     "PaymentFailure", "RecurringSupport", "Reminder", "Story",
     "StripeEvent", "SupportChange", "SupportSignIn",
     "Staff", "StaffToken",
-    "DailyFunnel", "TrackingDedup", "TrackingEvent", "TrackingInbox",
+    "DailyFunnel", "RollupState", "TrackingDedup", "TrackingEvent", "TrackingInbox",
 ]

@@ -5,11 +5,11 @@ from datetime import UTC, date
 
 from sqlalchemy import func, or_, select
 
+from supportapp.caches import app_caches
 from supportapp.extensions import db
 from supportapp.models import AppealVariant, Contribution, DailyFunnel, Reminder, Story
 from supportapp.services.periods import period_days
 from supportapp.services.reminders import GIFT_WINDOW
-from supportapp.services.tracking import roll_up
 from supportapp.services.variant_stats import chance_to_beat, conversion_interval
 
 ANNUAL_FACTOR = {"one_off": 1, "monthly": 12, "annual": 1}
@@ -129,7 +129,6 @@ class StoryRow:
 
 
 def _story_rows(period, *story_conditions):
-    roll_up()
     funnels = _funnel_counts(DailyFunnel.story_id, period)
     _add_payments(funnels, Contribution.story_id, period)
     _add_reminders(funnels, "story_id", period)
@@ -191,7 +190,6 @@ class VariantRow:
 
 def variants_table(appeal_id, period):
     """Every variant of an appeal with its funnel, 95% interval and chance to beat control."""
-    roll_up()
     funnels = _funnel_counts(DailyFunnel.variant_id, period, DailyFunnel.appeal_id == appeal_id)
     _add_payments(funnels, Contribution.variant_id, period, Contribution.appeal_id == appeal_id)
     _add_reminders(funnels, "variant_id", period, Reminder.appeal_id == appeal_id)
@@ -199,13 +197,28 @@ def variants_table(appeal_id, period):
         AppealVariant.appeal_id == appeal_id).order_by(AppealVariant.id)).all()
     rows = [VariantRow(v.id, v.name, v.is_control, funnels.get(v.id) or Funnel())
             for v in variants]
-    control = next((r for r in rows if r.is_control), None)
-    for row in rows:
-        row.ci_low, row.ci_high = conversion_interval(row.conversions, row.viewable)
-        if control is not None and row is not control:
-            row.chance_beats_control = chance_to_beat(
-                row.conversions, row.viewable, control.conversions, control.viewable)
+    _add_statistics(appeal_id, period, rows)
     return rows
 
 
+def _add_statistics(appeal_id, period, rows):
+    # scipy takes tens of ms per table: computed once per appeal, period and data. The
+    # counts they are computed from are that data's version: gifts arrive between roll-ups.
+    counts = tuple((r.variant_id, r.is_control, r.conversions, r.viewable) for r in rows)
+    stats = app_caches().report_stats.get((appeal_id, period, counts),
+                                          lambda: _statistics(counts))
+    for row, (ci_low, ci_high, chance) in zip(rows, stats, strict=True):
+        row.ci_low, row.ci_high, row.chance_beats_control = ci_low, ci_high, chance
 
+
+def _statistics(counts):
+    """(ci_low, ci_high, chance to beat control) per (variant, is_control, conversions,
+    viewable), in order."""
+    control = next((c for c in counts if c[1]), None)
+    stats = []
+    for variant_id, _is_control, conversions, viewable in counts:
+        chance = None
+        if control is not None and variant_id != control[0]:
+            chance = chance_to_beat(conversions, viewable, control[2], control[3])
+        stats.append((*conversion_interval(conversions, viewable), chance))
+    return tuple(stats)

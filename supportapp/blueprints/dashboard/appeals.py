@@ -16,7 +16,9 @@ from supportapp.routing import database_id
 from supportapp.services.appeal_copy import placeholder_help
 from supportapp.services.appeals import AppealError, save_appeal, set_appeal_status
 from supportapp.services.goal import appeal_goal_status
+from supportapp.services.report_subjects import report_appeal
 from supportapp.services.reports import variants_table
+from supportapp.services.tracking import last_rollup
 
 # Buttons on the appeal page: the status each one sets, and what the flash says.
 STATUS_ACTIONS = {"live": "started", "paused": "paused", "ended": "ended"}
@@ -36,11 +38,12 @@ def appeals():
 @bp.get("/appeals/<id:appeal_id>")
 @role_required("viewer")
 def appeal_report(appeal_id):
-    appeal = db.get_or_404(Appeal, appeal_id)
+    appeal = report_appeal(appeal_id)
     period = current_period()
     return render_template("dashboard/appeals/report.html", appeal=appeal, period=period,
                            rows=variants_table(appeal_id, period),
-                           goal_status=appeal_goal_status(appeal))
+                           goal_status=appeal_goal_status(appeal),
+                           as_of_time=last_rollup().finished_at)
 
 
 def _save(form, appeal):

@@ -4,9 +4,9 @@ from flask import render_template
 from supportapp.blueprints.dashboard import bp
 from supportapp.blueprints.dashboard.access import role_required
 from supportapp.blueprints.dashboard.reporting import current_period, sort_rows
-from supportapp.extensions import db
-from supportapp.models import Story
+from supportapp.services.report_subjects import report_story
 from supportapp.services.reports import stories_table, story_report
+from supportapp.services.tracking import last_rollup
 
 STORY_SORTS = ("title", "section", "rendered", "viewable", "clicks", "checkouts",
                "contributions", "recurring_won", "revenue", "rpm", "conversion_rate")
@@ -20,7 +20,7 @@ def stories():
     period = current_period()
     rows, sort = sort_rows(stories_table(period), STORY_SORTS, "-conversion_rate")
     return render_template("dashboard/stories.html", period=period, rows=rows, sort=sort,
-                           sorts=STORY_SORTS)
+                           sorts=STORY_SORTS, as_of_time=last_rollup().finished_at)
 
 
 def funnel_chart(points):
@@ -36,8 +36,8 @@ def funnel_chart(points):
 @bp.get("/stories/<id:story_id>")
 @role_required("viewer")
 def story(story_id):
-    found = db.get_or_404(Story, story_id)
+    found = report_story(story_id)
     period = current_period()
     row, points = story_report(story_id, period)
     return render_template("dashboard/story.html", period=period, story=found, row=row,
-                           chart_data=funnel_chart(points))
+                           chart_data=funnel_chart(points), as_of_time=last_rollup().finished_at)

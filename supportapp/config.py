@@ -283,8 +283,8 @@ def load_config(instance_path):
         # Reports read funnels rolled up at most this long ago (a worker job, else a thread
         # of the app: services/background_rollup.py); 0 turns the app's thread off.
         "TRACKING_ROLLUP_SECONDS": _int("SUPPORTAPP_TRACKING_ROLLUP_SECONDS", 60),
-        # Appeal test statistics, kept per appeal, period and data version.
-        "REPORT_STATS_CACHE_SECONDS": _int("SUPPORTAPP_REPORT_STATS_CACHE_SECONDS", 600),
+        # Report tables and appeal test statistics, kept per period and data version.
+        "REPORT_CACHE_SECONDS": _int("SUPPORTAPP_REPORT_CACHE_SECONDS", 300),
         "EMBED_RATE_LIMIT": os.environ.get("SUPPORTAPP_EMBED_RATE_LIMIT", "300 per minute"),
         "LOGIN_RATE_LIMIT": os.environ.get("SUPPORTAPP_LOGIN_RATE_LIMIT", "10 per minute"),
         # "Manage my support": sign-in links asked for per client address, and per email

@@ -178,13 +178,13 @@ def test_statistics_computed_once_per_appeal_period_and_counts(app, tested_appea
 
 
 def test_statistics_cache_expires(database_url):
-    """The cache keeps answers for REPORT_STATS_CACHE_SECONDS, then computes afresh."""
+    """The cache keeps answers for REPORT_CACHE_SECONDS, then computes afresh."""
     from supportapp.caches import app_caches
     from tests.conftest import make_app
 
-    short = make_app(database_url, REPORT_STATS_CACHE_SECONDS=1)
+    short = make_app(database_url, REPORT_CACHE_SECONDS=1)
     with short.app_context():
-        memo, calls = app_caches().report_stats, []
+        memo, calls = app_caches().report_tables, []
         memo.get("key", lambda: calls.append(1))
         memo.get("key", lambda: calls.append(1))
         assert len(calls) == 1 and len(memo) == 1

@@ -3,13 +3,14 @@ from flask import render_template
 
 from supportapp.blueprints.dashboard import bp
 from supportapp.blueprints.dashboard.access import role_required
-from supportapp.blueprints.dashboard.reporting import current_period, sort_rows
+from supportapp.blueprints.dashboard.reporting import current_period, page_number, sort_rows
 from supportapp.services.report_subjects import report_story
 from supportapp.services.reports import stories_table, story_report
 from supportapp.services.tracking import last_rollup
 
 STORY_SORTS = ("title", "section", "rendered", "viewable", "clicks", "checkouts",
                "contributions", "recurring_won", "revenue", "rpm", "conversion_rate")
+STORIES_PER_PAGE = 50  # 1,000 rows of figures are neither read nor rendered quickly
 DAILY_SERIES = (("viewable", "Viewable impressions"), ("clicks", "Clicks"),
                 ("checkouts", "Checkouts"), ("contributions", "Contributions"))
 
@@ -19,8 +20,12 @@ DAILY_SERIES = (("viewable", "Viewable impressions"), ("clicks", "Clicks"),
 def stories():
     period = current_period()
     rows, sort = sort_rows(stories_table(period), STORY_SORTS, "-conversion_rate")
-    return render_template("dashboard/stories.html", period=period, rows=rows, sort=sort,
-                           sorts=STORY_SORTS, as_of_time=last_rollup().finished_at)
+    pages = max((len(rows) + STORIES_PER_PAGE - 1) // STORIES_PER_PAGE, 1)
+    page = min(page_number(), pages)
+    shown = rows[(page - 1) * STORIES_PER_PAGE:page * STORIES_PER_PAGE]
+    return render_template("dashboard/stories.html", period=period, rows=shown, sort=sort,
+                           sorts=STORY_SORTS, as_of_time=last_rollup().finished_at,
+                           page=page, pages=pages, total=len(rows))
 
 
 def funnel_chart(points):

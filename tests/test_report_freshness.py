@@ -213,3 +213,38 @@ def test_period_over_three_years_is_400_in_the_api(app, make_staff):
                            ("start=2024-02-01&end=2024-01-01", "end date comes before")):
         response = client.get(f"/api/reports/stories?period=custom&{query}", headers=auth)
         assert response.status_code == 400 and message in response.json["error"]["message"]
+
+
+def test_kept_tables_follow_payments_and_roll_ups(app, tested_appeal):
+    """A stories table kept between views is the table now: a payment or a roll-up that
+    moved events gives the next view the new figures."""
+    appeal, story = tested_appeal
+    _views(appeal, story, 5)
+    roll_up()
+    (row,) = stories_table(_period())
+    assert (row.viewable, row.contributions) == (5, 0)
+    assert stories_table(_period())[0] is row  # kept: the data did not move
+    db.session.add(Contribution(amount_minor=700, currency="USD", frequency="one_off",
+                                status="paid", story_id=story.id, appeal_id=appeal.id,
+                                variant_id=appeal.variants[0].id, paid_at=datetime.now(UTC)))
+    db.session.commit()
+    assert stories_table(_period())[0].contributions == 1
+    _views(appeal, story, 2, variant=1)
+    assert stories_table(_period())[0].viewable == 5  # not rolled up yet
+    roll_up()
+    assert stories_table(_period())[0].viewable == 7
+
+
+def test_stories_page_shows_fifty_a_page(staff_client, tested_appeal, make_story):
+    """With more stories than a page holds, the rest are a "Next" link away."""
+    appeal, _story = tested_appeal
+    for n in range(51):
+        _views(appeal, make_story(slug=f"paged-{n}"), n + 1)
+    roll_up()
+    client = staff_client("viewer")
+    first = lxml.html.fromstring(client.get("/dashboard/stories?sort=-viewable").data)
+    assert len(first.xpath("//tbody/tr")) == 50
+    (next_link,) = first.xpath("//nav[@class='pager']//a[contains(., 'Next')]")
+    second = lxml.html.fromstring(client.get(next_link.get("href")).data)
+    assert [a.text for a in second.xpath("//tbody/tr/td[1]/a")] == ["Story number 2"]
+    assert "51 stories · page 2 of 2" in second.text_content()

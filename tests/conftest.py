@@ -247,3 +247,18 @@ def pytest_terminal_summary(terminalreporter):
     for backend, counter in counts.items():
         summary = ", ".join(f"{counter[k]} {k}" for k in ("passed", "failed", "skipped", "error"))
         terminalreporter.write_line(f"{backend}: {summary}")
+
+
+@pytest.fixture
+def tested_appeal(app, make_story):
+    """A live appeal with a control and a challenger, and a story; returns (appeal, story)."""
+    from supportapp.models import Appeal, AppealVariant
+    from supportapp.services.appeals import save_appeal
+
+    appeal = Appeal(name="Drive", status="live", target_sections=[], excluded_sections=[])
+    for name in ("control", "challenger"):
+        appeal.variants.append(AppealVariant(
+            name=name, heading="H", body="<p>B</p>", cta_label="Give", preset_amounts={},
+            default_frequency="monthly", weight=1, is_control=name == "control"))
+    save_appeal(appeal)
+    return appeal, make_story(slug="freshness")

@@ -12,8 +12,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from supportapp.api_description import DESCRIPTION_FILE
 from supportapp.extensions import db
-from supportapp.models import Appeal, AppealVariant, Contribution
-from supportapp.services.appeals import save_appeal
+from supportapp.models import Contribution
 from supportapp.services.staff import create_token
 from supportapp.services.tracking import TrackedEvent, record_events, roll_up
 
@@ -26,16 +25,10 @@ EXCLUDED_CHECKS = [positive_data_acceptance]
 
 
 @pytest.fixture
-def api_data(app, make_story):
-    """A story, a live appeal with two variants, rolled-up events and a payment, so the
-    reports answer with rows whose shape is checked; returns (appeal, story)."""
-    appeal = Appeal(name="Drive", status="live", target_sections=[], excluded_sections=[])
-    for name in ("control", "challenger"):
-        appeal.variants.append(AppealVariant(
-            name=name, heading="H", body="<p>B</p>", cta_label="Give", preset_amounts={},
-            default_frequency="monthly", weight=1, is_control=name == "control"))
-    save_appeal(appeal)
-    story = make_story(slug="described")
+def api_data(tested_appeal):
+    """The appeal's two variants with rolled-up events and a payment, so the reports answer
+    with rows whose shape is checked; returns (appeal, story)."""
+    appeal, story = tested_appeal
     for variant, views in zip(appeal.variants, (30, 20), strict=True):
         record_events([TrackedEvent("view", story.id, appeal.id, variant.id)] * views)
     db.session.add(Contribution(amount_minor=1500, currency="USD", frequency="one_off",

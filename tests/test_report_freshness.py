@@ -9,9 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from supportapp.extensions import db
-from supportapp.models import Appeal, AppealVariant, Contribution, RollupState, TrackingInbox
+from supportapp.models import Contribution, RollupState, TrackingInbox
 from supportapp.services import variant_stats
-from supportapp.services.appeals import save_appeal
 from supportapp.services.background_rollup import background_rollup
 from supportapp.services.clock import current_time, move_clock
 from supportapp.services.periods import parse_period
@@ -19,18 +18,6 @@ from supportapp.services.reports import stories_table, variants_table
 from supportapp.services.staff import create_token
 from supportapp.services.tracking import TrackedEvent, last_rollup, record_events, roll_up
 from supportapp.services.worker import run_worker
-
-
-@pytest.fixture
-def tested_appeal(app, make_story):
-    """A live appeal with a control and a challenger, and a story; returns (appeal, story)."""
-    appeal = Appeal(name="Drive", status="live", target_sections=[], excluded_sections=[])
-    for name in ("control", "challenger"):
-        appeal.variants.append(AppealVariant(
-            name=name, heading="H", body="<p>B</p>", cta_label="Give", preset_amounts={},
-            default_frequency="monthly", weight=1, is_control=name == "control"))
-    save_appeal(appeal)
-    return appeal, make_story(slug="freshness")
 
 
 def _views(appeal, story, count, variant=0):

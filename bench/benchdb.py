@@ -161,7 +161,8 @@ class AppOnDb:
     def __init__(self, url):
         from supportapp import create_app
 
-        self.app = create_app({"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False})
+        self.app = create_app({"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False,
+                               "TRACKING_ROLLUP_SECONDS": 0})
 
     def close(self):
         release(self.app)

@@ -57,13 +57,15 @@ def register_extensions(app):
 
 def register_caches(app):
     # Caches and per-process state belong to the app, so each app (and test) has its own.
-    from supportapp import caches
-    from supportapp.services import clock, event_journal, known_targets
+    from supportapp import api_description, caches
+    from supportapp.services import background_rollup, clock, event_journal, known_targets
 
     caches.init_app(app)
+    api_description.init_app(app)
     clock.init_app(app)
     known_targets.init_app(app)
     event_journal.init_app(app)
+    background_rollup.init_app(app)
 
 
 def register_url_converters(app):

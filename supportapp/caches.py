@@ -51,11 +51,12 @@ class AppCaches:
     placements: Memo  # Placement per appeal view, variant, currency and copy values
     fragments: Memo  # the appeal block's HTML per placement (web/appeal_html.py)
     insertion_offsets: Memo  # where the appeal goes in a story body (services/injection.py)
+    report_tables: Memo  # report tables and statistics per period and data stamp (reports.py)
 
 
 def init_app(app):
-    """Give the app its own caches, timed by APPEAL_CACHE_SECONDS and
-    APPEAL_PROGRESS_CACHE_SECONDS."""
+    """Give the app its own caches, timed by APPEAL_CACHE_SECONDS,
+    APPEAL_PROGRESS_CACHE_SECONDS and REPORT_CACHE_SECONDS."""
     config = app.config
     app.extensions[EXTENSION] = AppCaches(
         # Live appeals change rarely and are read on every story page.
@@ -68,6 +69,9 @@ def init_app(app):
         placements=Memo(LRUCache(maxsize=2048)),
         fragments=Memo(LRUCache(maxsize=1024)),
         insertion_offsets=Memo(LRUCache(maxsize=512)),
+        # Keyed by the data they come from, so never stale but for a story's title or
+        # section edited meanwhile; the TTL bounds that and the memory.
+        report_tables=Memo(TTLCache(maxsize=256, ttl=config["REPORT_CACHE_SECONDS"])),
     )
 
 

@@ -299,6 +299,11 @@ def load_config(instance_path):
         # Unset: a folder per database under instance/ (see services/event_journal.py).
         "TRACKING_JOURNAL_DIR": os.environ.get("SUPPORTAPP_TRACKING_JOURNAL_DIR") or None,
         "TRACKING_LOOKUP_SECONDS": _int("SUPPORTAPP_TRACKING_LOOKUP_SECONDS", 60),
+        # Reports read funnels rolled up at most this long ago (a worker job, else a thread
+        # of the app: services/background_rollup.py); 0 turns the app's thread off.
+        "TRACKING_ROLLUP_SECONDS": _int("SUPPORTAPP_TRACKING_ROLLUP_SECONDS", 60),
+        # Report tables and appeal test statistics, kept per period and data version.
+        "REPORT_CACHE_SECONDS": _int("SUPPORTAPP_REPORT_CACHE_SECONDS", 300),
         "EMBED_RATE_LIMIT": os.environ.get("SUPPORTAPP_EMBED_RATE_LIMIT", "300 per minute"),
         "LOGIN_RATE_LIMIT": os.environ.get("SUPPORTAPP_LOGIN_RATE_LIMIT", "10 per minute"),
         # "Manage my support": sign-in links asked for per client address, and per email

@@ -75,6 +75,7 @@ def make_app(database_url, **extra):
         "APPEAL_PROGRESS_CACHE_SECONDS": 0,
         "TRACKING_LOOKUP_SECONDS": 0,
         "TRACKING_JOURNAL_SECONDS": 0,
+        "TRACKING_ROLLUP_SECONDS": 0,  # no roll-up thread: tests roll up when they mean to
         "PASSWORD_HASH_PROFILE": "cheapest",  # Argon2 at full cost would slow every login
         # New appeals hold back no one unless a test says so: with the default 5%, one random
         # test reader in 20 would see no appeal.
@@ -249,3 +250,18 @@ def pytest_terminal_summary(terminalreporter):
     for backend, counter in counts.items():
         summary = ", ".join(f"{counter[k]} {k}" for k in ("passed", "failed", "skipped", "error"))
         terminalreporter.write_line(f"{backend}: {summary}")
+
+
+@pytest.fixture
+def tested_appeal(app, make_story):
+    """A live appeal with a control and a challenger, and a story; returns (appeal, story)."""
+    from supportapp.models import Appeal, AppealVariant
+    from supportapp.services.appeals import save_appeal
+
+    appeal = Appeal(name="Drive", status="live", target_sections=[], excluded_sections=[])
+    for name in ("control", "challenger"):
+        appeal.variants.append(AppealVariant(
+            name=name, heading="H", body="<p>B</p>", cta_label="Give", preset_amounts={},
+            default_frequency="monthly", weight=1, is_control=name == "control"))
+    save_appeal(appeal)
+    return appeal, make_story(slug="freshness")

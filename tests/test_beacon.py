@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from supportapp.extensions import db
 from supportapp.models import Appeal, AppealVariant, DailyFunnel, Story, TrackingEvent
 from supportapp.services.appeals import save_appeal
-from supportapp.services.tracking import roll_up
+from supportapp.services.tracking import last_rollup, roll_up
 
 BROWSER = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
            "Chrome/131.0 Safari/537.36")
@@ -166,8 +166,10 @@ def test_rollup_cli(client, runner, tracked):
     client.set_cookie("sa_rid", "reader-eeeeeeeeeeeeeeee")
     _beacon(client, [_view(*tracked)])
     result = runner.invoke(args=["tracking", "rollup"])
-    assert result.exit_code == 0 and "Rolled up 1 events." in result.output
+    assert result.exit_code == 0 and "Rolled up 1 events;" in result.output
     assert _funnel() == (1, 1, 0)
+    finished = last_rollup().finished_at
+    assert f"reports are as of {finished:%Y-%m-%d %H:%M} UTC" in result.output
 
 
 def test_concurrent_rollups_count_each_event_once(app, tracked):

@@ -9,7 +9,7 @@ from supportapp.services.appeals import save_appeal
 from supportapp.services.periods import ReportError, parse_period
 from supportapp.services.reports import stories_table, story_report, variants_table
 from supportapp.services.revenue import overview
-from supportapp.services.tracking import TrackedEvent, record_events
+from supportapp.services.tracking import TrackedEvent, record_events, roll_up
 
 TODAY = date(2026, 11, 20)
 NOON = datetime(2026, 11, 20, 12, tzinfo=UTC)
@@ -37,6 +37,7 @@ def scripted(app, make_story):
     for story, variant, kind, count, offset in plan:
         events = [TrackedEvent(kind, story.id, appeal.id, variant.id) for _ in range(count)]
         record_events(events, now=NOON + timedelta(days=offset))
+    roll_up()  # reports read only what a roll-up folded (the worker's job in production)
 
     def pay(story, variant, amount, frequency, reason=None, refunded=0, offset=0, currency="USD"):
         db.session.add(Contribution(

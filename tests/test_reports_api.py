@@ -33,7 +33,7 @@ def test_stories_json(client, token):
 
 
 def test_variants_json(client, token, make_story):
-    """Variants of an appeal by id; a missing id is 400 and an unknown appeal 404, in JSON."""
+    """Variants of an appeal by id; a missing id or an unknown appeal is 400, in JSON."""
     from supportapp.models import Appeal, AppealVariant
     from supportapp.services.appeals import save_appeal
 
@@ -52,7 +52,8 @@ def test_variants_json(client, token, make_story):
                                "still_needed": None, "days_needed": None}
     assert client.get("/api/reports/variants", headers=auth).status_code == 400
     missing = client.get("/api/reports/variants?appeal=99999", headers=auth)
-    assert missing.status_code == 404 and missing.json["error"]["status"] == 404
+    assert missing.status_code == 400 and missing.json["error"]["status"] == 400
+    assert missing.json["error"]["message"] == "there is no appeal number 99999"
 
 
 def test_bad_period_is_400_json(client, token):

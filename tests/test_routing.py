@@ -41,9 +41,12 @@ def test_id_routes_refuse_ids_the_database_cannot_hold(app, staff_client, value)
 
 
 def test_largest_id_is_looked_up(app, staff_client):
-    """2**31 - 1 itself reaches the database, which finds nothing: 404, not an error."""
+    """2**31 - 1 itself reaches the database, which finds nothing: the story report says so
+    (400), not an error."""
     client = staff_client("admin")
-    assert client.get(f"/dashboard/stories/{MAX_DATABASE_ID}").status_code == 404
+    response = client.get(f"/dashboard/stories/{MAX_DATABASE_ID}")
+    assert response.status_code == 400
+    assert f"there is no story number {MAX_DATABASE_ID}" in response.data.decode()
 
 
 @pytest.mark.parametrize("text, expected", [("1", 1), ("2147483647", MAX_DATABASE_ID)])
@@ -61,7 +64,7 @@ def test_database_id_refuses_the_rest(text):
 
 
 def test_query_string_ids_past_the_limit(app, client, staff_client, make_staff):
-    """?appeal= past 2**31 - 1: 400 from the reports API, 404 for the CSV, ignored by preview."""
+    """?appeal= past 2**31 - 1: 400 from the reports API and for the CSV, ignored by preview."""
     from supportapp.services.staff import create_token
 
     token = create_token(make_staff("viewer"), "tests")
@@ -69,7 +72,7 @@ def test_query_string_ids_past_the_limit(app, client, staff_client, make_staff):
                           headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 400 and response.json["error"]["status"] == 400
     editor = staff_client("admin")
-    assert editor.get(f"/dashboard/export/variants.csv?appeal={TOO_BIG}").status_code == 404
+    assert editor.get(f"/dashboard/export/variants.csv?appeal={TOO_BIG}").status_code == 400
     preview = editor.post(f"/dashboard/appeals/preview?appeal={TOO_BIG}",
                           data={"name": "x", "variants-0-heading": "Hello"})
     assert preview.status_code == 200

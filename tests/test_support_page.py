@@ -198,6 +198,7 @@ def test_offers_in_the_variant_report_and_its_csv(client, drive, staff_client):
     attribution = {"story": drive["story"], "appeal": drive["appeal"],
                    "variant": drive["variant"]}
     client.post("/contribute", data={**CHOICE, **attribution, "offer": "accept"})
+    roll_up()  # the worker's job (or the app's thread) in production; reports only read
     viewer = staff_client("viewer")
     page = _page(viewer.get(f"/dashboard/appeals/{drive['appeal']}?period=today"))
     headers = [h.text_content() for h in page.xpath("//table[@class='numbers']//thead//th")]

@@ -1,8 +1,10 @@
-"""JSON for other sites: the appeal for a story, and the script that embeds it."""
+"""JSON for other sites: the appeal for a story, the script that embeds it, and the API's
+OpenAPI description."""
 from datetime import UTC, datetime
 
 from flask import Blueprint, current_app, jsonify, request, send_from_directory
 
+from supportapp.api_description import api_description
 from supportapp.blueprints.reader_state import appeal_settings, reader_currency
 from supportapp.extensions import limiter
 from supportapp.services.appeal_placement import HeldBack, ReaderContext, place_appeal
@@ -54,6 +56,14 @@ def appeal():
                    window_days=current_app.config["APPEAL_VIEW_WINDOW_DAYS"],
                    appeal_id=placement.appeal_id if placement else None,
                    variant_id=placement.variant_id if placement else None)
+
+
+@bp.get("/api/openapi.json")
+def openapi():
+    """What /api/events, /api/appeal and /api/reports/* take and answer (OpenAPI 3.1)."""
+    response = jsonify(api_description())
+    response.headers["Access-Control-Allow-Origin"] = "*"  # public, and no cookies involved
+    return response
 
 
 @bp.get("/embed.js")

@@ -5,12 +5,10 @@ Money is integers in minor units per currency code, like everywhere in the app.
 """
 from dataclasses import asdict
 
-from flask import Blueprint, abort, g, jsonify, request
+from flask import Blueprint, g, jsonify, request
 
 from supportapp.blueprints.dashboard.at_risk import requested_months
 from supportapp.blueprints.dashboard.reporting import current_period
-from supportapp.extensions import db
-from supportapp.models import Appeal
 from supportapp.routing import database_id
 from supportapp.services.clock import current_time
 from supportapp.services.credit_report import CreditFigures, credit_figures
@@ -24,8 +22,10 @@ from supportapp.services.recovery_exports import (
     recovery_record,
 )
 from supportapp.services.recovery_figures import expiring_cards, monthly_figures, past_due
+from supportapp.services.report_subjects import report_appeal
 from supportapp.services.reports import stories_table, variants_table
 from supportapp.services.staff import staff_for_token
+from supportapp.services.tracking import last_rollup
 
 bp = Blueprint("reports_api", __name__, url_prefix="/api/reports")
 
@@ -82,6 +82,12 @@ def _period(period):
             "label": period.label}
 
 
+def _as_of():
+    # The funnel counts are those of the last roll-up (None: none has run yet).
+    finished = last_rollup().finished_at
+    return finished.isoformat() if finished else None
+
+
 @bp.get("/stories")
 def stories():
     period = current_period()
@@ -89,7 +95,7 @@ def stories():
     ids = [r.story_id for r in rows]
     money, lifetime = money_by_story(period, ids), lifetime_values(ids)
     credits = credit_figures("story", period)
-    return jsonify(period=_period(period), stories=[
+    return jsonify(period=_period(period), as_of=_as_of(), stories=[
         {**_row(r, STORY_FIELDS), **(credits.get(r.story_id) or CreditFigures()).as_dict(),
          "money": _money(money.get(r.story_id, {})),
          "lifetime": lifetime[r.story_id].as_record()} for r in rows])
@@ -97,18 +103,14 @@ def stories():
 
 @bp.get("/variants")
 def variants():
-    appeal_id = request.args.get("appeal", type=database_id)
-    if appeal_id is None:
-        return _error(400, "say which appeal: ?appeal=ID")
-    if db.session.get(Appeal, appeal_id) is None:
-        abort(404)
+    appeal = report_appeal(request.args.get("appeal", type=database_id))
     period = current_period()
-    rows = variants_table(appeal_id, period)
+    rows = variants_table(appeal.id, period)
     plans = plan_for_period(rows, period, current_time().date())
-    money = money_by_variant(appeal_id, period)
-    credits = credit_figures("variant", period, appeal_id=appeal_id)
-    lifts = variant_lifts(appeal_id, [r.variant_id for r in rows], period)
-    return jsonify(period=_period(period), appeal=appeal_id, variants=[
+    money = money_by_variant(appeal.id, period)
+    credits = credit_figures("variant", period, appeal_id=appeal.id)
+    lifts = variant_lifts(appeal.id, [r.variant_id for r in rows], period)
+    return jsonify(period=_period(period), appeal=appeal.id, as_of=_as_of(), variants=[
         {**_row(r, VARIANT_FIELDS), **(credits.get(r.variant_id) or CreditFigures()).as_dict(),
          "money": _money(money.get(r.variant_id, {})), "plan": asdict(plans[r.variant_id]),
          "lift_over_holdback": lifts[r.variant_id].as_dict()} for r in rows])

@@ -16,6 +16,7 @@ from supportapp.models.support_sign_in import SupportSignIn
 from supportapp.models.tracking import (
     DailyFunnel,
     ReaderFunnel,
+    RollupState,
     TrackingDedup,
     TrackingEvent,
     TrackingInbox,
@@ -27,5 +28,6 @@ __all__ = [
     "PaymentFailure", "RecurringSupport", "Reminder", "Story",
     "StripeEvent", "SupportChange", "SupportSignIn",
     "Staff", "StaffToken",
-    "DailyFunnel", "ReaderFunnel", "TrackingDedup", "TrackingEvent", "TrackingInbox",
+    "DailyFunnel", "ReaderFunnel", "RollupState", "TrackingDedup", "TrackingEvent",
+    "TrackingInbox",
 ]

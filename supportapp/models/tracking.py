@@ -97,3 +97,16 @@ class ReaderFunnel(db.Model):
     view_reported: Mapped[bool] = mapped_column(Boolean)  # a viewable beacon arrived
     last_seen_at = mapped_column(UTCDateTime(), nullable=False)
     __table_args__ = (Index("ix_reader_funnel_reader_day", "reader_key", "day"),)
+
+
+class RollupState(db.Model):
+    """One row (id 1): when the last roll-up finished, and how often one has moved events.
+
+    Reports read it to say "as of HH:MM UTC"; `version` grows whenever a roll-up changes the
+    daily funnels, so what is computed from them can be cached until it moves.
+    """
+
+    __tablename__ = "rollup_state"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    finished_at = mapped_column(UTCDateTime(), nullable=False)
+    version: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)

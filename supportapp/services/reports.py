@@ -5,6 +5,7 @@ from datetime import UTC, date
 
 from sqlalchemy import func, select
 
+from supportapp.caches import app_caches
 from supportapp.extensions import db
 from supportapp.models import AppealVariant, Contribution, DailyFunnel, Reminder, Story
 from supportapp.services.funnel_conversions import (
@@ -16,7 +17,7 @@ from supportapp.services.funnel_conversions import (
 )
 from supportapp.services.periods import period_days
 from supportapp.services.reminders import GIFT_WINDOW
-from supportapp.services.tracking import roll_up
+from supportapp.services.tracking import last_rollup
 from supportapp.services.variant_stats import chance_to_beat, conversion_interval
 
 ANNUAL_FACTOR = {"one_off": 1, "monthly": 12, "annual": 1}
@@ -154,7 +155,6 @@ class StoryRow:
 
 
 def _story_rows(period, *story_conditions):
-    roll_up()
     funnels = _funnel_counts(DailyFunnel.story_id, period)
     _add_payments(funnels, Contribution.story_id, period)
     _add_reminders(funnels, "story_id", period)
@@ -168,9 +168,30 @@ def _story_rows(period, *story_conditions):
 
 
 def stories_table(period):
-    """One row per story with any appeal activity or payment in the period, best first."""
+    """One row per story with any appeal activity or payment in the period, best first.
+
+    Kept per period and data stamp (report_stamp), so a page read again between roll-ups
+    and payments does not add up the funnels again."""
+    return app_caches().report_tables.get(("stories", period, report_stamp(period)),
+                                         lambda: _sorted_story_rows(period))
+
+
+def _sorted_story_rows(period):
     rows = _story_rows(period)
     return sorted(rows, key=lambda r: (-r.conversions, -r.viewable, r.slug))
+
+
+def report_stamp(period):
+    """What the reports over a period are computed from, in a few numbers: the roll-up's
+    version, and the count and latest change of the period's payments and of reminders.
+    A report kept under its stamp is the report now (cheap: a few indexed aggregates)."""
+    start, end = period.bounds
+    payments = db.session.execute(
+        select(func.count(), func.max(Contribution.updated_at))
+        .where(Contribution.paid_at >= start, Contribution.paid_at < end)).one()
+    reminders = db.session.execute(select(func.max(Reminder.id),
+                                          func.count(Reminder.sent_at))).one()
+    return last_rollup().version, tuple(payments), tuple(reminders)
 
 
 def story_report(story_id, period):
@@ -221,8 +242,15 @@ class VariantRow:
 
 
 def variants_table(appeal_id, period):
-    """Every variant of an appeal with its funnel, 95% interval and chance to beat control."""
-    roll_up()
+    """Every variant of an appeal with its funnel, 95% interval and chance to beat control.
+
+    Kept per appeal, period and data stamp (report_stamp): the statistics (scipy, tens of
+    ms) and the sums are computed once per version of the data they come from."""
+    return app_caches().report_tables.get(("variants", appeal_id, period, report_stamp(period)),
+                                         lambda: _variant_rows(appeal_id, period))
+
+
+def _variant_rows(appeal_id, period):
     funnels = _funnel_counts(DailyFunnel.variant_id, period, DailyFunnel.appeal_id == appeal_id)
     _add_payments(funnels, Contribution.variant_id, period, Contribution.appeal_id == appeal_id)
     _add_reminders(funnels, "variant_id", period, Reminder.appeal_id == appeal_id)
@@ -232,13 +260,28 @@ def variants_table(appeal_id, period):
         AppealVariant.appeal_id == appeal_id).order_by(AppealVariant.id)).all()
     rows = [VariantRow(v.id, v.name, v.is_control, funnels.get(v.id) or Funnel())
             for v in variants]
-    control = next((r for r in rows if r.is_control), None)
-    for row in rows:
-        row.ci_low, row.ci_high = conversion_interval(row.conversions, row.viewable)
-        if control is not None and row is not control:
-            row.chance_beats_control = chance_to_beat(
-                row.conversions, row.viewable, control.conversions, control.viewable)
+    _add_statistics(appeal_id, period, rows)
     return rows
 
 
+def _add_statistics(appeal_id, period, rows):
+    # Also kept by the counts they come from: an appeal's variants' statistics are reused
+    # when other data of the period (another appeal's payments) moved its stamp.
+    counts = tuple((r.variant_id, r.is_control, r.conversions, r.viewable) for r in rows)
+    stats = app_caches().report_tables.get(("statistics", appeal_id, period, counts),
+                                          lambda: _statistics(counts))
+    for row, (ci_low, ci_high, chance) in zip(rows, stats, strict=True):
+        row.ci_low, row.ci_high, row.chance_beats_control = ci_low, ci_high, chance
 
+
+def _statistics(counts):
+    """(ci_low, ci_high, chance to beat control) per (variant, is_control, conversions,
+    viewable), in order."""
+    control = next((c for c in counts if c[1]), None)
+    stats = []
+    for variant_id, _is_control, conversions, viewable in counts:
+        chance = None
+        if control is not None and variant_id != control[0]:
+            chance = chance_to_beat(conversions, viewable, control[2], control[3])
+        stats.append((*conversion_interval(conversions, viewable), chance))
+    return tuple(stats)

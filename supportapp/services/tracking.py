@@ -7,7 +7,14 @@ from sqlalchemy import delete, select
 
 from supportapp.extensions import db
 from supportapp.models.dialect import dialect_insert
-from supportapp.models.tracking import DailyFunnel, TrackingDedup, TrackingEvent, TrackingInbox
+from supportapp.models.tracking import (
+    DailyFunnel,
+    RollupState,
+    TrackingDedup,
+    TrackingEvent,
+    TrackingInbox,
+)
+from supportapp.services.clock import current_time
 from supportapp.services.reader_funnel import VIEWS_REPORTED, fold_stages, is_staged
 
 # What each kind adds on its own: offers always; the stages only for events of no reader
@@ -105,14 +112,16 @@ def _add_to_funnels(rows):
         db.session.execute(stmt)
 
 
-def roll_up(batch=ROLLUP_BATCH, now=None):
+def roll_up(batch=ROLLUP_BATCH, now=None, stop=None):
     """Move every inbox event into the archive and the daily funnels; returns how many moved.
 
-    Each batch is one transaction: rows leave the inbox exactly when they are counted.
+    Each batch is one transaction: rows leave the inbox exactly when they are counted. A set
+    `stop` (threading.Event) ends it between batches; the rest waits for the next roll-up.
+    Then records when it finished (reports say "as of" that time).
     """
     _drain_journal()  # what beacons and pages handed to journals, so reports include it
     moved = 0
-    while True:
+    while stop is None or not stop.is_set():
         rows = _take_inbox_batch(batch)
         if not rows:
             break
@@ -123,7 +132,44 @@ def roll_up(batch=ROLLUP_BATCH, now=None):
         if len(rows) < batch:
             break
     _forget_old_dedup_keys(now or datetime.now(UTC))
+    _record_rollup(moved)
     return moved
+
+
+def _record_rollup(moved):
+    # An upsert: concurrent roll-ups (PostgreSQL) each add their own step to the version.
+    stmt = dialect_insert(RollupState).values(id=1, finished_at=current_time(),
+                                              version=1 if moved else 0)
+    stmt = stmt.on_conflict_do_update(index_elements=["id"], set_={
+        "finished_at": stmt.excluded.finished_at,
+        "version": RollupState.version + stmt.excluded.version})
+    db.session.execute(stmt)
+    db.session.commit()
+
+
+@dataclass(frozen=True)
+class RollupMark:
+    finished_at: datetime | None  # None: no roll-up has run yet
+    version: int  # grows whenever a roll-up changes the daily funnels
+
+
+def last_rollup():
+    """When the last roll-up finished and the funnels' data version (reads only)."""
+    row = db.session.execute(select(RollupState.finished_at, RollupState.version)
+                             .where(RollupState.id == 1)).first()
+    return RollupMark(*row) if row else RollupMark(None, 0)
+
+
+def roll_up_if_due(stop=None):
+    """Roll up unless one finished (in any process) within half of TRACKING_ROLLUP_SECONDS;
+    returns how many events moved, or None when not due. For the worker and the app's thread,
+    which look every half interval, so the funnels are never older than the interval."""
+    seconds = current_app.config["TRACKING_ROLLUP_SECONDS"] or 60
+    finished = last_rollup().finished_at
+    db.session.rollback()  # end the read: the roll-up's own transactions follow
+    if finished is not None and current_time() - finished < timedelta(seconds=seconds / 2):
+        return None
+    return roll_up(stop=stop)
 
 
 def _drain_journal():

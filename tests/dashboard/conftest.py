@@ -37,7 +37,7 @@ def activity(app, make_story, saved_appeal):
 
     from supportapp.extensions import db
     from supportapp.models import Contribution, RecurringSupport
-    from supportapp.services.tracking import TrackedEvent, record_events
+    from supportapp.services.tracking import TrackedEvent, record_events, roll_up
 
     control, challenger = saved_appeal.variants
     evil, quiet = make_story(title=EVIL_TITLE, slug="evil"), make_story(slug="quiet")
@@ -46,6 +46,7 @@ def activity(app, make_story, saved_appeal):
             (evil, challenger, "view", 30), (quiet, control, "view", 5)]
     for story, variant, kind, count in plan:
         record_events([TrackedEvent(kind, story.id, saved_appeal.id, variant.id)] * count)
+    roll_up()  # reports read only what a roll-up folded (the worker's job in production)
     now = datetime.now(UTC)
     db.session.add_all([
         Contribution(amount_minor=1250, currency="USD", frequency="one_off", status="paid",

@@ -29,7 +29,7 @@ def test_stories_csv(staff_client, activity):
 
 
 def test_variants_csv(staff_client, activity):
-    """One line per variant with its interval; unknown appeals are a 404."""
+    """One line per variant with its interval; an unknown appeal is a 400 saying so."""
     client = staff_client("viewer")
     appeal = activity["appeal"]
     rows = _csv(client.get(f"/dashboard/export/variants.csv?appeal={appeal.id}"))
@@ -39,7 +39,8 @@ def test_variants_csv(staff_client, activity):
     assert control["is_control"] == "yes" and control["viewable"] == "45"
     assert control["currency"] == "USD" and control["revenue"] == "12.50"
     assert float(control["ci_low"]) < 1 / 45 < float(control["ci_high"])
-    assert client.get("/dashboard/export/variants.csv?appeal=99999").status_code == 404
+    unknown = client.get("/dashboard/export/variants.csv?appeal=99999")
+    assert unknown.status_code == 400 and b"there is no appeal number 99999" in unknown.data
 
 
 def test_contributions_csv(staff_client, activity):

@@ -25,7 +25,9 @@ from supportapp.services.experiment_planning import plan_for_period
 from supportapp.services.goal import appeal_goal_status
 from supportapp.services.holdback_report import variant_lifts
 from supportapp.services.net_revenue import money_by_variant
+from supportapp.services.report_subjects import report_appeal
 from supportapp.services.reports import variants_table
+from supportapp.services.tracking import last_rollup
 
 # Buttons on the appeal page: the status each one sets, and what the flash says.
 STATUS_ACTIONS = {"live": "started", "paused": "paused", "ended": "ended"}
@@ -45,7 +47,7 @@ def appeals():
 @bp.get("/appeals/<id:appeal_id>")
 @role_required("viewer")
 def appeal_report(appeal_id):
-    appeal = db.get_or_404(Appeal, appeal_id)
+    appeal = report_appeal(appeal_id)
     period = current_period()
     rows = variants_table(appeal_id, period)
     changes = list_changes(appeal_id, _changes_page())
@@ -60,7 +62,8 @@ def appeal_report(appeal_id):
                                       for c in changes.items],
                            placeholder_parts=placeholder_parts,
                            lifts=variant_lifts(appeal_id, [r.variant_id for r in rows], period),
-                           credits=credit_figures("variant", period, appeal_id=appeal_id))
+                           credits=credit_figures("variant", period, appeal_id=appeal_id),
+                           as_of_time=last_rollup().finished_at)
 
 
 def _changes_page():

@@ -1,12 +1,10 @@
 """CSV downloads of the stories table, an appeal's variants and the contributions list."""
-from flask import Response, abort, request, stream_with_context
+from flask import Response, request, stream_with_context
 
 from supportapp.blueprints.dashboard import bp
 from supportapp.blueprints.dashboard.access import role_required
 from supportapp.blueprints.dashboard.contributions import contribution_filters, stories_by_id
 from supportapp.blueprints.dashboard.reporting import current_period
-from supportapp.extensions import db
-from supportapp.models import Appeal
 from supportapp.routing import database_id
 from supportapp.services.exports import (
     CONTRIBUTION_HEADER,
@@ -17,6 +15,7 @@ from supportapp.services.exports import (
     story_rows,
     variant_rows,
 )
+from supportapp.services.report_subjects import report_appeal
 from supportapp.services.reports import stories_table, variants_table
 from supportapp.services.revenue import contributions_list
 
@@ -41,10 +40,7 @@ def export_stories():
 @bp.get("/export/variants.csv")
 @role_required("viewer")
 def export_variants():
-    appeal_id = request.args.get("appeal", type=database_id)
-    if appeal_id is None:
-        abort(404)
-    db.get_or_404(Appeal, appeal_id)
+    appeal_id = report_appeal(request.args.get("appeal", type=database_id)).id
     period = current_period()
     rows = variant_rows(variants_table(appeal_id, period), period, appeal_id)
     return _csv(f"appeal-{appeal_id}-variants", period, csv_lines(VARIANT_HEADER, rows))

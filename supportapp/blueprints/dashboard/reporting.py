@@ -23,6 +23,13 @@ def current_period():
     return parse_period(args.get("period") or None, args.get("start"), args.get("end"), today())
 
 
+def as_of_label(finished_at):
+    """"14:05 UTC" for a time today, "2026-11-29 14:05 UTC" for an earlier one."""
+    if finished_at.date() == today():
+        return f"{finished_at:%H:%M} UTC"
+    return f"{finished_at:%Y-%m-%d %H:%M} UTC"
+
+
 def period_args():
     """The period part of the query string, to carry into links and exports."""
     return {k: request.args[k] for k in ("period", "start", "end") if request.args.get(k)}
@@ -74,10 +81,11 @@ def query_url(**changes):
 @bp.context_processor
 def _dashboard_helpers():
     return {"stripe_url": stripe_url, "period_choices": PERIOD_CHOICES,
-            "period_args": period_args, "query_url": query_url}
+            "period_args": period_args, "query_url": query_url, "as_of_label": as_of_label}
 
 
 @bp.errorhandler(ReportError)
 def period_error(error):
-    """A period that makes no sense: say why on the page, with the picker to fix it."""
+    """A report request that makes no sense (its period, an unknown appeal or story): say
+    why on the page, with the period picker to fix it."""
     return render_template("dashboard/period_error.html", message=str(error)), 400

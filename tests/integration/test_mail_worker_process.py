@@ -36,6 +36,17 @@ def _start_worker(app, mail_server, *args, lease_seconds=2):
                             stderr=subprocess.STDOUT, text=True)
 
 
+def _read_until(worker, text):
+    """The worker's output up to the line holding `text` (the end, if it exits first): a
+    loaded machine may take seconds to import the app."""
+    lines = []
+    for line in worker.stdout:
+        lines.append(line)
+        if text in line:
+            break
+    return "".join(lines)
+
+
 def _statuses():
     db.session.rollback()  # a fresh look at what the workers wrote
     rows = db.session.execute(select(OutboxMessage.status, func.count())
@@ -120,7 +131,8 @@ def test_a_signal_at_any_moment_of_the_wait_stops_the_worker(app, mail_server):
     the flag's own lock used to hang the worker for good.)"""
     for delay in (0.5, 0.73, 0.91, 1.17, 1.43):
         worker = _start_worker(app, mail_server, "--interval", "0.1")
-        time.sleep(delay + 1.5)  # past the app's import, into the loop
+        started = _read_until(worker, "worker started")  # the handlers are in place
+        time.sleep(delay)  # into the loop, at a different moment each time
         worker.send_signal(signal.SIGTERM)
-        output = worker.communicate(timeout=20)[0]
+        output = started + worker.communicate(timeout=20)[0]
         assert worker.returncode == 0 and "worker stopped" in output, output[-2000:]

@@ -147,6 +147,10 @@ def test_statistics_computed_once_per_appeal_period_and_counts(app, tested_appea
                         lambda *a: calls.append(a) or real(*a))
     _views(appeal, story, 50, variant=0)
     _views(appeal, story, 40, variant=1)
+    # A reader of variant 1 who started a checkout: the gift below converts (conversions
+    # never pass the funnel's own checkouts).
+    record_events([TrackedEvent("checkout", story.id, appeal.id, appeal.variants[1].id,
+                                "reader-who-gives")])
     roll_up()
     first = variants_table(appeal.id, _period())
     again = variants_table(appeal.id, _period())
@@ -155,7 +159,8 @@ def test_statistics_computed_once_per_appeal_period_and_counts(app, tested_appea
         [(r.ci_low, r.chance_beats_control) for r in again]
     db.session.add(Contribution(amount_minor=500, currency="USD", frequency="one_off",
                                 status="paid", story_id=story.id, appeal_id=appeal.id,
-                                variant_id=appeal.variants[1].id, paid_at=datetime.now(UTC)))
+                                variant_id=appeal.variants[1].id, paid_at=datetime.now(UTC),
+                                reader_id="reader-who-gives"))
     db.session.commit()
     after_gift = variants_table(appeal.id, _period())
     assert len(calls) == 2 and after_gift[1].conversions == 1
@@ -230,8 +235,9 @@ def test_stories_page_shows_fifty_a_page(staff_client, tested_appeal, make_story
     roll_up()
     client = staff_client("viewer")
     first = lxml.html.fromstring(client.get("/dashboard/stories?sort=-viewable").data)
-    assert len(first.xpath("//tbody/tr")) == 50
+    assert len(first.xpath("(//table)[1]/tbody/tr")) == 50
     (next_link,) = first.xpath("//nav[@class='pager']//a[contains(., 'Next')]")
     second = lxml.html.fromstring(client.get(next_link.get("href")).data)
-    assert [a.text for a in second.xpath("//tbody/tr/td[1]/a")] == ["Story number 2"]
+    assert [a.text for a in second.xpath("(//table)[1]/tbody/tr/td[1]/a")] == \
+        ["Story number 2"]
     assert "51 stories · page 2 of 2" in second.text_content()

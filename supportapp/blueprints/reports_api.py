@@ -3,7 +3,6 @@
 Read-only GETs, so CSRF does not apply; a missing or wrong token answers 401 in JSON.
 Money is integers in minor units per currency code, like everywhere in the app.
 """
-from dataclasses import asdict
 
 from flask import Blueprint, g, jsonify, request
 
@@ -11,10 +10,6 @@ from supportapp.blueprints.dashboard.at_risk import requested_months
 from supportapp.blueprints.dashboard.reporting import current_period
 from supportapp.routing import database_id
 from supportapp.services.clock import current_time
-from supportapp.services.credit_report import CreditFigures, credit_figures
-from supportapp.services.experiment_planning import plan_for_period
-from supportapp.services.holdback_report import variant_lifts
-from supportapp.services.net_revenue import lifetime_values, money_by_story, money_by_variant
 from supportapp.services.periods import ReportError
 from supportapp.services.recovery_exports import (
     expiring_card_record,
@@ -22,10 +17,15 @@ from supportapp.services.recovery_exports import (
     recovery_record,
 )
 from supportapp.services.recovery_figures import expiring_cards, monthly_figures, past_due
+from supportapp.services.report_sheets import (
+    stories_sheet,
+    story_records,
+    variant_records,
+    variants_sheet,
+)
 from supportapp.services.report_subjects import report_appeal
-from supportapp.services.reports import stories_table, variants_table
+from supportapp.services.reports import stories_table
 from supportapp.services.staff import staff_for_token
-from supportapp.services.tracking import last_rollup
 
 bp = Blueprint("reports_api", __name__, url_prefix="/api/reports")
 
@@ -68,52 +68,31 @@ def bad_period(error):
     return _error(400, str(error))
 
 
-def _row(row, fields):
-    return {name: getattr(row, name) for name in fields}
-
-
-def _money(money):
-    """{currency: {gross, fees, refunds, net, payments_fee_unknown}} in minor units."""
-    return {currency: figures.as_record() for currency, figures in sorted(money.items())}
-
-
 def _period(period):
     return {"start": period.start.isoformat(), "end": period.end.isoformat(),
             "label": period.label}
 
 
-def _as_of():
+def _as_of(finished):
     # The funnel counts are those of the last roll-up (None: none has run yet).
-    finished = last_rollup().finished_at
     return finished.isoformat() if finished else None
 
 
 @bp.get("/stories")
 def stories():
     period = current_period()
-    rows = stories_table(period)
-    ids = [r.story_id for r in rows]
-    money, lifetime = money_by_story(period, ids), lifetime_values(ids)
-    credits = credit_figures("story", period)
-    return jsonify(period=_period(period), as_of=_as_of(), stories=[
-        {**_row(r, STORY_FIELDS), **(credits.get(r.story_id) or CreditFigures()).as_dict(),
-         "money": _money(money.get(r.story_id, {})),
-         "lifetime": lifetime[r.story_id].as_record()} for r in rows])
+    sheet = stories_sheet(period, stories_table(period))
+    return jsonify(period=_period(period), as_of=_as_of(sheet.as_of_time),
+                   stories=story_records(sheet, STORY_FIELDS))
 
 
 @bp.get("/variants")
 def variants():
     appeal = report_appeal(request.args.get("appeal", type=database_id))
     period = current_period()
-    rows = variants_table(appeal.id, period)
-    plans = plan_for_period(rows, period, current_time().date())
-    money = money_by_variant(appeal.id, period)
-    credits = credit_figures("variant", period, appeal_id=appeal.id)
-    lifts = variant_lifts(appeal.id, [r.variant_id for r in rows], period)
-    return jsonify(period=_period(period), appeal=appeal.id, as_of=_as_of(), variants=[
-        {**_row(r, VARIANT_FIELDS), **(credits.get(r.variant_id) or CreditFigures()).as_dict(),
-         "money": _money(money.get(r.variant_id, {})), "plan": asdict(plans[r.variant_id]),
-         "lift_over_holdback": lifts[r.variant_id].as_dict()} for r in rows])
+    sheet = variants_sheet(appeal.id, period, current_time().date())
+    return jsonify(period=_period(period), appeal=appeal.id, as_of=_as_of(sheet.as_of_time),
+                   variants=variant_records(sheet, VARIANT_FIELDS))
 
 
 @bp.get("/recovery")

@@ -12,7 +12,7 @@ from supportapp.blueprints.dashboard.appeal_form import apply_form, form_data, p
 from supportapp.blueprints.dashboard.forms import MAX_VARIANTS, AppealForm
 from supportapp.blueprints.dashboard.reporting import current_period
 from supportapp.extensions import db
-from supportapp.models import Appeal, BanditAllocation
+from supportapp.models import Appeal
 from supportapp.models.appeal import configured_holdback_percent
 from supportapp.routing import database_id
 from supportapp.services.appeal_audit import list_changes, staff_actor
@@ -20,14 +20,9 @@ from supportapp.services.appeal_change_words import describe_appeal_change, plac
 from supportapp.services.appeal_copy import placeholder_help
 from supportapp.services.appeals import AppealError, save_appeal, set_appeal_status
 from supportapp.services.clock import current_time
-from supportapp.services.credit_report import credit_figures
-from supportapp.services.experiment_planning import plan_for_period
 from supportapp.services.goal import appeal_goal_status
-from supportapp.services.holdback_report import variant_lifts
-from supportapp.services.net_revenue import money_by_variant
+from supportapp.services.report_sheets import variants_sheet
 from supportapp.services.report_subjects import report_appeal
-from supportapp.services.reports import variants_table
-from supportapp.services.tracking import last_rollup
 
 # Buttons on the appeal page: the status each one sets, and what the flash says.
 STATUS_ACTIONS = {"live": "started", "paused": "paused", "ended": "ended"}
@@ -49,21 +44,15 @@ def appeals():
 def appeal_report(appeal_id):
     appeal = report_appeal(appeal_id)
     period = current_period()
-    rows = variants_table(appeal_id, period)
     changes = list_changes(appeal_id, _changes_page())
     if changes.page > 1 and not changes.items:
         abort(404, description="There is no such page of changes.")
     return render_template("dashboard/appeals/report.html", appeal=appeal, period=period,
-                           rows=rows, plans=plan_for_period(rows, period, current_time().date()),
-                           allocation=db.session.get(BanditAllocation, appeal_id),
-                           money=money_by_variant(appeal_id, period),
                            goal_status=appeal_goal_status(appeal), changes=changes,
                            described=[describe_appeal_change(c, appeal.goal_currency)
                                       for c in changes.items],
                            placeholder_parts=placeholder_parts,
-                           lifts=variant_lifts(appeal_id, [r.variant_id for r in rows], period),
-                           credits=credit_figures("variant", period, appeal_id=appeal_id),
-                           as_of_time=last_rollup().finished_at)
+                           **vars(variants_sheet(appeal_id, period, current_time().date())))
 
 
 def _changes_page():

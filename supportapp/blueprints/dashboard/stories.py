@@ -6,6 +6,7 @@ from supportapp.blueprints.dashboard.access import role_required
 from supportapp.blueprints.dashboard.reporting import current_period, page_number, sort_rows
 from supportapp.services.credit_report import credit_figures
 from supportapp.services.net_revenue import lifetime_values, money_by_story
+from supportapp.services.report_sheets import stories_sheet
 from supportapp.services.report_subjects import report_story
 from supportapp.services.reports import stories_table, story_report
 from supportapp.services.tracking import last_rollup
@@ -26,12 +27,9 @@ def stories():
     pages = max((len(rows) + STORIES_PER_PAGE - 1) // STORIES_PER_PAGE, 1)
     page = min(page_number(), pages)
     shown = rows[(page - 1) * STORIES_PER_PAGE:page * STORIES_PER_PAGE]
-    ids = [row.story_id for row in shown]
-    return render_template("dashboard/stories.html", period=period, rows=shown, sort=sort,
-                           sorts=STORY_SORTS, as_of_time=last_rollup().finished_at,
-                           page=page, pages=pages, total=len(rows),
-                           money=money_by_story(period, ids), lifetime=lifetime_values(ids),
-                           credits=credit_figures("story", period))
+    return render_template("dashboard/stories.html", period=period, sort=sort,
+                           sorts=STORY_SORTS, page=page, pages=pages, total=len(rows),
+                           **vars(stories_sheet(period, shown)))
 
 
 def funnel_chart(points):

@@ -36,13 +36,14 @@ def bandit(app, make_story):
 
 
 def _results(appeal, story, gifts):
-    """2,000 viewable impressions per variant yesterday, and `gifts` (variant index ->
-    [(amount, currency)]) paid yesterday as one-off gifts."""
+    """2,000 viewable impressions (and 100 checkouts: a gift converts only after one) per
+    variant yesterday, and `gifts` (variant index -> [(amount, currency)]) paid yesterday as
+    one-off gifts."""
     yesterday = NOON - timedelta(days=1)
     for index, variant in enumerate(appeal.variants):
         db.session.add(DailyFunnel(day=yesterday.date(), story_id=story.id,
                                    variant_id=variant.id, appeal_id=appeal.id, rendered=3000,
-                                   viewable=2000, clicks=0, checkouts=0))
+                                   viewable=2000, clicks=100, checkouts=100))
         for amount, currency in gifts.get(index, ()):
             db.session.add(Contribution(
                 amount_minor=amount, currency=currency, frequency="one_off", status="paid",

@@ -3,6 +3,7 @@ process through WSGI, and finds no server error, no undocumented status, no answ
 breaks its schema, no bad input accepted and no missing token let through."""
 from datetime import UTC, datetime
 
+import jsonschema_rs
 import pytest
 import schemathesis
 import yaml
@@ -13,6 +14,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from supportapp.api_description import DESCRIPTION_FILE
 from supportapp.extensions import db
 from supportapp.models import Contribution
+from supportapp.services.reader_funnel import HOLDBACK
 from supportapp.services.staff import create_token
 from supportapp.services.tracking import TrackedEvent, record_events, roll_up
 
@@ -109,3 +111,95 @@ def test_every_api_route_is_described(app):
               if rule.rule.startswith("/api/") and rule.rule != "/api/openapi.json"
               for method in rule.methods - {"HEAD", "OPTIONS"}}
     assert routes == {(path, method) for path, item in described.items() for method in item}
+
+
+
+# Per arm, readers 0-9 are shown the appeal; 2-9 report a view, 6-9 click, 8-9 check out.
+STAGE_STARTS = (("rendered", 0), ("view", 2), ("click", 6), ("checkout", 8))
+
+
+@pytest.fixture
+def full_rows(tested_appeal):
+    """Readers in both variants and the holdback (some without a view beacon), and new gifts
+    with known Stripe fees credited direct, influenced and held back: every figure of the
+    reports' rows has a value. Returns (appeal, story)."""
+    appeal, story = tested_appeal
+    control, challenger = appeal.variants
+    for variant, prefix in ((control, "c"), (challenger, "x")):
+        record_events([TrackedEvent(kind, story.id, appeal.id, variant.id,
+                                    reader_id=f"{prefix}{reader}")
+                       for kind, start in STAGE_STARTS for reader in range(start, 10)])
+    record_events([TrackedEvent(HOLDBACK, story.id, appeal.id, 0, reader_id=f"h{reader}")
+                   for reader in range(10)])
+
+    def gift(kind, variant, reader, amount, fee, frequency="one_off"):
+        # A direct gift's form named its story and variant; the others came another way.
+        direct = {"story_id": story.id, "appeal_id": appeal.id,
+                  "variant_id": variant.id} if kind == "direct" else {}
+        db.session.add(Contribution(
+            amount_minor=amount, currency="USD", frequency=frequency, status="paid",
+            billing_reason="subscription_create" if frequency == "monthly" else None,
+            fee_minor=fee, reader_id=reader, paid_at=datetime.now(UTC),
+            attribution_kind=kind, credited_story_id=story.id, credited_appeal_id=appeal.id,
+            credited_variant_id=variant.id if variant else None, **direct))
+
+    gift("direct", control, "c9", 1500, 74)
+    gift("direct", challenger, "x9", 500, 45, "monthly")
+    gift("influenced", challenger, "x8", 1000, 59)
+    gift("held_back", None, "h0", 1000, 59)
+    db.session.commit()
+    roll_up()
+    return appeal, story
+
+
+def _schema(name):
+    return DESCRIPTION["components"]["schemas"][name]
+
+
+def _unfilled(schema, values, path):
+    """Paths of what `schema` describes (properties, and values of maps) that none of
+    `values` fills with something other than null."""
+    if "$ref" in schema:
+        schema = _schema(schema["$ref"].rsplit("/", 1)[1])
+    values = [v for v in values if v is not None]
+    if not values:
+        return [path]
+    missing = []
+    for name, sub in schema.get("properties", {}).items():
+        missing += _unfilled(sub, [v.get(name) for v in values], f"{path}.{name}")
+    if isinstance(schema.get("additionalProperties"), dict):
+        missing += _unfilled(schema["additionalProperties"],
+                             [x for v in values for x in v.values()], f"{path}.*")
+    return missing
+
+
+def _row_validator(name):
+    return jsonschema_rs.Draft202012Validator(
+        {"$ref": f"#/components/schemas/{name}", "components": DESCRIPTION["components"]})
+
+
+def test_every_row_figure_is_described_and_filled(app, full_rows, make_staff):
+    """With readers, gifts, fees and a holdback, each figure the rows describe has a value
+    (not null, maps not empty) in some row, and the answers hold to the description; a row
+    with a field the description does not list breaks it."""
+    appeal, _ = full_rows
+    headers = {"Authorization": f"Bearer {create_token(make_staff('viewer'), 'rows')}"}
+    described = schemathesis.openapi.from_wsgi("/api/openapi.json", app)
+    answers = {}
+    for path, query, rows in (("/api/reports/stories", {"period": "7d"}, "stories"),
+                              ("/api/reports/variants", {"appeal": appeal.id}, "variants")):
+        case = described[path]["GET"].Case(query=query)
+        response = case.call_and_validate(headers=headers, excluded_checks=EXCLUDED_CHECKS)
+        answers[rows] = response.json()[rows]
+    for rows, name in (("stories", "StoryRow"), ("variants", "VariantRow")):
+        assert _unfilled(_schema(name), answers[rows], rows) == []
+        validator = _row_validator(name)
+        assert all(validator.is_valid(row) for row in answers[rows])
+        assert not validator.is_valid({**answers[rows][0], "undocumented": 1})
+    control, challenger = answers["variants"]
+    assert challenger["lift_over_holdback"]["holdback_readers"] == 10
+    assert (challenger["direct_gifts"], challenger["influenced_gifts"]) == (1, 1)
+    assert control["money"]["USD"] == {"gross": 1500, "fees": 74, "refunds": 0,
+                                       "net": 1426, "payments_fee_unknown": 0}
+    assert not _row_validator("VariantRow").is_valid(
+        {**control, "plan": {**control["plan"], "undocumented": 1}})

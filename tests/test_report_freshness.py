@@ -241,3 +241,26 @@ def test_stories_page_shows_fifty_a_page(staff_client, tested_appeal, make_story
     assert [a.text for a in second.xpath("(//table)[1]/tbody/tr/td[1]/a")] == \
         ["Story number 2"]
     assert "51 stories · page 2 of 2" in second.text_content()
+
+
+def test_kept_story_sheet_follows_a_refund_of_an_old_gift(tested_appeal):
+    """The stories page's lifetime values are kept between roll-ups, yet a refund of a gift
+    paid long before the period (so outside the period's stamp) shows at once."""
+    from supportapp.services.report_sheets import stories_sheet
+
+    appeal, story = tested_appeal
+    _views(appeal, story, 10)
+    roll_up()
+    old = Contribution(amount_minor=2000, currency="USD", frequency="one_off", status="paid",
+                       story_id=story.id, appeal_id=appeal.id, fee_minor=88,
+                       paid_at=datetime.now(UTC) - timedelta(days=200))
+    db.session.add(old)
+    db.session.commit()
+    rows = stories_table(_period())
+    before = stories_sheet(_period(), rows).lifetime[story.id].money["USD"]
+    assert (before.gross, before.refunds, before.net) == (2000, 0, 1912)
+    old.amount_refunded_minor = 500
+    old.refresh_status()
+    db.session.commit()
+    after = stories_sheet(_period(), rows).lifetime[story.id].money["USD"]
+    assert (after.gross, after.refunds, after.net) == (2000, 500, 1412)

@@ -8,13 +8,16 @@ page and the API answer show the same figures, and `*_records` turns a sheet int
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
+from sqlalchemy import func, select
+
+from supportapp.caches import app_caches
 from supportapp.extensions import db
-from supportapp.models import BanditAllocation
+from supportapp.models import BanditAllocation, Contribution
 from supportapp.services.credit_report import CreditFigures, credit_figures
 from supportapp.services.experiment_planning import plan_for_period
 from supportapp.services.holdback_report import variant_lifts
 from supportapp.services.net_revenue import lifetime_values, money_by_story, money_by_variant
-from supportapp.services.reports import variants_table
+from supportapp.services.reports import report_stamp, variants_table
 from supportapp.services.tracking import last_rollup
 
 
@@ -27,11 +30,23 @@ class StoriesSheet:
     as_of_time: datetime | None  # when the funnel counts were last rolled up
 
 
+def _every_payment_stamp():
+    # Lifetime values read every payment, whenever paid: a refund of an old one changes them.
+    return tuple(db.session.execute(
+        select(func.count(), func.max(Contribution.updated_at))).one())
+
+
 def stories_sheet(period, rows):
-    """The money, lifetime value and credits of the given story rows (one page of them)."""
+    """The money, lifetime value and credits of the given story rows (one page of them).
+
+    Kept like the report tables, under the period's data stamp (and that of every payment,
+    for the lifetime values): a page between roll-ups only looks the stamps up.
+    """
     ids = [row.story_id for row in rows]
-    return StoriesSheet(rows, money_by_story(period, ids), lifetime_values(ids),
-                        credit_figures("story", period), last_rollup().finished_at)
+    key = ("stories_sheet", period, tuple(ids), report_stamp(period), _every_payment_stamp())
+    money, lifetime, credits = app_caches().report_tables.get(key, lambda: (
+        money_by_story(period, ids), lifetime_values(ids), credit_figures("story", period)))
+    return StoriesSheet(rows, money, lifetime, credits, last_rollup().finished_at)
 
 
 @dataclass
@@ -46,13 +61,17 @@ class VariantsSheet:
 
 
 def variants_sheet(appeal_id, period, today):
-    """Everything the variants page and /api/reports/variants show for one appeal."""
+    """Everything the variants page and /api/reports/variants show for one appeal; the
+    money, credits and lifts kept under the period's data stamp like the variants table."""
     rows = variants_table(appeal_id, period)
-    return VariantsSheet(
-        rows, plan_for_period(rows, period, today), money_by_variant(appeal_id, period),
-        credit_figures("variant", period, appeal_id=appeal_id),
-        variant_lifts(appeal_id, [r.variant_id for r in rows], period),
-        db.session.get(BanditAllocation, appeal_id), last_rollup().finished_at)
+    ids = tuple(r.variant_id for r in rows)
+    money, credits, lifts = app_caches().report_tables.get(
+        ("variants_sheet", appeal_id, period, ids, report_stamp(period)), lambda: (
+            money_by_variant(appeal_id, period),
+            credit_figures("variant", period, appeal_id=appeal_id),
+            variant_lifts(appeal_id, list(ids), period)))
+    return VariantsSheet(rows, plan_for_period(rows, period, today), money, credits, lifts,
+                         db.session.get(BanditAllocation, appeal_id), last_rollup().finished_at)
 
 
 def money_record(money):

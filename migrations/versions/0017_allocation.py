@@ -1,7 +1,7 @@
 """bandit allocation: an appeal's allocation mode and floor share, and the bandit's shares
 
-Revision ID: 0018_allocation
-Revises: 0014_statements
+Revision ID: 0017_allocation
+Revises: 0016_fees
 Create Date: 2026-11-30 03:30:00
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0018_allocation'
-down_revision = '0019_fees'
+revision = '0017_allocation'
+down_revision = '0016_fees'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """reader funnel: each reader's stage per story, variant and day; views reported; page views
 
-Revision ID: 0015_reader_funnel
-Revises: 0014_statements
+Revision ID: 0018_reader_funnel
+Revises: 0017_allocation
 Create Date: 2026-11-30 03:30:00
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0015_reader_funnel'
-down_revision = '0018_allocation'
+revision = '0018_reader_funnel'
+down_revision = '0017_allocation'
 branch_labels = None
 depends_on = None
 

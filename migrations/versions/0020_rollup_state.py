@@ -1,7 +1,7 @@
 """roll-up state: when the last roll-up finished (reports say "as of"), a data version
 
-Revision ID: 0016_rollup_state
-Revises: 0014_statements
+Revision ID: 0020_rollup_state
+Revises: 0019_attribution
 Create Date: 2026-11-30 03:30:00
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0016_rollup_state'
-down_revision = '0017_attribution'
+revision = '0020_rollup_state'
+down_revision = '0019_attribution'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """holdback share per appeal; direct or influenced credit on gifts and recurring supports
 
-Revision ID: 0017_attribution
-Revises: 0015_reader_funnel
+Revision ID: 0019_attribution
+Revises: 0018_reader_funnel
 Create Date: 2026-11-30 03:30:00
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0017_attribution'
-down_revision = '0015_reader_funnel'
+revision = '0019_attribution'
+down_revision = '0018_reader_funnel'
 branch_labels = None
 depends_on = None
 

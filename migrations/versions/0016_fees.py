@@ -1,7 +1,7 @@
 """money net of fees: Stripe's fee on each payment, dispute withdrawals and dispute fees
 
-Revision ID: 0019_fees
-Revises: 0014_statements
+Revision ID: 0016_fees
+Revises: 0015_appeal_audit
 Create Date: 2026-11-30 03:20:00
 
 Existing payments keep fee_minor NULL: their fee is unknown (reports say so), never 0.
@@ -10,8 +10,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0019_fees'
-down_revision = '0020_appeal_audit'
+revision = '0016_fees'
+down_revision = '0015_appeal_audit'
 branch_labels = None
 depends_on = None
 

@@ -1,6 +1,6 @@
 """appeal audit log: every change to an appeal or its variants (appeal_change)
 
-Revision ID: 0020_appeal_audit
+Revision ID: 0015_appeal_audit
 Revises: 0014_statements
 Create Date: 2026-11-30 03:30:00
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0020_appeal_audit'
+revision = '0015_appeal_audit'
 down_revision = '0014_statements'
 branch_labels = None
 depends_on = None

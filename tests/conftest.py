@@ -253,8 +253,8 @@ def pytest_terminal_summary(terminalreporter):
 
 
 @pytest.fixture
-def tested_appeal(app, make_story):
-    """A live appeal with a control and a challenger, and a story; returns (appeal, story)."""
+def drive_appeal(app):
+    """A saved live appeal, "Drive", with a control and a challenger variant (weights 1:1)."""
     from supportapp.models import Appeal, AppealVariant
     from supportapp.services.appeals import save_appeal
 
@@ -264,4 +264,10 @@ def tested_appeal(app, make_story):
             name=name, heading="H", body="<p>B</p>", cta_label="Give", preset_amounts={},
             default_frequency="monthly", weight=1, is_control=name == "control"))
     save_appeal(appeal)
-    return appeal, make_story(slug="freshness")
+    return appeal
+
+
+@pytest.fixture
+def tested_appeal(drive_appeal, make_story):
+    """The drive appeal and a story; returns (appeal, story)."""
+    return drive_appeal, make_story(slug="freshness")

@@ -17,8 +17,6 @@ from sqlalchemy import delete, func, select
 
 from supportapp.extensions import db
 from supportapp.models import (
-    Appeal,
-    AppealVariant,
     Contribution,
     DailyFunnel,
     ReaderFunnel,
@@ -26,7 +24,6 @@ from supportapp.models import (
     TrackingEvent,
     TrackingInbox,
 )
-from supportapp.services.appeals import save_appeal
 from supportapp.services.periods import parse_period
 from supportapp.services.reports import stories_table, story_report, variants_table
 from supportapp.services.staff import create_token
@@ -173,13 +170,8 @@ def _record(plan, world, order, rollup_after, batch):
 
 
 @pytest.fixture
-def world(app, make_story, make_staff):
-    appeal = Appeal(name="Drive", status="live", target_sections=[], excluded_sections=[])
-    for name, control in (("control", True), ("challenger", False)):
-        appeal.variants.append(AppealVariant(
-            name=name, heading="H", body="<p>B</p>", cta_label="Give", preset_amounts={},
-            default_frequency="monthly", weight=1, is_control=control))
-    save_appeal(appeal)
+def world(app, drive_appeal, make_story, make_staff):
+    appeal = drive_appeal
     stories = [make_story(slug="first").id, make_story(slug="second").id]
     token = create_token(make_staff("viewer"), "tests")
     return {"appeal": appeal.id, "variants": [v.id for v in appeal.variants],

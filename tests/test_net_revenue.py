@@ -6,8 +6,7 @@ import pytest
 from lxml import html
 
 from supportapp.extensions import db
-from supportapp.models import Appeal, AppealVariant, Contribution
-from supportapp.services.appeals import save_appeal
+from supportapp.models import Contribution
 from supportapp.services.net_revenue import (
     NetMoney,
     lifetime_values,
@@ -23,13 +22,8 @@ NOON = datetime(2026, 11, 20, 12, tzinfo=UTC)
 
 
 @pytest.fixture
-def paid(app, make_story):
-    appeal = Appeal(name="Drive", status="live", target_sections=[], excluded_sections=[])
-    for name, control in (("control", True), ("challenger", False)):
-        appeal.variants.append(AppealVariant(
-            name=name, heading="H", body="<p>B</p>", cta_label="Give", preset_amounts={},
-            default_frequency="monthly", weight=1, is_control=control))
-    save_appeal(appeal)
+def paid(app, drive_appeal, make_story):
+    appeal = drive_appeal
     control, challenger = appeal.variants
     a, b = make_story(slug="story-a"), make_story(slug="story-b")
     record_events([TrackedEvent("rendered", a.id, appeal.id, control.id)] * 2000, now=NOON)

@@ -4,8 +4,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from supportapp.extensions import db
-from supportapp.models import Appeal, AppealVariant, Contribution, RecurringSupport
-from supportapp.services.appeals import save_appeal
+from supportapp.models import Contribution, RecurringSupport
 from supportapp.services.periods import ReportError, parse_period
 from supportapp.services.reports import stories_table, story_report, variants_table
 from supportapp.services.revenue import overview
@@ -16,14 +15,9 @@ NOON = datetime(2026, 11, 20, 12, tzinfo=UTC)
 
 
 @pytest.fixture
-def scripted(app, make_story):
+def scripted(app, drive_appeal, make_story):
     """Two stories, an appeal with a control and a challenger, events and payments."""
-    appeal = Appeal(name="Drive", status="live", target_sections=[], excluded_sections=[])
-    for name, control in (("control", True), ("challenger", False)):
-        appeal.variants.append(AppealVariant(
-            name=name, heading="H", body="<p>B</p>", cta_label="Give", preset_amounts={},
-            default_frequency="monthly", weight=1, is_control=control))
-    save_appeal(appeal)
+    appeal = drive_appeal
     control, challenger = appeal.variants
     a, b = make_story(slug="story-a"), make_story(slug="story-b")
     plan = [  # (story, variant, kind, how many, day offset)

@@ -5,8 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from supportapp.extensions import db
-from supportapp.models import Appeal, AppealVariant, Contribution, ReaderFunnel
-from supportapp.services.appeals import save_appeal
+from supportapp.models import Contribution, ReaderFunnel
 from supportapp.services.checkout import CheckoutOrder
 from supportapp.services.clock import current_time
 from supportapp.services.contributions import attribution
@@ -22,13 +21,8 @@ READER = "reader-" + "r" * 20
 
 
 @pytest.fixture
-def targets(app, make_story):
-    appeal = Appeal(name="Drive", status="live", target_sections=[], excluded_sections=[])
-    for name in ("control", "challenger"):
-        appeal.variants.append(AppealVariant(
-            name=name, heading="H", body="<p>B</p>", cta_label="Give", preset_amounts={},
-            default_frequency="monthly", weight=1, is_control=name == "control"))
-    save_appeal(appeal)
+def targets(app, drive_appeal, make_story):
+    appeal = drive_appeal
     story, other = make_story(slug="harbour"), make_story(slug="ferry")
     return appeal, appeal.variants[0], appeal.variants[1], story, other
 

@@ -130,6 +130,12 @@ def test_objects_numbering_and_keys_survive_sigkill(emulator_process):
     assert renewal["number"] == f"{prefix}-{int(number) + 1:04d}"
 
 
+def _attempts(emulator, event_id):
+    """How many deliveries of the event the emulator has recorded."""
+    events = emulator.control("GET", "/events").json()["data"]
+    return next((e["delivery"]["attempts"] for e in events if e["id"] == event_id), 0)
+
+
 def test_undelivered_webhooks_are_sent_after_a_restart(emulator_process, sink):
     """Events the endpoint refused before the kill reach it, signed, once it is restarted."""
     answers = []
@@ -142,8 +148,10 @@ def test_undelivered_webhooks_are_sent_after_a_restart(emulator_process, sink):
     first = emulator_process.start(forward_to=sink.url)
     customer = first.client().v1.customers.create(params={"email": "late@example.com"})
     created = first.client().v1.events.list(params={"type": "customer.created"}).data[0]
-    deadline = time.monotonic() + 5
-    while not answers and time.monotonic() < deadline:
+    deadline = time.monotonic() + 10
+    # Kill once the emulator has recorded the refusal, not merely once the endpoint answered:
+    # on a loaded machine the kill could otherwise land between the two.
+    while _attempts(first, created.id) < 1 and time.monotonic() < deadline:
         time.sleep(0.02)
     first.kill()
     assert (created.id, 503) in answers

@@ -36,12 +36,14 @@ MANAGE_WITHOUT_SESSION = {"support_manage.request_link", "support_manage.open_li
 WITHOUT_DATABASE = {
     # The reminder's month chooser and its "we will remind you" page need no database, nor
     # does refusing a malformed unsubscribe token.
-    "anonymous": {"static", "contribute.form", "api.embed_script", "dashboard.login",
+    # The API's description is a file read once per app.
+    "anonymous": {"static", "contribute.form", "api.embed_script", "api.openapi",
+                  "dashboard.login",
                   "contribute.thanks", "reminders.remind_page", "reminders.reminder_set",
                   "reminders.unsubscribe",
                   *MANAGE_WITHOUT_SESSION},
     # Without a manage session these only redirect to the sign-in form: no page, no user.
-    "staff": {"static", "api.embed_script", *(MANAGE_WITHOUT_SESSION - {
+    "staff": {"static", "api.embed_script", "api.openapi", *(MANAGE_WITHOUT_SESSION - {
         "support_manage.request_link", "support_manage.open_link",
         "support_manage.card_link", "support_manage.card_link_done"})},
 }

@@ -427,8 +427,11 @@ def test_two_workers_on_postgresql_split_the_due_reminders(app, database_url):
     counts, errors = [], []
     start = threading.Barrier(3)
 
-    def worker():
-        other = make_app(database_url)
+    # Each worker's app is made here, one after another: CPython 3.11's ast.parse (which
+    # werkzeug's routing calls) is not safe from several threads at once.
+    apps = [make_app(database_url) for _ in range(3)]
+
+    def worker(other):
         with other.app_context():
             move_clock(offset)
             start.wait()
@@ -440,7 +443,7 @@ def test_two_workers_on_postgresql_split_the_due_reminders(app, database_url):
                 db.session.remove()
                 db.engine.dispose()
 
-    threads = [threading.Thread(target=worker) for _ in range(3)]
+    threads = [threading.Thread(target=worker, args=(other,)) for other in apps]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -7,12 +7,10 @@ from flask import Blueprint, current_app, jsonify, request, send_from_directory
 from supportapp.api_description import api_description
 from supportapp.blueprints.reader_state import appeal_settings, reader_currency
 from supportapp.extensions import limiter
-from supportapp.services.appeal_placement import HeldBack, ReaderContext, place_appeal
-from supportapp.services.beacon import new_page_view_id
+from supportapp.services.appeal_placement import ReaderContext, place_appeal
 from supportapp.services.embed import EmbedError, resolve_embed_story
-from supportapp.services.event_journal import record_held_back, record_rendered
 from supportapp.services.reader_cookies import valid_reader_id
-from supportapp.web.appeal_html import appeal_html
+from supportapp.web.appeal_html import shown_appeal
 
 bp = Blueprint("api", __name__)
 
@@ -43,15 +41,7 @@ def appeal():
         return {"error": {"status": exc.status, "message": exc.message}}, exc.status
     reader = _embed_reader()
     placement = place_appeal(story, reader, datetime.now(UTC), appeal_settings())
-    if isinstance(placement, HeldBack):
-        record_held_back(story.id, placement.appeal_id, reader.reader_id)
-        placement = None
-    html = ""
-    if placement is not None:
-        page_view = new_page_view_id()
-        html = appeal_html(placement, story.slug, page_view, embed=True)
-        record_rendered(story.id, placement.appeal_id, placement.variant_id, reader.reader_id,
-                        page_view)
+    html, placement = shown_appeal(story, placement, reader.reader_id, embed=True)
     return jsonify(story=story.slug, html=html,
                    window_days=current_app.config["APPEAL_VIEW_WINDOW_DAYS"],
                    appeal_id=placement.appeal_id if placement else None,

@@ -23,13 +23,11 @@ from supportapp.caches import app_caches
 from supportapp.extensions import csrf
 from supportapp.models.story import section_display_name
 from supportapp.security import safe_local_path
-from supportapp.services.appeal_placement import HeldBack, place_appeal
-from supportapp.services.beacon import new_page_view_id
+from supportapp.services.appeal_placement import place_appeal
 from supportapp.services.contributions import subscription_is_active
-from supportapp.services.event_journal import record_held_back, record_rendered
 from supportapp.services.injection import inject_appeal
 from supportapp.services.stories import find_story, latest_stories
-from supportapp.web.appeal_html import appeal_html
+from supportapp.web.appeal_html import shown_appeal
 
 bp = Blueprint("articles", __name__)
 
@@ -70,17 +68,12 @@ def story(slug):
     settings = appeal_settings()
     state = read_reader_state(request, found.id, settings, subscription_is_active)
     placement = place_appeal(found, state.context, datetime.now(UTC), settings)
-    if isinstance(placement, HeldBack):
-        record_held_back(found.id, placement.appeal_id, state.context.reader_id)
-        placement = None
+    html, placement = shown_appeal(found, placement, state.context.reader_id)
     body = found.body_html
     if placement is not None:
-        page_view = new_page_view_id()
-        body = inject_appeal(body, appeal_html(placement, found.slug, page_view),
-                             placement.after_paragraph, app_caches().insertion_offsets)
+        body = inject_appeal(body, html, placement.after_paragraph,
+                             app_caches().insertion_offsets)
         note_appeal_view(state, settings)
-        record_rendered(found.id, placement.appeal_id, placement.variant_id,
-                        state.context.reader_id, page_view)
     page = render_template("articles/story.html", story=found, body=Markup(body),
                            placement=placement)
     return write_reader_cookies(make_response(page), state)

@@ -6,6 +6,9 @@ identical blocks; only the story slug differs, and it goes into a slot of the ca
 from flask import current_app, render_template, request
 
 from supportapp.caches import app_caches
+from supportapp.services.appeal_placement import HeldBack
+from supportapp.services.beacon import new_page_view_id
+from supportapp.services.event_journal import record_held_back, record_rendered
 from supportapp.services.reminders import month_name, next_month
 
 STORY_SLOT = "__supportapp_story_slug__"
@@ -30,3 +33,18 @@ def appeal_html(placement, story_slug, page_view, embed=False):
            month_name(next_month()))
     html = app_caches().fragments.get(key, lambda: _fragment(*key))
     return html.replace(STORY_SLOT, story_slug).replace(PAGE_VIEW_SLOT, page_view)
+
+
+def shown_appeal(story, placement, reader_id, embed=False):
+    """What a page shows of place_appeal's answer, counted: (html, placement) for an appeal
+    (recorded as rendered under a fresh page view id), ("", None) for a reader held back
+    (recorded as the holdback) or for no appeal."""
+    if isinstance(placement, HeldBack):
+        record_held_back(story.id, placement.appeal_id, reader_id)
+        return "", None
+    if placement is None:
+        return "", None
+    page_view = new_page_view_id()
+    html = appeal_html(placement, story.slug, page_view, embed)
+    record_rendered(story.id, placement.appeal_id, placement.variant_id, reader_id, page_view)
+    return html, placement

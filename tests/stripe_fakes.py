@@ -1,5 +1,6 @@
-"""Stripe payloads shaped like Stripe's own examples (tests/fixtures/stripe/fixtures3.json), signed
-webhook requests, and an in-memory stand-in for supportapp.services.payments."""
+"""Stripe payloads shaped like Stripe's own examples (fixtures3.json, vendored beside the
+emulator's tests), signed webhook requests, and an in-memory stand-in for
+supportapp.services.payments."""
 import copy
 import hashlib
 import hmac
@@ -9,8 +10,12 @@ import time
 from functools import cache
 from pathlib import Path
 
-# Vendored with its licence from stripe/openapi (see tests/fixtures/stripe/README).
-FIXTURES3 = Path(__file__).resolve().parent / "fixtures" / "stripe" / "fixtures3.json"
+# Vendored with its licence from stripe/openapi, beside the emulator's own tests (see the
+# README in that folder).
+FIXTURES3 = (
+    Path(__file__).resolve().parent.parent
+    / "stripe_emulator" / "tests" / "fixtures" / "stripe" / "fixtures3.json"
+)
 WEBHOOK_SECRET = "whsec_local_emulator"  # the app's default when no STRIPE_SECRET_KEY is set
 _ids = itertools.count(1)
 

@@ -1,4 +1,4 @@
-"""Fixtures for the Stripe emulator's tests (independent of tests/conftest.py).
+"""Fixtures for the Stripe emulator's tests (independent of supportapp and its tests).
 
 One emulator runs for the whole session on a free port; every test starts
 from an empty emulator and, when it asks for `webhooks`, with a fresh local
@@ -9,13 +9,13 @@ import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 import requests
 import stripe
 
 from stripe_emulator import run_in_thread
-from tests.stripe_fakes import FIXTURES3
 
 from .helpers import WEBHOOK_SECRET, monthly_params, one_off_params
 
@@ -131,6 +131,9 @@ def webhooks(emulator):
     emulator.state.forward_to = None
     emulator.wait_for_deliveries(5)
     sink.close()
+
+
+FIXTURES3 = Path(__file__).resolve().parent / "fixtures" / "stripe" / "fixtures3.json"
 
 
 @pytest.fixture(scope="session")

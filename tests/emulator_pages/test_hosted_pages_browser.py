@@ -2,9 +2,8 @@
 from 320 to 1280 px, and a reader pays on Checkout with the keyboard alone."""
 import pytest
 
+from stripe_emulator.tests.helpers import monthly_params, one_off_params
 from tests.a11y import assert_fits, assert_no_axe_violations, focused, tab_order, tab_to
-
-from .helpers import monthly_params, one_off_params
 
 pytestmark = pytest.mark.browser
 

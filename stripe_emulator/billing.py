@@ -19,7 +19,7 @@ import copy
 from datetime import UTC, datetime
 
 from . import cards, payments
-from .clock import add_interval, now
+from .clock import add_interval, frozen, now
 from .events import emit
 from .ids import new_id
 from .shapes import billing as shapes
@@ -29,7 +29,14 @@ DAY = 24 * 3600
 
 
 def start_subscription(state, customer, method, prices, data):
-    """Subscribe `customer` to `prices` [(price, quantity)] and take the first payment."""
+    """Subscribe `customer` to `prices` [(price, quantity)] and take the first payment;
+    a customer on a test clock subscribes on that clock, at its time."""
+    clock_id = customer["test_clock"]
+    with frozen(clock_id and state.store.get(clock_id, "test_helpers.test_clock")):
+        return _start(state, customer, method, prices, data)
+
+
+def _start(state, customer, method, prices, data):
     sub_id = new_id("sub")
     start = now()
     items = [
@@ -37,6 +44,7 @@ def start_subscription(state, customer, method, prices, data):
         for price, quantity in prices
     ]
     sub = shapes.subscription(sub_id, customer["id"], items, method["id"], data)
+    sub["test_clock"] = customer["test_clock"]
     invoice = new_invoice(state, sub, "subscription_create", (start, start))
     state.store.add(sub)
     emit(state, "customer.subscription.created", sub)

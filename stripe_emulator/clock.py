@@ -7,10 +7,16 @@ wall clock plus an offset, so between moves time goes on as usual; while due
 work runs, the clock is held at each item's own moment. Each emulator app
 keeps its own clock (`state.clock`); `now()` reads the one of the emulator
 handling the current request, and outside any request it is the wall clock.
+
+Objects attached to one of Stripe's test clocks (test_clocks.py) live at that
+clock's `frozen_time` instead: code working on them runs inside `frozen(...)`,
+and `now()` then reads that clock.
 """
 
 import calendar
+import contextvars
 import time
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app, has_app_context
@@ -45,8 +51,57 @@ class Clock:
         self.offset, self._held = 0, None
 
 
+class FrozenClock:
+    """A Stripe test clock's time (its stored object's `frozen_time`), with the same
+    hold/release steps as `Clock`, so that schedule.py can advance either."""
+
+    def __init__(self, test_clock):
+        self.test_clock = test_clock  # the stored object: releasing updates it
+        self._held = None
+
+    @property
+    def id(self):
+        return self.test_clock["id"]
+
+    def now(self):
+        return self.test_clock["frozen_time"] if self._held is None else self._held
+
+    def hold(self, at):
+        self._held = max(at, self.now())
+        return self._held
+
+    def release(self):
+        self.test_clock["frozen_time"] = self.now()
+        self._held = None
+
+
+_frozen = contextvars.ContextVar("test_clock", default=None)
+
+
+@contextmanager
+def frozen(test_clock):
+    """Run the block at a test clock's time (a FrozenClock, a stored test clock, or None
+    for the emulator's own clock). Already on that clock: its held moment is kept."""
+    clock = test_clock
+    if test_clock is not None and not isinstance(test_clock, FrozenClock):
+        clock = FrozenClock(test_clock)
+    current = _frozen.get()
+    if clock is None or (current is not None and current.id == clock.id):
+        yield current
+        return
+    token = _frozen.set(clock)
+    try:
+        yield clock
+    finally:
+        _frozen.reset(token)
+
+
 def now():
-    """The present of the emulator serving this request (the wall clock outside one)."""
+    """The present of the test clock being worked on, else of the emulator serving this
+    request (the wall clock outside one)."""
+    test_clock = _frozen.get()
+    if test_clock is not None:
+        return test_clock.now()
     if has_app_context():
         state = current_app.extensions.get(EXTENSION)
         if state is not None:

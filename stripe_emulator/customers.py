@@ -9,6 +9,7 @@ import copy
 import re
 
 from . import billing
+from .clock import frozen
 from .events import emit
 from .params import Metadata, Obj, Str
 from .shapes.common import customer as new_customer
@@ -20,6 +21,7 @@ CREATE_FIELDS = {
     "description": Str(max_length=350),
     "phone": Str(max_length=20),
     "metadata": Metadata(),
+    "test_clock": Str(),
 }
 UPDATE_FIELDS = {
     "email": Str(max_length=512, unsettable=True),
@@ -33,10 +35,17 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 
 
 def create(state, params):
-    """A new customer (`customer.created`)."""
+    """A new customer (`customer.created`); with `test_clock`, attached to that test
+    clock and created at its frozen time."""
     _check_email(params)
-    customer = state.store.add(new_customer(**params))
-    emit(state, "customer.created", customer)
+    test_clock = None
+    if "test_clock" in params:
+        test_clock = state.store.get(params["test_clock"], "test_helpers.test_clock")
+        if test_clock is None:
+            raise not_found("test_clock", params["test_clock"], "test_clock")
+    with frozen(test_clock):
+        customer = state.store.add(new_customer(**params))
+        emit(state, "customer.created", customer)
     return customer
 
 

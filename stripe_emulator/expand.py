@@ -21,7 +21,10 @@ EXPANDABLE = {
         "setup_intent": "setup_intent",
         "subscription": "subscription",
     },
-    "customer": {"invoice_settings.default_payment_method": "payment_method"},
+    "customer": {
+        "invoice_settings.default_payment_method": "payment_method",
+        "test_clock": "test_helpers.test_clock",
+    },
     "payment_intent": {
         "customer": "customer",
         "latest_charge": "charge",
@@ -45,11 +48,13 @@ EXPANDABLE = {
         "customer": "customer",
         "default_payment_method": "payment_method",
         "latest_invoice": "invoice",
+        "test_clock": "test_helpers.test_clock",
     },
     "invoice": {
         "customer": "customer",
         "payments": "list:invoice_payment",
         "parent.subscription_details.subscription": "subscription",
+        "test_clock": "test_helpers.test_clock",
     },
     "invoice_payment": {"invoice": "invoice", "payment.payment_intent": "payment_intent"},
     "price": {"product": "product"},

@@ -12,6 +12,10 @@ a few thousand steps, not a scan of every object at each step. An item whose
 object changed since it was queued (a subscription cancelled, an invoice
 paid) is recognised when it comes up, because its due time is read again.
 Callers hold the store lock.
+
+The emulator's own clock runs the subscriptions that are on no test clock; a
+Stripe test clock (test_clocks.py) runs only those of its customers, at its
+own time (`clock.FrozenClock`).
 """
 
 import heapq
@@ -19,6 +23,7 @@ import itertools
 from dataclasses import dataclass
 
 from . import billing
+from .clock import FrozenClock, frozen
 from .wire import StripeError
 
 RENEWING = ("active", "past_due")  # subscriptions that renew at their period end
@@ -77,47 +82,55 @@ class _Queue:
         return heapq.heappop(self._heap) if self._heap else None
 
 
-def advance_clock(state, to):
-    """Move the clock to `to` (Unix seconds, not before now), running what falls due on
-    the way, oldest first; returns the Steps that ran."""
-    clock = state.clock
+def advance_clock(state, to, test_clock=None):
+    """Move the emulator's clock, or the stored `test_clock`, to `to` (Unix seconds, not
+    before now), running what falls due on the way for the subscriptions on that clock,
+    oldest first; returns the Steps that ran."""
+    clock = state.clock if test_clock is None else FrozenClock(test_clock)
     if to < clock.now():
         raise StripeError(
             f"The clock only moves forward: it is {clock.now()}, and {to} is earlier.",
             param="to",
         )
+    clock_id = test_clock and test_clock["id"]
     queue = _Queue(to)
     for sub in state.store.oldest_first("subscription"):
-        queue.push(renewal_due(sub), "renewal", sub["id"])
+        if sub.get("test_clock") == clock_id:
+            queue.push(renewal_due(sub), "renewal", sub["id"])
     for invoice in state.store.oldest_first("invoice"):
-        queue.push(retry_due(state, invoice), "retry", invoice["id"])
-    steps = []
+        if invoice.get("test_clock") == clock_id:
+            queue.push(retry_due(state, invoice), "retry", invoice["id"])
     try:
-        for _ in range(MAX_STEPS):
-            item = queue.pop()
-            if item is None:
-                break
-            at, _, kind, object_id = item
-            step = _run(state, queue, kind, object_id, at)
-            if step is not None:
-                steps.append(step)
-        else:
-            raise StripeError("The emulator's schedule did not settle.", status=500,
-                              type="api_error")
-        clock.hold(to)
+        with frozen(test_clock and clock):
+            steps = _run_all(state, queue, clock)
+            clock.hold(to)
     finally:
         clock.release()
-        state.save_clock()
+        if test_clock is None:
+            state.save_clock()
     return steps
 
 
-def _run(state, queue, kind, object_id, at):
+def _run_all(state, queue, clock):
+    steps = []
+    for _ in range(MAX_STEPS):
+        item = queue.pop()
+        if item is None:
+            return steps
+        at, _, kind, object_id = item
+        step = _run(state, queue, clock, kind, object_id, at)
+        if step is not None:
+            steps.append(step)
+    raise StripeError("The emulator's schedule did not settle.", status=500, type="api_error")
+
+
+def _run(state, queue, clock, kind, object_id, at):
     store = state.store
     if kind == "renewal":
         sub = store.get(object_id, "subscription")
         if renewal_due(sub) != at:
             return None  # ended, or already renewed by other means: stale
-        moment = state.clock.hold(at)
+        moment = clock.hold(at)
         sub, invoice = billing.advance(state, object_id)
         queue.push(renewal_due(sub), "renewal", sub["id"])
         if invoice is not None:
@@ -127,7 +140,7 @@ def _run(state, queue, kind, object_id, at):
     invoice = store.get(object_id, "invoice")
     if retry_due(state, invoice) != at:
         return None  # paid or voided meanwhile, or rescheduled
-    moment = state.clock.hold(at)
+    moment = clock.hold(at)
     paid = billing.retry(state, object_id)
     queue.push(retry_due(state, invoice), "retry", invoice["id"])
     sub = store.get(billing.subscription_of(invoice), "subscription")

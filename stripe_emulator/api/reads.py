@@ -29,6 +29,8 @@ class Collection:
     default_filter: tuple | None = None
     # (state, obj) -> obj: bring an object up to date before it is read
     refresh: object = None
+    # how Stripe names the object in its 404 ("No such test_clock: ..."), if not its type
+    missing_name: str | None = None
 
     def endpoint_name(self, action):
         return f"{action}_{self.object_type.replace('.', '_')}"
@@ -85,7 +87,14 @@ COLLECTIONS = [
         # A session past its expires_at expires when next looked at.
         refresh=lambda state, obj: checkout.get_session(state, obj["id"]),
     ),
-    Collection("/customers", "customer", {"email": (Str(max_length=512), equals("email"))}),
+    Collection(
+        "/customers",
+        "customer",
+        {
+            "email": (Str(max_length=512), equals("email")),
+            "test_clock": (_STR, equals("test_clock")),
+        },
+    ),
     Collection(
         "/payment_methods",
         "payment_method",
@@ -131,6 +140,7 @@ COLLECTIONS = [
             "customer": (_STR, equals("customer")),
             "price": (_STR, _has_price),
             "status": (Str(choices=SUBSCRIPTION_STATUSES), _subscription_status),
+            "test_clock": (_STR, equals("test_clock")),
         },
         # Stripe leaves canceled subscriptions out unless a status is asked for.
         default_filter=(lambda obj: obj["status"] != "canceled", "status"),
@@ -175,6 +185,8 @@ COLLECTIONS = [
         refresh=fees.as_read,
     ),
     Collection("/prices", "price"),
+    Collection("/test_helpers/test_clocks", "test_helpers.test_clock",
+               missing_name="test_clock"),
     Collection("/products", "product"),
 ]
 
@@ -202,7 +214,7 @@ def _register(collection):
         # A deleted customer still answers, as Stripe's `{"deleted": true}` stub.
         obj = state.store.get(object_id, collection.object_type, include_deleted=True)
         if obj is None:
-            raise not_found(collection.object_type, object_id)
+            raise not_found(collection.missing_name or collection.object_type, object_id)
         return _read(state, collection, obj)
 
     bp.add_url_rule(collection.path, collection.endpoint_name("list"), list_view)

@@ -235,7 +235,7 @@ def invoice(sub, customer_obj, billing_reason, period, product_names):
         ),
         "subtotal": total,
         "subtotal_excluding_tax": total,
-        "test_clock": None,
+        "test_clock": sub["test_clock"],
         "total": total,
         "total_discount_amounts": [],
         "total_excluding_tax": total,

@@ -14,7 +14,8 @@ def list_object(data, url, has_more=False):
     return {"object": "list", "data": data, "has_more": has_more, "url": url}
 
 
-def customer(email=None, name=None, description=None, phone=None, metadata=None):
+def customer(email=None, name=None, description=None, phone=None, metadata=None,
+             test_clock=None):
     return {
         "id": new_id("cus"),
         "object": "customer",
@@ -42,7 +43,7 @@ def customer(email=None, name=None, description=None, phone=None, metadata=None)
         "preferred_locales": [],
         "shipping": None,
         "tax_exempt": "none",
-        "test_clock": None,
+        "test_clock": test_clock,
     }
 
 

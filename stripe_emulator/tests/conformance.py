@@ -104,7 +104,7 @@ def event_violations(payload):
     found += check(schema, obj, "$.data.object")
     previous = data.get("previous_attributes")
     if isinstance(previous, dict):
-        fields = _properties(schema, obj)
+        fields = field_names(schema, obj)
         found += [
             f"$.data.previous_attributes.{key}: unknown field (not a field of the object)"
             for key in previous
@@ -121,7 +121,7 @@ def object_schema(event_type, object_type):
     return {"$ref": _REF_PREFIX + names[0]} if names else None
 
 
-def _properties(schema, value):
+def field_names(schema, value):
     """The field names of the object schema `value` matches (None: any fields)."""
     schema = _resolve(schema)
     if "anyOf" in schema:
@@ -243,3 +243,92 @@ def _describe(branch):
     if "$ref" in branch:
         return branch["$ref"][len(_REF_PREFIX):]
     return branch.get("type", "any")
+
+
+EMULATOR_DIR = Path(__file__).resolve().parent.parent
+_EMIT = re.compile(r"\bemit\(\s*\w+,\s*\"([a-z_.]+)\"")
+
+
+def implemented_operations(app):
+    """`(METHOD, spec path template)` of every `/v1` route the emulator's `app` has."""
+    found = set()
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/v1"):
+            continue
+        sample = re.sub(r"<[^>]+>", "x_sample", rule.rule)
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            template, _ = operation_for(method, sample)
+            found.add((method, template or rule.rule))
+    return found
+
+
+def implemented_event_types():
+    """Every event type the emulator's code sends (`emit(state, "type", ...)`)."""
+    found = set()
+    for source in EMULATOR_DIR.glob("**/*.py"):
+        if "tests" not in source.relative_to(EMULATOR_DIR).parts:
+            found.update(_EMIT.findall(source.read_text(encoding="utf-8")))
+    return found
+
+
+class Recorder:
+    """Keeps every `/v1` answer and every event an emulator makes, to check them later.
+
+    `wrap(wsgi_app)` records the answers; `record_event(event)` is called with each
+    event as it is created (the webhook payload is that event as JSON).
+    """
+
+    def __init__(self):
+        self.calls = []  # (method, path, status, body)
+        self.events = []
+
+    def clear(self):
+        self.calls = []
+        self.events = []
+
+    def record_event(self, evt):
+        self.events.append(json.loads(json.dumps(evt)))
+
+    def wrap(self, wsgi_app):
+        def recording_app(environ, start_response):
+            path = environ.get("PATH_INFO", "")
+            if not path.startswith("/v1"):
+                return wsgi_app(environ, start_response)
+            status = []
+
+            def capture(code, headers, exc_info=None):
+                status.append(int(code.split()[0]))
+                return start_response(code, headers, exc_info)
+
+            answer = wsgi_app(environ, capture)
+            try:
+                body = b"".join(answer)
+            finally:
+                getattr(answer, "close", lambda: None)()
+            self.calls.append((environ["REQUEST_METHOD"], path, status[0], _parse(body)))
+            return [body]
+
+        return recording_app
+
+    def operations(self):
+        return {(m, operation_for(m, p)[0] or p) for m, p, _, _ in self.calls}
+
+    def event_types(self):
+        return {evt.get("type") for evt in self.events}
+
+    def problems(self):
+        """Violations of everything recorded, each line naming its call or event."""
+        found = []
+        for method, path, status, body in self.calls:
+            problems = violations(method, path, status, body)
+            found += [f"{method} {path} ({status}) {problem}" for problem in problems]
+        for evt in self.events:
+            found += [f"event {evt.get('type')} {v}" for v in event_violations(evt)]
+        return found
+
+
+def _parse(body):
+    try:
+        return json.loads(body)
+    except ValueError:
+        return body.decode("utf-8", "replace")

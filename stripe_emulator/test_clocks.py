@@ -24,7 +24,7 @@ OBJECT = "test_helpers.test_clock"
 DELETES_AFTER = 7 * 24 * 3600  # Stripe's example clocks are deleted a week after creation
 RENEWING = ("active", "past_due", "trialing", "incomplete", "unpaid")
 
-CREATE_FIELDS = {"frozen_time": Int(minimum=0), "name": Str(max_length=300)}
+CREATE_FIELDS = {"frozen_time": Int(minimum=0), "name": Str()}
 ADVANCE_FIELDS = {"frozen_time": Int(minimum=0)}
 
 

@@ -8,7 +8,8 @@ import copy
 
 from flask import Blueprint, current_app, jsonify, request
 
-from . import billing, payments, schedule
+from . import billing, payments, schedule, test_clocks
+from .clock import frozen
 from .pay import Attempt, pay
 from .state import check_after_retries, check_events, check_retry_days
 from .wire import StripeError
@@ -49,9 +50,10 @@ def pay_session(session_id):
 
 @bp.post("/subscriptions/<sub_id>/advance")
 def advance_subscription(sub_id):
-    """Move a subscription into its next period and bill it."""
+    """Move a subscription into its next period and bill it (at its test clock's time if it
+    is on one; the clock does not move)."""
     state = _state()
-    with state.store.transaction():
+    with state.store.transaction(), frozen(test_clocks.of(state, state.store.get(sub_id))):
         sub, invoice = billing.advance(state, sub_id)
         return jsonify(
             {

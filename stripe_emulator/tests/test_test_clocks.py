@@ -135,6 +135,14 @@ def test_changes_through_the_api_happen_at_the_clock_time(client, pay):
     assert (canceled.status, canceled.ended_at) == ("canceled", JAN_1 + DAY)
 
 
+def test_control_advance_of_a_clock_subscription_bills_at_its_time(client, pay, control):
+    test_clock, customer = _clock_on_customer(client)
+    sub = _subscribe(client, pay, customer.id)
+    answer = control("POST", f"/subscriptions/{sub.id}/advance").json()
+    assert (answer["paid"], answer["invoice"]["created"]) == (True, JAN_1)
+    assert client.v1.test_helpers.test_clocks.retrieve(test_clock.id).frozen_time == JAN_1
+
+
 def test_advance_limits_and_errors(api, client, pay):
     test_clock, customer = _clock_on_customer(client)
     path = f"/v1/test_helpers/test_clocks/{test_clock.id}/advance"
@@ -179,6 +187,9 @@ def test_create_needs_frozen_time(api):
     assert (error["code"], error["param"]) == ("parameter_missing", "frozen_time")
     wrong = api("POST", "/v1/test_helpers/test_clocks", data={"frozen_time": "x"})
     assert wrong.status_code == 400
+    assert (wrong.json()["error"]["code"], wrong.json()["error"]["param"]) == (
+        "parameter_invalid_integer", "frozen_time")
+    assert api("GET", "/v1/test_helpers/test_clocks").json()["data"] == []
 
 
 def test_delete_removes_its_customers_and_subscriptions(client, pay, webhooks):

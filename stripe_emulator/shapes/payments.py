@@ -75,8 +75,9 @@ def payment_error(decline, payment_method_id):
     return error
 
 
-def charge(intent, method, authenticated=False):
-    """A succeeded charge for `intent`, paid with the PaymentMethod `method`."""
+def charge(intent, method, authenticated=False, details=None):
+    """A succeeded charge for `intent`, paid with the PaymentMethod `method`; `details`
+    is the `payment_method_details` of a method other than a card."""
     charge_id = new_id("ch")
     amount = intent["amount"]
     return {
@@ -114,10 +115,8 @@ def charge(intent, method, authenticated=False):
         "paid": True,
         "payment_intent": intent["id"],
         "payment_method": method["id"],
-        "payment_method_details": {
-            "card": card_details(method, amount, authenticated),
-            "type": "card",
-        },
+        "payment_method_details": details
+        or {"card": card_details(method, amount, authenticated), "type": "card"},
         "receipt_email": None,
         "receipt_number": None,
         "receipt_url": None,

@@ -32,15 +32,19 @@ def _state():
 
 @bp.post("/checkout/<session_id>/pay")
 def pay_session(session_id):
-    """Pay a session as the hosted page would (3D Secure answered by `authenticate`)."""
+    """Pay a session as the hosted page would: with a `card` (3D Secure answered by
+    `authenticate`), or by SEPA Direct Debit with an `iban` (and `name`, the holder)."""
     authenticate = request.form.get("authenticate", "complete")
     if authenticate not in ("complete", "fail"):
         raise StripeError("authenticate must be complete or fail", param="authenticate")
+    iban = request.form.get("iban")
     attempt = Attempt(
         card_number=request.form.get("card", ""),
         email=request.form.get("email") or None,
         authenticate=authenticate,
         fallback_email="supporter@example.com",
+        iban=iban,
+        account_holder_name=request.form.get("name", "Jenny Rosen") if iban is not None else None,
     )
     with _state().store.transaction():
         result = pay(_state(), session_id, attempt)

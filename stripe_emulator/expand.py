@@ -28,6 +28,7 @@ EXPANDABLE = {
         "payment_method": "payment_method",
     },
     "payment_method": {"customer": "customer"},
+    "mandate": {"payment_method": "payment_method"},
     "setup_intent": {"customer": "customer", "payment_method": "payment_method"},
     "charge": {
         "balance_transaction": "balance_transaction",

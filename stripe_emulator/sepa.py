@@ -108,7 +108,8 @@ def start_debit(state, intent, method, usage, session_id=None, invoice_id=None,
     intent.update(status="processing", payment_method=method["id"], last_payment_error=None)
     emit(state, "payment_intent.processing", intent)
     charge = payment_shapes.charge(
-        intent, method, details=shapes.charge_details(method, mandate["id"], today))
+        intent, method, details={"sepa_debit": shapes.charge_details(method, mandate["id"], today),
+                                 "type": "sepa_debit"})
     charge.update(status="pending", paid=False, balance_transaction=None)
     charge["outcome"]["seller_message"] = "Payment pending."
     settles_at = now() + state.async_delay

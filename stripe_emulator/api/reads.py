@@ -89,7 +89,10 @@ COLLECTIONS = [
     Collection(
         "/payment_methods",
         "payment_method",
-        {"customer": (_STR, equals("customer")), "type": (Str(choices={"card"}), equals("type"))},
+        {
+            "customer": (_STR, equals("customer")),
+            "type": (Str(choices={"card", "sepa_debit"}), equals("type")),
+        },
     ),
     Collection(
         "/setup_intents",
@@ -270,3 +273,13 @@ _nested_list(
 _nested_list(
     "/invoices/<object_id>/lines", "line_item", "invoice", lambda state, i: i["lines"]["data"]
 )
+
+
+@bp.get("/mandates/<mandate_id>")
+@endpoint({}, "mandate")
+def retrieve_mandate(state, params, mandate_id):
+    """Mandates are retrieved only (Stripe has no list of them)."""
+    mandate = state.store.get(mandate_id, "mandate")
+    if mandate is None:
+        raise not_found("mandate", mandate_id)
+    return mandate

@@ -38,6 +38,7 @@ def session(params, items, base_url):
         "adaptive_pricing": {"enabled": False},
         "after_expiration": None,
         "allow_promotion_codes": params.get("allow_promotion_codes"),
+        "allowed_payment_method_types": None,
         "amount_subtotal": total,
         "amount_total": total,
         "automatic_tax": {"enabled": False, "liability": None, "status": None, "provider": None},

@@ -53,6 +53,7 @@ def setup_intent(customer_id, metadata=None, description=None):
     return {
         "id": intent_id,
         "object": "setup_intent",
+        "allowed_payment_method_types": None,
         "application": None,
         "automatic_payment_methods": None,
         "cancellation_reason": None,

@@ -1,5 +1,8 @@
 """PaymentIntents, Charges, Refunds and Disputes."""
 
+import json
+import secrets
+
 from ..clock import now
 from ..ids import new_id, token
 from ..wire import DOC_URL
@@ -13,6 +16,7 @@ def payment_intent(amount, currency, customer=None, metadata=None, description=N
         "object": "payment_intent",
         "amount": amount,
         "amount_capturable": 0,
+        "allowed_payment_method_types": None,
         "amount_details": {"tip": {}},
         "amount_received": 0,
         "application": None,
@@ -47,6 +51,7 @@ def payment_intent(amount, currency, customer=None, metadata=None, description=N
             }
         },
         "payment_method_types": ["card"],
+        "payment_record": None,
         "processing": None,
         "receipt_email": None,
         "review": None,
@@ -61,14 +66,15 @@ def payment_intent(amount, currency, customer=None, metadata=None, description=N
     }
 
 
-def payment_error(decline, payment_method_id):
-    """`last_payment_error` for a declined or unauthenticated attempt."""
+def payment_error(decline, method):
+    """`last_payment_error` for a declined or unauthenticated attempt with the
+    PaymentMethod `method`, embedded in full as it is now (as Stripe does)."""
     error = {
         "type": "card_error",
         "code": decline.code,
         "doc_url": DOC_URL.format(decline.code.replace("_", "-")),
         "message": decline.message,
-        "payment_method": {"id": payment_method_id, "object": "payment_method", "type": "card"},
+        "payment_method": json.loads(json.dumps(method)),
     }
     if decline.decline_code:
         error["decline_code"] = decline.decline_code
@@ -160,6 +166,8 @@ def card_details(method, amount, authenticated=False):
             "cvc_check": "pass",
         },
         "country": "US",
+        # The ECI of a 3D Secure authentication; Stripe sends null without one.
+        "electronic_commerce_indicator": "05" if authenticated else None,
         "exp_month": card["exp_month"],
         "exp_year": card["exp_year"],
         "extended_authorization": {"status": "disabled"},
@@ -206,8 +214,8 @@ def refund(charge_obj, amount, reason=None, metadata=None):
         "customer_account": None,
         "destination_details": {
             "card": {
-                "reference": None,
-                "reference_status": "pending",
+                "reference": _acquirer_reference_number(),
+                "reference_status": "available",
                 "reference_type": "acquirer_reference_number",
                 "type": "refund",
             },
@@ -224,6 +232,11 @@ def refund(charge_obj, amount, reason=None, metadata=None):
     }
 
 
+def _acquirer_reference_number():
+    # A card refund's ARN: 23 digits that the card network assigns.
+    return "".join(str(secrets.randbelow(10)) for _ in range(23))
+
+
 # fmt: off
 _EVIDENCE_FIELDS = (
     "access_activity_log", "billing_address", "cancellation_policy",
@@ -233,7 +246,7 @@ _EVIDENCE_FIELDS = (
     "product_description", "receipt", "refund_policy", "refund_policy_disclosure",
     "refund_refusal_explanation", "service_date", "service_documentation", "shipping_address",
     "shipping_carrier", "shipping_date", "shipping_documentation", "shipping_tracking_number",
-    "uncategorized_file", "uncategorized_text", ").split(",
+    "uncategorized_file", "uncategorized_text",
 )
 # fmt: on
 
@@ -256,7 +269,9 @@ def dispute(charge_obj, reason):
             "has_evidence": False,
             "past_due": False,
             "submission_count": 0,
+            "submission_method": "not_submitted",
         },
+        "intended_submission_method": None,
         "is_charge_refundable": False,
         "livemode": False,
         "metadata": {},

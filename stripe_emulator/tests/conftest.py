@@ -15,9 +15,55 @@ import pytest
 import requests
 import stripe
 
-from stripe_emulator import run_in_thread
+from stripe_emulator import events, run_in_thread, server
 
+from .conformance import Recorder
 from .helpers import WEBHOOK_SECRET, monthly_params, one_off_params
+
+# Every /v1 answer and every event the emulators of a test make; checked after the test.
+RECORDER = Recorder()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _record_for_conformance():
+    """Make every emulator started in these tests record its answers and events."""
+    make_app, make_event = server.create_emulator, events.event
+
+    def recording_emulator(*args, **kwargs):
+        app = make_app(*args, **kwargs)
+        app.wsgi_app = RECORDER.wrap(app.wsgi_app)
+        return app
+
+    def recording_event(*args, **kwargs):
+        evt = make_event(*args, **kwargs)
+        RECORDER.record_event(evt)
+        return evt
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(server, "create_emulator", recording_emulator)
+        patch.setattr(events, "event", recording_event)
+        yield
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item):
+    RECORDER.clear()  # fixtures' calls count as the test's
+    return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """Fail a test during which the emulator answered or sent something unlike Stripe."""
+    result = yield
+    problems = RECORDER.problems()
+    if problems:
+        shown = "\n  ".join(problems[:40])
+        more = f"\n  ... and {len(problems) - 40} more" if len(problems) > 40 else ""
+        raise AssertionError(
+            f"{len(problems)} answers/events do not fit Stripe's API "
+            f"(stripe_emulator/tests/conformance.py):\n  {shown}{more}"
+        )
+    return result
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,14 @@
-"""Every object the emulator returns has the keys of Stripe's own fixture for it."""
+"""Every object the emulator returns has the keys of Stripe's own fixture for it.
+
+The fixtures are from an older API release than the pinned one: a key the
+fixture lacks is allowed when the pinned API's description has it (and
+conformance.py checks every answer against that description).
+"""
 
 import pytest
 import stripe
 
+from .conformance import field_names, object_schema
 from .helpers import one_off_params
 
 # Keys the emulator leaves out or adds on purpose (see stripe_emulator/shapes/billing.py):
@@ -19,8 +25,9 @@ def assert_same_keys(ours, fixture, resource, path=""):
     if path:
         assert expected <= actual, f"{resource}{path} lacks {sorted(expected - actual)}"
     else:
-        assert actual == expected, (
-            f"{resource}: missing {sorted(expected - actual)}, extra {sorted(actual - expected)}"
+        extra = actual - expected - _newer_fields(ours, expected)
+        assert expected <= actual and not extra, (
+            f"{resource}: missing {sorted(expected - actual)}, extra {sorted(extra)}"
         )
     for key, value in fixture.items():
         mine = ours.get(key)
@@ -28,6 +35,12 @@ def assert_same_keys(ours, fixture, resource, path=""):
             assert_same_keys(mine, value, resource, f"{path}.{key}")
         elif _first_is_dict(value) and _first_is_dict(mine):
             assert_same_keys(mine[0], value[0], resource, f"{path}.{key}[0]")
+
+
+def _newer_fields(ours, fixture_keys):
+    """Fields of the pinned API's object that the older fixture does not have."""
+    fields = field_names(object_schema(None, ours["object"]), ours)
+    return (fields or set()) - fixture_keys
 
 
 def _first_is_dict(value):

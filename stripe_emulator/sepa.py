@@ -15,6 +15,7 @@ Test IBANs, from docs.stripe.com/payments/sepa-debit/accept-a-payment ("Test you
 integration"): the ones below; any other valid IBAN succeeds.
 """
 
+import json
 import logging
 import threading
 from datetime import UTC, datetime
@@ -139,7 +140,7 @@ def settle(state, charge_id):
     if succeeded:
         _succeed(state, charge, intent)
     else:
-        _fail(state, charge, intent)
+        _fail(state, charge, intent, method)
     _settle_invoice(state, private, intent, succeeded)
     _settle_session(state, private.get("session"), succeeded)
     return succeeded
@@ -154,24 +155,24 @@ def _succeed(state, charge, intent):
     emit(state, "payment_intent.succeeded", intent)
 
 
-def _fail(state, charge, intent):
+def _fail(state, charge, intent, method):
     charge.update(status="failed", paid=False, failure_code=FAILURE_CODE,
                   failure_message=FAILURE_MESSAGE)
     charge["outcome"].update(network_status="declined_by_network", reason=FAILURE_CODE,
                              seller_message=FAILURE_MESSAGE, type="issuer_declined")
     emit(state, "charge.failed", charge)
     intent.update(status="requires_payment_method", payment_method=None,
-                  last_payment_error=_payment_error(charge))
+                  last_payment_error=_payment_error(method))
     emit(state, "payment_intent.payment_failed", intent)
 
 
-def _payment_error(charge):
+def _payment_error(method):
+    # Stripe embeds the PaymentMethod in full, as it is now.
     return {
         "type": "invalid_request_error",
         "code": FAILURE_CODE,
         "message": FAILURE_MESSAGE,
-        "payment_method": {"id": charge["payment_method"], "object": "payment_method",
-                           "type": "sepa_debit"},
+        "payment_method": json.loads(json.dumps(method)),
     }
 
 

@@ -47,6 +47,18 @@ def pay_by_iban(control, session_id, iban=SUCCEEDS, **fields):
                          **fields})
 
 
+@pytest.fixture
+def pending(control, sepa_session, async_delay):
+    """A session paid by `iban`, its debit pending for an hour; (session, events so far)."""
+    def pay(iban, mode="payment"):
+        async_delay(HOUR)
+        session = sepa_session(mode)
+        assert pay_by_iban(control, session.id, iban).json()["status"] == "complete"
+        return session, len(event_types(control))
+
+    return pay
+
+
 def event_types(control, since=0):
     return [event["type"] for event in control("GET", "/events").json()["data"]][since:]
 
@@ -81,12 +93,8 @@ def test_paying_by_sepa_leaves_the_session_unpaid_and_the_intent_processing(
         "payment_intent.processing", "charge.pending", "checkout.session.completed"]
 
 
-def test_a_succeeding_iban_settles_when_the_clock_passes_the_delay(
-        client, control, sepa_session, async_delay):
-    async_delay(HOUR)
-    session = sepa_session()
-    pay_by_iban(control, session.id, SUCCEEDS)
-    before = len(event_types(control))
+def test_a_succeeding_iban_settles_when_the_clock_passes_the_delay(client, control, pending):
+    session, before = pending(SUCCEEDS)
     moved = control("POST", "/clock/advance", data={"seconds": str(HOUR - 60)}).json()
     assert moved["steps"] == []  # not yet due
     moved = control("POST", "/clock/advance", data={"seconds": "120"}).json()
@@ -106,12 +114,8 @@ def test_a_succeeding_iban_settles_when_the_clock_passes_the_delay(
     assert (txn.amount, txn.fee, txn.net, txn.currency) == (1000, 35, 965, "eur")
 
 
-def test_a_failing_iban_fails_the_intent_and_the_session(
-        client, control, sepa_session, async_delay):
-    async_delay(HOUR)
-    session = sepa_session()
-    pay_by_iban(control, session.id, FAILS)
-    before = len(event_types(control))
+def test_a_failing_iban_fails_the_intent_and_the_session(client, control, pending):
+    session, before = pending(FAILS)
     control("POST", "/clock/advance", data={"seconds": str(HOUR)})
     assert event_types(control, before) == [
         "charge.failed", "payment_intent.payment_failed",
@@ -141,10 +145,8 @@ def test_the_outcome_arrives_on_its_own_a_moment_later(
 
 
 def test_a_sepa_subscription_is_active_while_its_first_debit_processes(
-        client, control, sepa_session, async_delay):
-    async_delay(HOUR)
-    session = sepa_session("subscription")
-    assert pay_by_iban(control, session.id, SUCCEEDS).json()["status"] == "complete"
+        client, control, pending):
+    session, before = pending(SUCCEEDS, "subscription")
     session = client.v1.checkout.sessions.retrieve(session.id)
     assert session.payment_status == "unpaid"
     sub = client.v1.subscriptions.retrieve(session.subscription)
@@ -153,7 +155,6 @@ def test_a_sepa_subscription_is_active_while_its_first_debit_processes(
     method = client.v1.payment_methods.retrieve(sub.default_payment_method)
     assert method.type == "sepa_debit" and method.customer == sub.customer
 
-    before = len(event_types(control))
     control("POST", "/clock/advance", data={"seconds": str(HOUR)})
     assert event_types(control, before) == [
         "charge.succeeded", "payment_intent.succeeded", "invoice.paid",
@@ -162,13 +163,9 @@ def test_a_sepa_subscription_is_active_while_its_first_debit_processes(
     assert client.v1.checkout.sessions.retrieve(session.id).payment_status == "paid"
 
 
-def test_a_failed_first_debit_leaves_the_subscription_past_due(
-        client, control, sepa_session, async_delay):
-    async_delay(HOUR)
-    session = sepa_session("subscription")
-    pay_by_iban(control, session.id, FAILS)
+def test_a_failed_first_debit_leaves_the_subscription_past_due(client, control, pending):
+    session, before = pending(FAILS, "subscription")
     sub_id = client.v1.checkout.sessions.retrieve(session.id).subscription
-    before = len(event_types(control))
     control("POST", "/clock/advance", data={"seconds": str(HOUR)})
     assert event_types(control, before) == [
         "charge.failed", "payment_intent.payment_failed", "invoice.payment_failed",

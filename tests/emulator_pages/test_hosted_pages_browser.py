@@ -21,6 +21,12 @@ def sepa_params(**extra):
     return one_off_params(currency="eur", payment_method_types=SEPA, **extra)
 
 
+def press_and_wait(page, key):
+    """Press `key` and wait for the page it submits or follows to load."""
+    with page.expect_navigation():
+        page.keyboard.press(key)
+
+
 def hosted_pages(client, emulator, subscribe, pay):
     """Each hosted page in each state a reader can see."""
     one_off = client.v1.checkout.sessions.create(params=one_off_params(amount=1250))
@@ -118,8 +124,7 @@ def test_reader_pays_on_checkout_with_the_keyboard_alone(client, emulator, page)
     page.keyboard.type("123")
     page.keyboard.press("Tab")
     assert focused(page).describe == 'button "Donate"'
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
+    press_and_wait(page, "Enter")
     assert page.locator("[data-status]").get_attribute("data-status") == "complete"
     assert client.v1.checkout.sessions.retrieve(session.id).status == "complete"
 
@@ -136,11 +141,9 @@ def test_reader_answers_3d_secure_and_leaves_checkout_with_the_keyboard(client, 
     for value in ("4000 0025 0000 3155", "12 / 34", "123"):
         page.keyboard.press("Tab")
         page.keyboard.type(value)
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
+    press_and_wait(page, "Enter")
     tab_to(page, "button[value=complete]")
-    with page.expect_navigation():
-        page.keyboard.press("Space")
+    press_and_wait(page, "Space")
     assert page.locator("[data-status]").get_attribute("data-status") == "complete"
     assert client.v1.checkout.sessions.retrieve(session.id).status == "complete"
 
@@ -158,8 +161,7 @@ def test_reader_pays_by_sepa_debit_with_the_keyboard_alone(client, emulator, pag
             params=sepa_params(success_url=back_to_checkout(emulator)))
         page.goto(session.url)
         tab_to(page, "[data-method=sepa_debit]")
-        with page.expect_navigation():
-            page.keyboard.press("Enter")
+        press_and_wait(page, "Enter")
         stops = tab_order(page)
         assert [stop.describe for stop in stops if not stop.visible] == []
         assert len(stops) == 7  # two method links, three fields, the button, cancel
@@ -170,16 +172,14 @@ def test_reader_pays_by_sepa_debit_with_the_keyboard_alone(client, emulator, pag
         page.keyboard.press("Tab")
         assert focused(page).describe == "input[name=iban]"
         page.keyboard.type("AT61 1904 3002 3457 3202")  # one digit wrong
-        with page.expect_navigation():
-            page.keyboard.press("Enter")
+        press_and_wait(page, "Enter")
         assert page.locator("[data-error]").inner_text() == "Your IBAN is invalid."
         tab_to(page, "input[name=iban]")
         page.keyboard.press("ControlOrMeta+a")
         page.keyboard.type("AT61 1904 3002 3457 3201")
         page.keyboard.press("Tab")
         assert focused(page).describe == 'button "Donate"'
-        with page.expect_navigation():
-            page.keyboard.press("Enter")
+        press_and_wait(page, "Enter")
         assert page.locator("[data-status]").inner_text().startswith("Your payment is processing")
         done = client.v1.checkout.sessions.retrieve(session.id)
         assert (done.status, done.payment_status) == ("complete", "unpaid")

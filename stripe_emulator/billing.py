@@ -28,15 +28,19 @@ from .wire import StripeError, not_found
 DAY = 24 * 3600
 
 
-def start_subscription(state, customer, method, prices, data):
-    """Subscribe `customer` to `prices` [(price, quantity)] and take the first payment."""
+def start_subscription(state, customer, method, prices, data, method_on_subscription=True):
+    """Subscribe `customer` to `prices` [(price, quantity)] and take the first payment.
+
+    `method_on_subscription`: the card is the subscription's `default_payment_method`
+    (else renewals charge the customer's default)."""
     sub_id = new_id("sub")
     start = now()
     items = [
         shapes.subscription_item(sub_id, price, quantity, (start, period_end(price, start)))
         for price, quantity in prices
     ]
-    sub = shapes.subscription(sub_id, customer["id"], items, method["id"], data)
+    sub_method = method["id"] if method_on_subscription else None
+    sub = shapes.subscription(sub_id, customer["id"], items, sub_method, data)
     invoice = new_invoice(state, sub, "subscription_create", (start, start))
     state.store.add(sub)
     emit(state, "customer.subscription.created", sub)

@@ -66,6 +66,7 @@ def product(name, description=None, metadata=None, images=None):
         "unit_label": None,
         "updated": now(),
         "url": None,
+        "tax_details": None,
         "type": "service",
     }
 

@@ -57,6 +57,17 @@ _CANCELABLE = (
 _CONFIRMABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
 
 
+def card_error(decline):
+    """Stripe's 402 for a declined card."""
+    return StripeError(
+        decline.message,
+        status=402,
+        type="card_error",
+        code=decline.code,
+        decline_code=decline.decline_code,
+    )
+
+
 class PaymentError(StripeError):
     """A declined confirmation: Stripe's 402 carries the intent and the PaymentMethod."""
 
@@ -106,6 +117,7 @@ def create(state, params):
     intent["statement_descriptor_suffix"] = params.get("statement_descriptor_suffix")
     if "payment_method_types" in params:
         intent["payment_method_types"] = params["payment_method_types"]
+        intent["allowed_payment_method_types"] = list(params["payment_method_types"])
     else:
         # Stripe's default since 2023-08-16: the Dashboard's payment methods.
         allow = params.get("automatic_payment_methods", {}).get("allow_redirects", "always")
@@ -244,3 +256,32 @@ def _unexpected_state(intent, action, allowed):
             f"may be {action}ed: {', '.join(allowed)}."
         )
     return StripeError(message, code="payment_intent_unexpected_state")
+
+
+ATTACH_FIELDS = {"customer": Str()}
+
+
+def attach(state, method_id, params):
+    """`POST /v1/payment_methods/:id/attach` (a test name attaches a new PaymentMethod)."""
+    if "customer" not in params:
+        raise missing("customer")
+    customer = get_customer(state, params["customer"], "customer")
+    if method_id in cards.TEST_PAYMENT_METHODS:
+        method = payments.new_payment_method(state, cards.lookup(method_id), customer["email"])
+    else:
+        method = state.store.get(method_id, "payment_method")
+        if method is None:
+            raise not_found("payment_method", method_id, "payment_method")
+    if method["customer"] == customer["id"]:
+        return method
+    if method["customer"] is not None:
+        raise StripeError(
+            "The payment method you provided has already been attached to a customer.",
+            param="payment_method",
+        )
+    # Stripe checks a card when it is attached: only 0341 (renewals fail) gets through.
+    decline = cards.decline_for(payments.card_of(state, method))
+    if decline:
+        raise card_error(decline)
+    payments.attach(state, method, customer["id"])
+    return method

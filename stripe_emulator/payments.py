@@ -52,7 +52,7 @@ def fail(state, intent, method, decline):
     intent.update(
         status="requires_payment_method",
         payment_method=None,
-        last_payment_error=shapes.payment_error(decline, method["id"]),
+        last_payment_error=shapes.payment_error(decline, method),
     )
     emit(state, "payment_intent.payment_failed", intent)
 

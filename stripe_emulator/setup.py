@@ -56,7 +56,7 @@ def complete(state, session, method, decline):
     """Confirm the session's SetupIntent with `method`; False when the card is refused."""
     intent = state.store.get(session["setup_intent"], "setup_intent")
     if decline:
-        intent["last_setup_error"] = payment_error(decline, method["id"])
+        intent["last_setup_error"] = payment_error(decline, method)
         emit(state, "setup_intent.setup_failed", intent)
         return False
     if session["customer"]:

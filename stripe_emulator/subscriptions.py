@@ -9,7 +9,7 @@ the subscription `incomplete` and its invoice open (not retried);
 Callers hold the store lock.
 """
 
-from . import billing, cards, changes, payments
+from . import billing, cards, changes, intents, payments
 from .customers import get_customer
 from .params import Arr, Bool, Int, Metadata, Obj, Str, missing
 from .shapes.common import price as new_price
@@ -49,10 +49,7 @@ def create(state, params):
     method = _payment_method(state, customer, params.get("default_payment_method"))
     decline = cards.decline_for(payments.card_of(state, method), off_session=False)
     if decline and params.get("payment_behavior") == "error_if_incomplete":
-        raise StripeError(
-            decline.message, status=402, type="card_error", code=decline.code,
-            decline_code=decline.decline_code,
-        )
+        raise intents.card_error(decline)
     for price, _, is_new in lines:
         if is_new:
             state.store.add(price)

@@ -80,3 +80,9 @@ def create_portal_configuration(state, params):
 @endpoint({}, _CONFIGURATION)
 def retrieve_portal_configuration(state, params, config_id):
     return portal_configs.get(state, config_id, "configuration")
+
+
+@bp.post("/payment_methods/<method_id>/attach")
+@endpoint(intents.ATTACH_FIELDS, "payment_method")
+def attach_payment_method(state, params, method_id):
+    return intents.attach(state, method_id, params)

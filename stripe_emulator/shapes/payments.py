@@ -1,5 +1,7 @@
 """PaymentIntents, Charges, Refunds and Disputes."""
 
+import copy
+
 from ..clock import now
 from ..ids import new_id, token
 from ..wire import DOC_URL
@@ -14,6 +16,7 @@ def payment_intent(amount, currency, customer=None, metadata=None, description=N
         "amount": amount,
         "amount_capturable": 0,
         "amount_details": {"tip": {}},
+        "allowed_payment_method_types": ["card"],
         "amount_received": 0,
         "application": None,
         "application_fee_amount": None,
@@ -47,6 +50,7 @@ def payment_intent(amount, currency, customer=None, metadata=None, description=N
             }
         },
         "payment_method_types": ["card"],
+        "payment_record": None,
         "processing": None,
         "receipt_email": None,
         "review": None,
@@ -61,14 +65,15 @@ def payment_intent(amount, currency, customer=None, metadata=None, description=N
     }
 
 
-def payment_error(decline, payment_method_id):
-    """`last_payment_error` for a declined or unauthenticated attempt."""
+def payment_error(decline, method):
+    """`last_payment_error` for a declined or unauthenticated attempt, embedding the
+    PaymentMethod `method` as Stripe does."""
     error = {
         "type": "card_error",
         "code": decline.code,
         "doc_url": DOC_URL.format(decline.code.replace("_", "-")),
         "message": decline.message,
-        "payment_method": {"id": payment_method_id, "object": "payment_method", "type": "card"},
+        "payment_method": copy.deepcopy(method),
     }
     if decline.decline_code:
         error["decline_code"] = decline.decline_code

@@ -28,11 +28,14 @@ from .wire import StripeError, not_found
 DAY = 24 * 3600
 
 
-def start_subscription(state, customer, method, prices, data, method_on_subscription=True):
+def start_subscription(
+    state, customer, method, prices, data, *, method_on_subscription=True, off_session=False
+):
     """Subscribe `customer` to `prices` [(price, quantity)] and take the first payment.
 
     `method_on_subscription`: the card is the subscription's `default_payment_method`
-    (else renewals charge the customer's default)."""
+    (else renewals charge the customer's default); `off_session`: the first payment is
+    made without the customer (an API call, not Checkout)."""
     sub_id = new_id("sub")
     start = now()
     items = [
@@ -45,7 +48,7 @@ def start_subscription(state, customer, method, prices, data, method_on_subscrip
     state.store.add(sub)
     emit(state, "customer.subscription.created", sub)
     _open(state, invoice)
-    if _collect(state, invoice, method, off_session=False):
+    if _collect(state, invoice, method, off_session=off_session):
         set_status(state, sub, "active")
     return sub, invoice
 

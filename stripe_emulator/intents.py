@@ -180,7 +180,8 @@ def _confirm(state, intent, method, params):
         intent.update(status="requires_action", next_action=_three_d_secure(intent))
         emit(state, "payment_intent.requires_action", intent)
         return intent
-    decline = cards.decline_for(card, off_session=params.get("off_session", False))
+    # The 0341 card ("decline after attaching") only pays where Checkout takes it.
+    decline = cards.decline_for(card, off_session=True)
     if decline:
         payments.fail(state, intent, method, decline)
         raise PaymentError(decline, intent, method)

@@ -47,7 +47,8 @@ def create(state, params):
     lines = [_item(state, line, f"items[{i}]") for i, line in enumerate(params["items"])]
     _check_same_terms([price for price, _, _ in lines])
     method = _payment_method(state, customer, params.get("default_payment_method"))
-    decline = cards.decline_for(payments.card_of(state, method), off_session=False)
+    # No customer is there to pay: the 0341 card ("decline after attaching") fails too.
+    decline = cards.decline_for(payments.card_of(state, method), off_session=True)
     if decline and params.get("payment_behavior") == "error_if_incomplete":
         raise intents.card_error(decline)
     for price, _, is_new in lines:
@@ -57,7 +58,8 @@ def create(state, params):
     prices = [(price, quantity) for price, quantity, _ in lines]
     # Without `default_payment_method`, renewals charge the customer's default card.
     sub, invoice = billing.start_subscription(
-        state, customer, method, prices, data, "default_payment_method" in params
+        state, customer, method, prices, data,
+        method_on_subscription="default_payment_method" in params, off_session=True,
     )
     if sub["status"] == "incomplete":
         # Stripe does not retry a first invoice: the subscription expires after 23 hours.

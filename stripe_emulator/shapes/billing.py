@@ -21,6 +21,7 @@ def subscription_item(subscription_id, price_obj, quantity, period):
         "created": now(),
         "current_period_end": period[1],
         "current_period_start": period[0],
+        "current_trial": None,
         "discounts": [],
         "metadata": {},
         "plan": plan(price_obj),
@@ -48,7 +49,12 @@ def subscription(subscription_id, customer_id, items, payment_method_id, data):
         "cancel_at": None,
         "cancel_at_period_end": False,
         "canceled_at": None,
-        "cancellation_details": {"comment": None, "feedback": None, "reason": None},
+        "cancellation_details": {
+            "comment": None,
+            "feedback": None,
+            "feedback_option": None,
+            "reason": None,
+        },
         "collection_method": "charge_automatically",
         "created": created,
         "currency": items[0]["price"]["currency"],
@@ -90,7 +96,12 @@ def subscription(subscription_id, customer_id, items, payment_method_id, data):
         "test_clock": None,
         "transfer_data": None,
         "trial_end": None,
-        "trial_settings": {"end_behavior": {"missing_payment_method": "create_invoice"}},
+        "trial_settings": {
+            "end_behavior": {
+                "billing_cycle_anchor": None,
+                "missing_payment_method": "create_invoice",
+            }
+        },
         "trial_start": None,
     }
 

@@ -181,3 +181,13 @@ def test_attach_test_payment_method(client):
         client.v1.payment_intents.create(
             params={"amount": 1000, "currency": "usd", "payment_method": method.id})
     assert error.value.param == "payment_method"
+
+
+def test_card_that_declines_after_attaching(client):
+    customer = client.v1.customers.create(params={"email": "a@example.com"})
+    method = client.v1.payment_methods.attach("pm_card_chargeCustomerFail",
+                                              params={"customer": customer.id})
+    with pytest.raises(stripe.CardError):
+        client.v1.payment_intents.create(
+            params={"amount": 1000, "currency": "usd", "customer": customer.id,
+                    "payment_method": method.id, "confirm": True})

@@ -14,6 +14,7 @@ INCLUDED_ON_REQUEST = {"invoice": {"payments"}, "checkout.session": {"line_items
 NEWER_THAN_FIXTURE = {
     "product": {"tax_details"},
     "payment_intent": {"allowed_payment_method_types", "payment_record"},
+    "subscription_item": {"current_trial"},
 }
 
 

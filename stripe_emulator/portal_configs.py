@@ -183,7 +183,11 @@ def _configuration(config_id, is_default):
             "invoice_history": {"enabled": False},
             "payment_method_update": {"enabled": False, "payment_method_configuration": None},
             "subscription_cancel": {
-                "cancellation_reason": {"enabled": False, "options": []},
+                "cancellation_reason": {
+                    "enabled": False,
+                    "feedback_options": None,
+                    "options": [],
+                },
                 "enabled": False,
                 "mode": "at_period_end",
                 "proration_behavior": "none",

@@ -12,7 +12,7 @@ from . import billing
 from .checkout import INTERVALS, MAX_INTERVAL_COUNT
 from .clock import now
 from .events import emit
-from .money import MAXIMUM_CHARGE, MINIMUM_CHARGE
+from .money import MAXIMUM_CHARGE, check_currency
 from .params import Arr, Bool, Int, Metadata, Obj, Str, missing
 from .shapes.common import price as new_price
 from .shapes.common import product as new_product
@@ -254,13 +254,7 @@ def _check_amount(data, prefix):
 
     if "currency" not in data:
         raise missing(path("currency"))
-    currency = data["currency"].lower()
-    if currency not in MINIMUM_CHARGE:
-        raise StripeError(
-            f"Invalid currency: {data['currency']}. The Stripe emulator supports "
-            f"{', '.join(MINIMUM_CHARGE)}.",
-            param=path("currency"),
-        )
+    check_currency(data["currency"], path("currency"))
     if "unit_amount" not in data:
         raise missing(path("unit_amount"))
     recurring = data.get("recurring")

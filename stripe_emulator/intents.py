@@ -15,7 +15,7 @@ from . import cards, payments
 from .clock import now
 from .customers import get_customer
 from .events import emit
-from .money import MAXIMUM_CHARGE, MINIMUM_CHARGE, format_minimum
+from .money import MAXIMUM_CHARGE, MINIMUM_CHARGE, check_currency, format_minimum
 from .params import Arr, Bool, Int, Metadata, Obj, Str, missing
 from .wire import StripeError, not_found
 
@@ -93,7 +93,7 @@ def create(state, params):
     for name in ("amount", "currency"):
         if name not in params:
             raise missing(name)
-    currency = _currency(params["currency"])
+    currency = check_currency(params["currency"], "currency")
     if params["amount"] < MINIMUM_CHARGE[currency]:
         raise StripeError(
             f"Amount must be at least {format_minimum(currency)}",
@@ -216,17 +216,6 @@ def _method(state, params, customer_id):
             param="payment_method",
         )
     return method
-
-
-def _currency(value):
-    currency = value.lower()
-    if currency not in MINIMUM_CHARGE:
-        raise StripeError(
-            f"Invalid currency: {value}. The Stripe emulator supports "
-            f"{', '.join(MINIMUM_CHARGE)}.",
-            param="currency",
-        )
-    return currency
 
 
 def _check_types(params):

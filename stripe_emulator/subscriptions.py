@@ -11,6 +11,7 @@ Callers hold the store lock.
 
 from . import billing, cards, changes, intents, payments
 from .customers import get_customer
+from .money import check_currency
 from .params import Arr, Bool, Int, Metadata, Obj, Str, missing
 from .shapes.common import price as new_price
 from .wire import StripeError, not_found
@@ -91,7 +92,8 @@ def _item(state, line, path):
             raise not_found("product", data["product"], f"{path}[product]")
         if "unit_amount" not in data:
             raise missing(f"{path}[unit_amount]")
-        price = new_price(data["product"], data["currency"].lower(), data["unit_amount"],
+        currency = check_currency(data["currency"], f"{path}[currency]")
+        price = new_price(data["product"], currency, data["unit_amount"],
                           data["recurring"], data.get("tax_behavior"))
         is_new = True
     if price["recurring"] is None:

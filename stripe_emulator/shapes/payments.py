@@ -168,6 +168,7 @@ def card_details(method, amount, authenticated=False):
         "country": "US",
         "exp_month": card["exp_month"],
         "exp_year": card["exp_year"],
+        "electronic_commerce_indicator": None,
         "extended_authorization": {"status": "disabled"},
         "fingerprint": card["fingerprint"],
         "funding": card["funding"],

@@ -1,5 +1,7 @@
 """POST /v1/subscriptions, and updates (items, pause_collection) of subscriptions made so."""
 
+import json
+
 import pytest
 import stripe
 
@@ -174,3 +176,30 @@ def test_create_is_idempotent(api, client, card_customer, monthly_price):
     again = api("POST", "/v1/subscriptions", data=data, headers=headers).json()
     assert first["id"] == again["id"]
     assert len(client.v1.subscriptions.list().data) == 1
+
+
+def test_events_of_the_new_endpoints_fit_the_event_schema(client, webhooks, card_customer):
+    from .conformance import event_violations
+
+    price = client.v1.prices.create(
+        params={"currency": "usd", "unit_amount": 500, "recurring": {"interval": "month"},
+                "product_data": {"name": "Membership"}})
+    client.v1.prices.update(price.id, params={"nickname": "Monthly", "metadata": {"a": "b"}})
+    client.v1.products.update(price.product, params={"name": "Members", "default_price": price.id})
+    customer, method = card_customer()
+    intent = client.v1.payment_intents.create(params={"amount": 1000, "currency": "usd"})
+    with pytest.raises(stripe.CardError):
+        client.v1.payment_intents.confirm(intent.id,
+                                          params={"payment_method": "pm_card_chargeDeclined"})
+    client.v1.payment_intents.cancel(intent.id)
+    client.v1.subscriptions.create(params={"customer": customer.id, "items": [{"price": price.id}]})
+    webhooks.wait_for("invoice.paid")
+
+
+    bodies = [json.loads(body) for _, _, body, _ in webhooks.received]
+    types = {body["type"] for body in bodies}
+    assert {"price.created", "price.updated", "product.created", "product.updated",
+            "payment_intent.created", "payment_intent.payment_failed",
+            "payment_intent.canceled", "customer.subscription.created"} <= types
+    found = {body["type"]: event_violations(body) for body in bodies}
+    assert {key: value for key, value in found.items() if value} == {}

@@ -111,13 +111,7 @@ def pay_invoice(state, invoice_id):
     # A payment asked for through the API leaves the automatic retries' schedule as it is.
     if not _collect(state, invoice, method, off_session=True, automatic=False):
         decline = cards.decline_for(payments.card_of(state, method), off_session=True)
-        raise StripeError(
-            decline.message,
-            status=402,
-            type="card_error",
-            code=decline.code,
-            decline_code=decline.decline_code,
-        )
+        raise decline.error()
     _settled(state, sub, invoice)
     return invoice
 

@@ -8,6 +8,8 @@ test card is declined the way test mode declines a live card.
 import hashlib
 from dataclasses import dataclass
 
+from .wire import StripeError
+
 # Outcomes
 SUCCEEDS = "succeeds"
 DECLINED = "declined"
@@ -103,6 +105,17 @@ class Decline:
     code: str
     message: str
     decline_code: str | None = None
+
+    def error(self, extra=None):
+        """Stripe's 402 `card_error` for this decline (`extra`: more fields of the error)."""
+        return StripeError(
+            self.message,
+            status=402,
+            type="card_error",
+            code=self.code,
+            decline_code=self.decline_code,
+            extra=extra,
+        )
 
 
 AUTHENTICATION_FAILED = Decline("payment_intent_authentication_failure", AUTH_FAILED_MESSAGE)

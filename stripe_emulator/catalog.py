@@ -148,13 +148,7 @@ def update_product(state, product_id, params):
                 code="resource_missing",
                 param="default_price",
             )
-    previous = {}
-    for name, value in params.items():
-        if name == "metadata":
-            billing.merge_metadata(product, value, previous)
-        elif product[name] != value:
-            previous[name] = copy.deepcopy(product[name])
-            product[name] = value
+    previous = _apply(product, params)
     if previous:
         product["updated"] = now()
         emit(state, "product.updated", product, previous)
@@ -225,27 +219,33 @@ def update_price(state, price_id, params):
         raise not_found("price", price_id)
     transfer = params.pop("transfer_lookup_key", False)
     lookup_key = params.get("lookup_key")
-    holder = _lookup_key_holder(state, lookup_key)
-    if holder is not None and holder["id"] != price_id:
-        if not transfer:
-            raise _lookup_key_taken(holder)
-        _release_lookup_key(state, holder)
     if "tax_behavior" in params and price["tax_behavior"] not in ("unspecified", params[
             "tax_behavior"]):
         raise StripeError(
             "tax_behavior cannot be changed once it is inclusive or exclusive.",
             param="tax_behavior",
         )
-    previous = {}
-    for name, value in params.items():
-        if name == "metadata":
-            billing.merge_metadata(price, value, previous)
-        elif price[name] != value:
-            previous[name] = copy.deepcopy(price[name])
-            price[name] = value
+    holder = _lookup_key_holder(state, lookup_key)
+    if holder is not None and holder["id"] != price_id:
+        if not transfer:
+            raise _lookup_key_taken(holder)
+        _release_lookup_key(state, holder)
+    previous = _apply(price, params)
     if previous:
         emit(state, "price.updated", price, previous)
     return price
+
+
+def _apply(obj, params):
+    """Set validated update params on `obj`; returns the old values of what changed."""
+    previous = {}
+    for name, value in params.items():
+        if name == "metadata":
+            billing.merge_metadata(obj, value, previous)
+        elif obj[name] != value:
+            previous[name] = copy.deepcopy(obj[name])
+            obj[name] = value
+    return previous
 
 
 def _check_amount(data, prefix):

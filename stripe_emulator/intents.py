@@ -57,37 +57,6 @@ _CANCELABLE = (
 _CONFIRMABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
 
 
-def card_error(decline):
-    """Stripe's 402 for a declined card."""
-    return StripeError(
-        decline.message,
-        status=402,
-        type="card_error",
-        code=decline.code,
-        decline_code=decline.decline_code,
-    )
-
-
-class PaymentError(StripeError):
-    """A declined confirmation: Stripe's 402 carries the intent and the PaymentMethod."""
-
-    def __init__(self, decline, intent, method):
-        super().__init__(
-            decline.message,
-            status=402,
-            type="card_error",
-            code=decline.code,
-            decline_code=decline.decline_code,
-        )
-        self.intent = copy.deepcopy(intent)
-        self.method = copy.deepcopy(method)
-
-    def to_dict(self):
-        body = super().to_dict()
-        body["error"].update(payment_intent=self.intent, payment_method=self.method)
-        return body
-
-
 def create(state, params):
     """A new PaymentIntent (`payment_intent.created`), confirmed at once with `confirm`."""
     for name in ("amount", "currency"):
@@ -184,7 +153,10 @@ def _confirm(state, intent, method, params):
     decline = cards.decline_for(card, off_session=True)
     if decline:
         payments.fail(state, intent, method, decline)
-        raise PaymentError(decline, intent, method)
+        # Stripe's error names the intent (and card) the decline left behind.
+        raise decline.error(
+            {"payment_intent": copy.deepcopy(intent), "payment_method": copy.deepcopy(method)}
+        )
     payments.succeed(state, intent, method)
     return intent
 
@@ -272,6 +244,6 @@ def attach(state, method_id, params):
     # Stripe checks a card when it is attached: only 0341 (renewals fail) gets through.
     decline = cards.decline_for(payments.card_of(state, method))
     if decline:
-        raise card_error(decline)
+        raise decline.error()
     payments.attach(state, method, customer["id"])
     return method

@@ -9,7 +9,7 @@ the subscription `incomplete` and its invoice open (not retried);
 Callers hold the store lock.
 """
 
-from . import billing, cards, changes, intents, payments
+from . import billing, cards, changes, payments
 from .customers import get_customer
 from .money import check_currency
 from .params import Arr, Bool, Int, Metadata, Obj, Str, missing
@@ -51,7 +51,7 @@ def create(state, params):
     # No customer is there to pay: the 0341 card ("decline after attaching") fails too.
     decline = cards.decline_for(payments.card_of(state, method), off_session=True)
     if decline and params.get("payment_behavior") == "error_if_incomplete":
-        raise intents.card_error(decline)
+        raise decline.error()
     for price, _, is_new in lines:
         if is_new:
             state.store.add(price)

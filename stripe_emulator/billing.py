@@ -28,21 +28,28 @@ from .wire import StripeError, not_found
 DAY = 24 * 3600
 
 
-def start_subscription(state, customer, method, prices, data):
-    """Subscribe `customer` to `prices` [(price, quantity)] and take the first payment."""
+def start_subscription(
+    state, customer, method, prices, data, *, method_on_subscription=True, off_session=False
+):
+    """Subscribe `customer` to `prices` [(price, quantity)] and take the first payment.
+
+    `method_on_subscription`: the card is the subscription's `default_payment_method`
+    (else renewals charge the customer's default); `off_session`: the first payment is
+    made without the customer (an API call, not Checkout)."""
     sub_id = new_id("sub")
     start = now()
     items = [
         shapes.subscription_item(sub_id, price, quantity, (start, period_end(price, start)))
         for price, quantity in prices
     ]
-    sub = shapes.subscription(sub_id, customer["id"], items, method["id"], data)
+    sub_method = method["id"] if method_on_subscription else None
+    sub = shapes.subscription(sub_id, customer["id"], items, sub_method, data)
     invoice = new_invoice(state, sub, "subscription_create", (start, start))
     state.store.add(sub)
     emit(state, "customer.subscription.created", sub)
     _open(state, invoice)
     # A SEPA debit still processing (None) makes the subscription active, as on Stripe.
-    if _collect(state, invoice, method, off_session=False) is not False:
+    if _collect(state, invoice, method, off_session=off_session) is not False:
         set_status(state, sub, "active")
     return sub, invoice
 
@@ -108,13 +115,7 @@ def pay_invoice(state, invoice_id):
         return invoice  # a SEPA debit, processing
     if not paid:
         decline = cards.decline_for(payments.card_of(state, method), off_session=True)
-        raise StripeError(
-            decline.message,
-            status=402,
-            type="card_error",
-            code=decline.code,
-            decline_code=decline.decline_code,
-        )
+        raise decline.error()
     _settled(state, sub, invoice)
     return invoice
 

@@ -54,6 +54,7 @@ EXPANDABLE = {
     },
     "invoice_payment": {"invoice": "invoice", "payment.payment_intent": "payment_intent"},
     "price": {"product": "product"},
+    "product": {"default_price": "price"},
 }
 
 # Objects embedded in others (not expandable themselves, but paths go through).

@@ -177,8 +177,26 @@ COLLECTIONS = [
         },
         refresh=fees.as_read,
     ),
-    Collection("/prices", "price"),
-    Collection("/products", "product"),
+    Collection(
+        "/prices",
+        "price",
+        {
+            "active": (Bool(), equals("active")),
+            "currency": (_STR, equals("currency")),
+            "lookup_keys": (Arr(Str(max_length=200), max_items=10),
+                            lambda state, obj, value: obj["lookup_key"] in value),
+            "product": (_STR, equals("product")),
+            "type": (Str(choices={"one_time", "recurring"}), equals("type")),
+        },
+    ),
+    Collection(
+        "/products",
+        "product",
+        {
+            "active": (Bool(), equals("active")),
+            "ids": (Arr(Str()), lambda state, obj, value: obj["id"] in value),
+        },
+    ),
 ]
 
 

@@ -1,6 +1,6 @@
 """PaymentIntents, Charges, Refunds and Disputes."""
 
-import json
+import copy
 import secrets
 
 from ..clock import now
@@ -67,14 +67,14 @@ def payment_intent(amount, currency, customer=None, metadata=None, description=N
 
 
 def payment_error(decline, method):
-    """`last_payment_error` for a declined or unauthenticated attempt with the
-    PaymentMethod `method`, embedded in full as it is now (as Stripe does)."""
+    """`last_payment_error` for a declined or unauthenticated attempt, embedding the
+    PaymentMethod `method` as Stripe does."""
     error = {
         "type": "card_error",
         "code": decline.code,
         "doc_url": DOC_URL.format(decline.code.replace("_", "-")),
         "message": decline.message,
-        "payment_method": json.loads(json.dumps(method)),
+        "payment_method": copy.deepcopy(method),
     }
     if decline.decline_code:
         error["decline_code"] = decline.decline_code

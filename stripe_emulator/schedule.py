@@ -1,8 +1,9 @@
 """Moving the emulator's clock forward, and running what falls due on the way.
 
 Like advancing a Stripe test clock: every renewal (a subscription's period
-end) and every automatic retry of a failed invoice (`next_payment_attempt`)
-between now and the new time runs in time order, each with the clock held at
+end), every automatic retry of a failed invoice (`next_payment_attempt`) and
+every pending SEPA debit's outcome (sepa.py) between now and the new time runs
+in time order, each with the clock held at
 its own moment, so the objects and events it makes carry that time. A
 renewal that fails opens the retries of its invoice; a retry that fails sets
 the next one, until the schedule (`state.retry_days`) is used up.
@@ -22,7 +23,7 @@ import heapq
 import itertools
 from dataclasses import dataclass
 
-from . import billing
+from . import billing, sepa
 from .clock import FrozenClock, frozen
 from .wire import StripeError
 
@@ -35,8 +36,8 @@ class Step:
     """One piece of due work that ran."""
 
     at: int
-    kind: str  # renewal | retry
-    subscription: str
+    kind: str  # renewal | retry | settlement (a SEPA debit's outcome)
+    subscription: str | None
     invoice: str | None
     paid: bool
     status: str  # the subscription's status afterwards
@@ -100,6 +101,10 @@ def advance_clock(state, to, test_clock=None):
     for invoice in state.store.oldest_first("invoice"):
         if invoice.get("test_clock") == clock_id:
             queue.push(retry_due(state, invoice), "retry", invoice["id"])
+    for charge in state.store.oldest_first("charge"):
+        at = sepa.settles_at(state, charge)
+        if at is not None and _clock_of_charge(state, charge) == clock_id:
+            queue.push(at, "settlement", charge["id"])
     try:
         with frozen(test_clock and clock):
             steps = _run_all(state, queue, clock)
@@ -109,6 +114,11 @@ def advance_clock(state, to, test_clock=None):
         if test_clock is None:
             state.save_clock()
     return steps
+
+
+def _clock_of_charge(state, charge):
+    customer = state.store.get(charge["customer"], "customer", include_deleted=True)
+    return (customer or {}).get("test_clock")
 
 
 def _run_all(state, queue, clock):
@@ -126,6 +136,8 @@ def _run_all(state, queue, clock):
 
 def _run(state, queue, clock, kind, object_id, at):
     store = state.store
+    if kind == "settlement":
+        return _settle(state, queue, clock, object_id, at)
     if kind == "renewal":
         sub = store.get(object_id, "subscription")
         if renewal_due(sub) != at:
@@ -135,6 +147,7 @@ def _run(state, queue, clock, kind, object_id, at):
         queue.push(renewal_due(sub), "renewal", sub["id"])
         if invoice is not None:
             queue.push(retry_due(state, invoice), "retry", invoice["id"])
+            _push_debit(state, queue, invoice)
         return Step(moment, kind, sub["id"], invoice and invoice["id"],
                     bool(invoice) and invoice["status"] == "paid", sub["status"])
     invoice = store.get(object_id, "invoice")
@@ -143,5 +156,29 @@ def _run(state, queue, clock, kind, object_id, at):
     moment = clock.hold(at)
     paid = billing.retry(state, object_id)
     queue.push(retry_due(state, invoice), "retry", invoice["id"])
+    _push_debit(state, queue, invoice)
     sub = store.get(billing.subscription_of(invoice), "subscription")
     return Step(moment, kind, sub["id"], invoice["id"], paid, sub["status"])
+
+
+def _settle(state, queue, clock, charge_id, at):
+    charge = state.store.get(charge_id, "charge")
+    if sepa.settles_at(state, charge) != at:
+        return None
+    moment = clock.hold(at)
+    paid = sepa.settle(state, charge_id)
+    invoice = state.store.get(state.store.private[charge_id].get("invoice"), "invoice")
+    sub = invoice and state.store.get(billing.subscription_of(invoice), "subscription")
+    if invoice is not None:
+        queue.push(retry_due(state, invoice), "retry", invoice["id"])
+    return Step(moment, "settlement", sub and sub["id"], invoice and invoice["id"], paid,
+                sub["status"] if sub else charge["status"])
+
+
+def _push_debit(state, queue, invoice):
+    """A SEPA debit the invoice's latest attempt started settles on the way too."""
+    payments = state.store.private[invoice["id"]].get("payments") or []
+    payment = state.store.get(payments[0]) if payments else None
+    intent = payment and state.store.get(payment["payment"]["payment_intent"])
+    charge = intent and state.store.get(intent["latest_charge"], "charge")
+    queue.push(sepa.settles_at(state, charge), "settlement", charge and charge["id"])

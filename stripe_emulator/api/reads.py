@@ -31,6 +31,9 @@ class Collection:
     refresh: object = None
     # how Stripe names the object in its 404 ("No such test_clock: ..."), if not its type
     missing_name: str | None = None
+    # a deleted object still answers as Stripe's `{"deleted": true}` stub (customers);
+    # False: a 404, as for a deleted test clock (its retrieve has no deleted shape)
+    stub_when_deleted: bool = True
 
     def endpoint_name(self, action):
         return f"{action}_{self.object_type.replace('.', '_')}"
@@ -98,7 +101,10 @@ COLLECTIONS = [
     Collection(
         "/payment_methods",
         "payment_method",
-        {"customer": (_STR, equals("customer")), "type": (Str(choices={"card"}), equals("type"))},
+        {
+            "customer": (_STR, equals("customer")),
+            "type": (Str(choices={"card", "sepa_debit"}), equals("type")),
+        },
     ),
     Collection(
         "/setup_intents",
@@ -184,10 +190,28 @@ COLLECTIONS = [
         },
         refresh=fees.as_read,
     ),
-    Collection("/prices", "price"),
+    Collection(
+        "/prices",
+        "price",
+        {
+            "active": (Bool(), equals("active")),
+            "currency": (_STR, equals("currency")),
+            "lookup_keys": (Arr(Str(max_length=200), max_items=10),
+                            lambda state, obj, value: obj["lookup_key"] in value),
+            "product": (_STR, equals("product")),
+            "type": (Str(choices={"one_time", "recurring"}), equals("type")),
+        },
+    ),
     Collection("/test_helpers/test_clocks", "test_helpers.test_clock",
-               missing_name="test_clock"),
-    Collection("/products", "product"),
+               missing_name="test_clock", stub_when_deleted=False),
+    Collection(
+        "/products",
+        "product",
+        {
+            "active": (Bool(), equals("active")),
+            "ids": (Arr(Str()), lambda state, obj, value: obj["id"] in value),
+        },
+    ),
 ]
 
 
@@ -212,7 +236,9 @@ def _register(collection):
     @endpoint({}, collection.object_type)
     def retrieve_view(state, params, object_id):
         # A deleted customer still answers, as Stripe's `{"deleted": true}` stub.
-        obj = state.store.get(object_id, collection.object_type, include_deleted=True)
+        obj = state.store.get(
+            object_id, collection.object_type, include_deleted=collection.stub_when_deleted
+        )
         if obj is None:
             raise not_found(collection.missing_name or collection.object_type, object_id)
         return _read(state, collection, obj)
@@ -282,3 +308,13 @@ _nested_list(
 _nested_list(
     "/invoices/<object_id>/lines", "line_item", "invoice", lambda state, i: i["lines"]["data"]
 )
+
+
+@bp.get("/mandates/<mandate_id>")
+@endpoint({}, "mandate")
+def retrieve_mandate(state, params, mandate_id):
+    """Mandates are retrieved only (Stripe has no list of them)."""
+    mandate = state.store.get(mandate_id, "mandate")
+    if mandate is None:
+        raise not_found("mandate", mandate_id)
+    return mandate

@@ -29,6 +29,34 @@ SPEC_FILE = (
 _REF_PREFIX = "#/components/schemas/"
 
 
+def _list_of(schema_name):
+    item = {"$ref": _REF_PREFIX + schema_name}
+    return {
+        "type": "object",
+        "properties": {
+            "object": {"type": "string", "enum": ["list"]},
+            "data": {"type": "array", "items": item},
+            "has_more": {"type": "boolean"},
+            "url": {"type": "string"},
+        },
+        "required": ["data", "has_more", "object", "url"],
+    }
+
+
+# Operations of Stripe's API that the SDK's type declarations (the spec's source) lack.
+EXTRA_OPERATIONS = {
+    # "List all refunds of a charge": Stripe's other SDKs have it (stripe-java's
+    # RefundCollection.list); stripe-node dropped it from its types.
+    "/v1/charges/{id}/refunds": {
+        "get": {
+            "responses": {
+                "200": {"content": {"application/json": {"schema": _list_of("Refunds:Refund")}}}
+            }
+        }
+    },
+}
+
+
 @lru_cache(maxsize=1)
 def spec():
     with gzip.open(SPEC_FILE, "rt", encoding="utf-8") as handle:
@@ -39,11 +67,15 @@ def schema_named(name):
     return spec()["components"]["schemas"][name]
 
 
+def _paths():
+    return {**spec()["paths"], **EXTRA_OPERATIONS}
+
+
 @lru_cache(maxsize=1)
 def _templates():
     """(regex, template) for every spec path; literal segments win over `{param}`s."""
     compiled = []
-    for template in spec()["paths"]:
+    for template in _paths():
         pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
         compiled.append((template.count("{"), re.compile(f"^{pattern}$"), template))
     compiled.sort(key=lambda item: item[0])
@@ -55,7 +87,7 @@ def operation_for(method, path):
     path = path.split("?", 1)[0]
     for regex, template in _templates():
         if regex.match(path):
-            operation = spec()["paths"][template].get(method.lower())
+            operation = _paths()[template].get(method.lower())
             if operation is not None:
                 return template, operation
     return None, None
@@ -134,7 +166,7 @@ def field_names(schema, value):
 def _resolve(schema):
     while "$ref" in schema:
         extra = {key: value for key, value in schema.items() if key != "$ref"}
-        schema = {**schema_named(schema["$ref"][len(_REF_PREFIX):]), **extra}
+        schema = {**schema_named(schema["$ref"][len(_REF_PREFIX) :]), **extra}
     return schema
 
 
@@ -157,8 +189,12 @@ def check(schema, value, where="$"):
         items = schema.get("items", {})
         return [v for i, item in enumerate(value) for v in check(items, item, f"{where}[{i}]")]
     if "enum" in schema and not schema.get("x-openEnum") and value not in schema["enum"]:
-        return [f"{where}: {value!r} is not one of {schema['enum']}"]
+        return [f"{where}: {value!r} is not one of {_choices(schema['enum'])}"]
     return []
+
+
+def _choices(enum):
+    return str(enum) if len(enum) <= 12 else f"the {len(enum)} values the schema lists"
 
 
 _PYTHON_TYPES = {
@@ -241,7 +277,7 @@ def _object_enum(branch):
 
 def _describe(branch):
     if "$ref" in branch:
-        return branch["$ref"][len(_REF_PREFIX):]
+        return branch["$ref"][len(_REF_PREFIX) :]
     return branch.get("type", "any")
 
 

@@ -205,6 +205,8 @@ def test_delete_removes_its_customers_and_subscriptions(client, pay, webhooks):
     assert test_clock.id not in [c.id for c in client.v1.test_helpers.test_clocks.list()]
     with pytest.raises(stripe.InvalidRequestError):
         client.v1.test_helpers.test_clocks.advance(test_clock.id, params={"frozen_time": FEB_1})
+    with pytest.raises(stripe.InvalidRequestError):
+        client.v1.test_helpers.test_clocks.retrieve(test_clock.id)
     webhooks.wait_for("test_helpers.test_clock.deleted")
     assert webhooks.types()[-1] == "test_helpers.test_clock.deleted"
 

@@ -251,3 +251,23 @@ def _process_pay(process):
         return process.control("POST", f"/checkout/{session_id}/pay", data={"card": card}).json()
 
     return pay_session
+
+
+def test_subscription_made_through_the_api_is_on_the_clock(client):
+    test_clock, customer = _clock_on_customer(client)
+    method = client.v1.payment_methods.attach("pm_card_visa", params={"customer": customer.id})
+    client.v1.customers.update(
+        customer.id, params={"invoice_settings": {"default_payment_method": method.id}}
+    )
+    price = client.v1.prices.create(
+        params={"currency": "usd", "unit_amount": 500, "recurring": {"interval": "month"},
+                "product_data": {"name": "Membership"}}
+    )
+    sub = client.v1.subscriptions.create(
+        params={"customer": customer.id, "items": [{"price": price.id}]}
+    )
+    assert (sub.test_clock, sub.start_date, sub.status) == (test_clock.id, JAN_1, "active")
+    client.v1.test_helpers.test_clocks.advance(test_clock.id, params={"frozen_time": FEB_1})
+    renewal = client.v1.invoices.retrieve(client.v1.subscriptions.retrieve(sub.id).latest_invoice)
+    assert (renewal.billing_reason, renewal.status, renewal.created) == (
+        "subscription_cycle", "paid", FEB_1)

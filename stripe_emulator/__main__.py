@@ -1,5 +1,6 @@
 """`python -m stripe_emulator --port 12111 --forward-to URL --webhook-secret whsec_...
-[--state-file PATH] [--retry-days 3,5,7] [--after-retries cancel|unpaid|past_due]`"""
+[--state-file PATH] [--retry-days 3,5,7] [--after-retries cancel|unpaid|past_due]
+[--async-delay SECONDS]`"""
 
 import argparse
 import logging
@@ -7,6 +8,7 @@ import signal
 import sys
 
 from .app import create_emulator
+from .sepa import DEFAULT_ASYNC_DELAY
 from .server import make_emulator_server
 from .state import AFTER_RETRIES, DEFAULT_RETRY_DAYS, check_retry_days
 from .statefile import StateFileError
@@ -48,6 +50,13 @@ def main(argv=None):
         default="cancel",
         help="what becomes of a subscription whose last retry failed (default: cancel)",
     )
+    parser.add_argument(
+        "--async-delay",
+        type=float,
+        default=DEFAULT_ASYNC_DELAY,
+        metavar="SECONDS",
+        help="how long a SEPA debit takes to succeed or fail (default: 3)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
 
@@ -58,6 +67,7 @@ def main(argv=None):
             args.state_file,
             retry_days=args.retry_days,
             after_retries=args.after_retries,
+            async_delay=args.async_delay,
         )
     except StateFileError as error:
         parser.exit(2, f"stripe_emulator: {error}\n")

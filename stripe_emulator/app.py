@@ -5,7 +5,7 @@ import logging
 from flask import Flask, request
 from werkzeug.exceptions import HTTPException
 
-from . import api, control, pages
+from . import api, control, pages, sepa
 from .state import EmulatorState
 from .wire import StripeError
 
@@ -17,13 +17,15 @@ def create_emulator(forward_to=None, webhook_secret=None, state_file=None, **opt
 
     `state_file` keeps the state in that SQLite file across restarts (None: in
     memory). `options` are `retry_days` and `after_retries` (failed renewals, see
-    state.py), and the webhook retries (`retry_base`, `retry_cap`, `max_attempts`,
+    state.py), `async_delay` (seconds before a SEPA debit settles, see sepa.py),
+    and the webhook retries (`retry_base`, `retry_cap`, `max_attempts`,
     `timeout`), e.g. to keep tests fast.
     """
     app = Flask(__name__)
-    app.extensions["stripe_emulator"] = EmulatorState(
-        forward_to, webhook_secret, state_file, **options
-    )
+    state = EmulatorState(forward_to, webhook_secret, state_file, **options)
+    app.extensions["stripe_emulator"] = state
+    state.settler = sepa.Settler(app, state)
+    state.settler.start()
     app.register_blueprint(api.bp)
     app.register_blueprint(control.bp)
     app.register_blueprint(pages.bp)

@@ -18,7 +18,7 @@ past_due (`state.after_retries`). Changes made through the API are in
 import copy
 from datetime import UTC, datetime
 
-from . import cards, payments
+from . import cards, payments, sepa
 from .clock import add_interval, now
 from .events import emit
 from .ids import new_id
@@ -28,20 +28,28 @@ from .wire import StripeError, not_found
 DAY = 24 * 3600
 
 
-def start_subscription(state, customer, method, prices, data):
-    """Subscribe `customer` to `prices` [(price, quantity)] and take the first payment."""
+def start_subscription(
+    state, customer, method, prices, data, *, method_on_subscription=True, off_session=False
+):
+    """Subscribe `customer` to `prices` [(price, quantity)] and take the first payment.
+
+    `method_on_subscription`: the card is the subscription's `default_payment_method`
+    (else renewals charge the customer's default); `off_session`: the first payment is
+    made without the customer (an API call, not Checkout)."""
     sub_id = new_id("sub")
     start = now()
     items = [
         shapes.subscription_item(sub_id, price, quantity, (start, period_end(price, start)))
         for price, quantity in prices
     ]
-    sub = shapes.subscription(sub_id, customer["id"], items, method["id"], data)
+    sub_method = method["id"] if method_on_subscription else None
+    sub = shapes.subscription(sub_id, customer["id"], items, sub_method, data)
     invoice = new_invoice(state, sub, "subscription_create", (start, start))
     state.store.add(sub)
     emit(state, "customer.subscription.created", sub)
     _open(state, invoice)
-    if _collect(state, invoice, method, off_session=False):
+    # A SEPA debit still processing (None) makes the subscription active, as on Stripe.
+    if _collect(state, invoice, method, off_session=off_session) is not False:
         set_status(state, sub, "active")
     return sub, invoice
 
@@ -75,7 +83,7 @@ def bill(state, sub, invoice):
         return
     _open(state, invoice)
     paid = _collect(state, invoice, payment_method(state, sub), off_session=True)
-    set_status(state, sub, "active" if paid else "past_due")
+    set_status(state, sub, "past_due" if paid is False else "active")
 
 
 def payment_method(state, sub):
@@ -102,15 +110,12 @@ def pay_invoice(state, invoice_id):
             "This customer has no attached payment source or default payment method."
         )
     # A payment asked for through the API leaves the automatic retries' schedule as it is.
-    if not _collect(state, invoice, method, off_session=True, automatic=False):
+    paid = _collect(state, invoice, method, off_session=True, automatic=False)
+    if paid is None:
+        return invoice  # a SEPA debit, processing
+    if not paid:
         decline = cards.decline_for(payments.card_of(state, method), off_session=True)
-        raise StripeError(
-            decline.message,
-            status=402,
-            type="card_error",
-            code=decline.code,
-            decline_code=decline.decline_code,
-        )
+        raise decline.error()
     _settled(state, sub, invoice)
     return invoice
 
@@ -122,9 +127,12 @@ def retry(state, invoice_id):
     True when the invoice is paid."""
     invoice = state.store.get(invoice_id, "invoice")
     sub = get_subscription(state, invoice["parent"]["subscription_details"]["subscription"])
-    if _collect(state, invoice, payment_method(state, sub), off_session=True):
+    paid = _collect(state, invoice, payment_method(state, sub), off_session=True)
+    if paid:
         _settled(state, sub, invoice)
         return True
+    if paid is None:
+        return False  # a SEPA debit, processing: settles later
     if invoice["next_payment_attempt"] is None:
         latest = state.store.get(sub["latest_invoice"], "invoice")
         if latest is None or latest["status"] != "paid":
@@ -277,19 +285,47 @@ def _resume_collection_if_due(state, sub, at):
 
 
 def _collect(state, invoice, method, off_session, automatic=True):
-    """Try to pay an open invoice with `method`; True when it is paid. A failed automatic
-    attempt sets when the next one comes (`next_payment_attempt`; None after the last)."""
+    """Try to pay an open invoice with `method`; True when it is paid, None while a SEPA
+    debit processes (sepa.settle ends it). A failed automatic attempt sets when the next
+    one comes (`next_payment_attempt`; None after the last)."""
     if method is None:  # nothing to charge: tried again on the same schedule
         invoice.update(attempted=True, attempt_count=invoice["attempt_count"] + 1)
         _failed(state, invoice, automatic)
         return False
     intent, payment = _new_attempt(state, invoice)
+    if sepa.is_sepa(method):
+        sepa.start_debit(state, intent, method, "multi_use", invoice_id=invoice["id"],
+                         payment_id=payment["id"])
+        return None
     decline = cards.decline_for(payments.card_of(state, method), off_session)
     if decline:
         payments.fail(state, intent, method, decline)
         _failed(state, invoice, automatic)
         return False
     payments.succeed(state, intent, method)
+    mark_paid(state, invoice, payment, intent)
+    return True
+
+
+def debit_succeeded(state, invoice, payment, intent):
+    """A SEPA debit for the invoice succeeded: paid, and its subscription active again."""
+    mark_paid(state, invoice, payment, intent)
+    sub = state.store.get(subscription_of(invoice), "subscription")
+    if sub is not None:
+        _settled(state, sub, invoice)
+
+
+def debit_failed(state, invoice):
+    """A SEPA debit for the invoice failed: `invoice.payment_failed`, retried on the
+    schedule, and the subscription is past due."""
+    _failed(state, invoice, automatic=True)
+    sub = state.store.get(subscription_of(invoice), "subscription")
+    if sub is not None and sub["latest_invoice"] == invoice["id"] and sub["status"] == "active":
+        set_status(state, sub, "past_due")
+
+
+def mark_paid(state, invoice, payment, intent):
+    """The invoice's payment `intent` succeeded: the invoice is paid (`invoice.paid`)."""
     paid_at = now()
     payment.update(status="paid", amount_paid=intent["amount"])
     payment["status_transitions"]["paid_at"] = paid_at
@@ -302,7 +338,6 @@ def _collect(state, invoice, method, off_session, automatic=True):
     )
     invoice["status_transitions"]["paid_at"] = paid_at
     emit(state, "invoice.paid", invoice)
-    return True
 
 
 def _failed(state, invoice, automatic):

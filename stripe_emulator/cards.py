@@ -8,6 +8,8 @@ test card is declined the way test mode declines a live card.
 import hashlib
 from dataclasses import dataclass
 
+from .wire import StripeError
+
 # Outcomes
 SUCCEEDS = "succeeds"
 DECLINED = "declined"
@@ -82,6 +84,17 @@ TEST_PAYMENT_METHODS = {
     "pm_card_chargeDeclined": "4000000000000002",
     "pm_card_chargeDeclinedInsufficientFunds": "4000000000009995",
     "pm_card_chargeCustomerFail": "4000000000000341",  # attaches, then every charge fails
+    "pm_card_visa_debit": "4000056655665556",
+    "pm_card_visa_chargeDeclined": "4000000000000002",
+    "pm_card_visa_chargeDeclinedInsufficientFunds": "4000000000009995",
+    "pm_card_visa_chargeDeclinedLostCard": "4000000000009987",
+    "pm_card_visa_chargeDeclinedStolenCard": "4000000000009979",
+    "pm_card_chargeDeclinedFraudulent": "4100000000000019",
+    "pm_card_chargeDeclinedExpiredCard": "4000000000000069",
+    "pm_card_chargeDeclinedIncorrectCvc": "4000000000000127",
+    "pm_card_chargeDeclinedProcessingError": "4000000000000119",
+    "pm_card_authenticationRequired": "4000002760003184",
+    "pm_card_threeDSecure2Required": "4000000000003220",
 }
 
 
@@ -92,6 +105,17 @@ class Decline:
     code: str
     message: str
     decline_code: str | None = None
+
+    def error(self, extra=None):
+        """Stripe's 402 `card_error` for this decline (`extra`: more fields of the error)."""
+        return StripeError(
+            self.message,
+            status=402,
+            type="card_error",
+            code=self.code,
+            decline_code=self.decline_code,
+            extra=extra,
+        )
 
 
 AUTHENTICATION_FAILED = Decline("payment_intent_authentication_failure", AUTH_FAILED_MESSAGE)

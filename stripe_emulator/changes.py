@@ -42,7 +42,7 @@ _CANCELLATION_DETAILS = Obj(
     }
 )
 # Unlike Checkout's, a subscription item's inline price names an existing product.
-_ITEM_PRICE_DATA = Obj(
+ITEM_PRICE_DATA = Obj(
     {
         "currency": Str(max_length=3),
         "product": Str(),
@@ -65,7 +65,7 @@ UPDATE_FIELDS = {
             {
                 "id": Str(),
                 "price": Str(),
-                "price_data": _ITEM_PRICE_DATA,
+                "price_data": ITEM_PRICE_DATA,
                 "quantity": Int(minimum=1),
             }
         ),

@@ -6,7 +6,7 @@ Completing a session with a card is in `pay.py`. Callers hold the store lock.
 import re
 from urllib.parse import urlsplit
 
-from . import clock, setup
+from . import clock, sepa, setup
 from .events import emit
 from .money import MAXIMUM_CHARGE, MINIMUM_CHARGE, format_minimum
 from .params import Arr, Bool, Int, Metadata, Obj, Str, missing
@@ -16,6 +16,8 @@ from .shapes.common import product as new_product
 from .wire import StripeError, not_found
 
 INTERVALS = {"day", "week", "month", "year"}
+# The payment methods the hosted page offers (with the currencies each takes; None: all).
+PAYMENT_METHOD_TYPES = {"card": None, "sepa_debit": sepa.CURRENCIES}
 # fmt: off
 LOCALES = {
     "auto", "bg", "cs", "da", "de", "el", "en", "en-GB", "es", "es-419", "et", "fi", "fil",
@@ -88,6 +90,7 @@ CREATE_FIELDS = {
     "ui_mode": Str(choices={"elements", "embedded_page", "form", "hosted_page"}),
     "billing_address_collection": Str(choices={"auto", "required"}),
     "allow_promotion_codes": Bool(),
+    "payment_method_types": Arr(Str(choices=set(PAYMENT_METHOD_TYPES)), max_items=10),
 }
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -100,6 +103,7 @@ def create_session(state, params, base_url):
     items = [_line_item(state, line, i) for i, line in enumerate(lines)]
     if params["mode"] != "setup":
         _check_amounts(params, items)
+    _check_payment_method_types(params, items)
     session = shapes.session(params, items, base_url)
     if params["mode"] == "setup":
         setup.start(state, session, params)
@@ -176,6 +180,25 @@ def _check_session(state, params):
             raise StripeError("Not a valid URL", code="url_invalid", param=name)
     if "expires_at" in params:
         _check_expires_at(params["expires_at"])
+
+
+def _check_payment_method_types(params, items):
+    types = params.get("payment_method_types")
+    if not types:
+        return
+    if params["mode"] == "setup" and "sepa_debit" in types:
+        raise StripeError("The Stripe emulator offers sepa_debit in payment and subscription "
+                          "mode only.", param="payment_method_types")
+    currency = items[0]["currency"] if items else params["currency"].lower()
+    for name in types:
+        allowed = PAYMENT_METHOD_TYPES[name]
+        if allowed is not None and currency not in allowed:
+            raise StripeError(
+                f"The currency provided ({currency}) is invalid for one or more payment "
+                f"method types on this Checkout Session. The payment method `{name}` "
+                f"supports the following currencies: {', '.join(allowed)}.",
+                param="payment_method_types",
+            )
 
 
 def _only_in_mode(params, name, mode):

@@ -10,7 +10,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from . import billing, payments, schedule
 from .pay import Attempt, pay
-from .state import check_after_retries, check_events, check_retry_days
+from .state import check_after_retries, check_async_delay, check_events, check_retry_days
 from .wire import StripeError
 
 bp = Blueprint("emulator_control", __name__, url_prefix="/_emulator")
@@ -32,15 +32,19 @@ def _state():
 
 @bp.post("/checkout/<session_id>/pay")
 def pay_session(session_id):
-    """Pay a session as the hosted page would (3D Secure answered by `authenticate`)."""
+    """Pay a session as the hosted page would: with a `card` (3D Secure answered by
+    `authenticate`), or by SEPA Direct Debit with an `iban` (and `name`, the holder)."""
     authenticate = request.form.get("authenticate", "complete")
     if authenticate not in ("complete", "fail"):
         raise StripeError("authenticate must be complete or fail", param="authenticate")
+    iban = request.form.get("iban")
     attempt = Attempt(
         card_number=request.form.get("card", ""),
         email=request.form.get("email") or None,
         authenticate=authenticate,
         fallback_email="supporter@example.com",
+        iban=iban,
+        account_holder_name=request.form.get("name", "Jenny Rosen") if iban is not None else None,
     )
     with _state().store.transaction():
         result = pay(_state(), session_id, attempt)
@@ -146,18 +150,21 @@ def reset():
 def config():
     """Read or change where webhooks go (`forward_to`, `webhook_secret`), which event types
     are sent (`events`, e.g. `invoice.paid,invoice.payment_failed`; empty: all) and the
-    retries of failed renewals (`retry_days`, e.g. `3,5,7`; `after_retries`)."""
+    retries of failed renewals (`retry_days`, e.g. `3,5,7`; `after_retries`) and the seconds
+    before a SEPA debit settles (`async_delay`)."""
     state = _state()
     # Checked before anything changes: a refusal leaves the settings as they were.
     retry_days = _checked("retry_days", check_retry_days, state.retry_days)
     after_retries = _checked("after_retries", check_after_retries, state.after_retries)
     forward_events = _checked("events", check_events, state.forward_events)
+    async_delay = _checked("async_delay", check_async_delay, state.async_delay)
     if "forward_to" in request.form:
         state.forward_to = request.form["forward_to"] or None
     if request.form.get("webhook_secret"):
         state.webhook_secret = request.form["webhook_secret"]
     state.retry_days, state.after_retries = retry_days, after_retries
     state.forward_events = forward_events
+    state.async_delay = async_delay
     return jsonify(state.config())
 
 

@@ -28,6 +28,7 @@ EXPANDABLE = {
         "payment_method": "payment_method",
     },
     "payment_method": {"customer": "customer"},
+    "mandate": {"payment_method": "payment_method"},
     "setup_intent": {"customer": "customer", "payment_method": "payment_method"},
     "charge": {
         "balance_transaction": "balance_transaction",
@@ -53,6 +54,7 @@ EXPANDABLE = {
     },
     "invoice_payment": {"invoice": "invoice", "payment.payment_intent": "payment_intent"},
     "price": {"product": "product"},
+    "product": {"default_price": "price"},
 }
 
 # Objects embedded in others (not expandable themselves, but paths go through).

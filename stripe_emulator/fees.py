@@ -17,6 +17,10 @@ dispute fee in minor units:
     CAD       2.9% + C$0.30  C$15.00
     AUD       1.7% + A$0.30  A$25.00
 
+A SEPA Direct Debit (EUR only) costs a fixed €0.35 per successful debit, Stripe's standard
+price in the euro area (stripe.com/ie/pricing, /de/pricing: "SEPA Direct Debit €0.35";
+read November 2026); failed debits and SEPA disputes, priced separately, are not emulated.
+
 The percentage part is rounded to the nearest minor unit, halves up. Stripe keeps the
 processing fee when a charge is refunded (the refund's transaction has fee 0), and
 withdraws the disputed amount plus the dispute fee when a dispute opens.
@@ -45,6 +49,10 @@ PRICING = {
     "cad": Pricing(290, 30, 1500),
     "aud": Pricing(170, 30, 2500),
 }
+
+
+# Fixed fee per successful SEPA Direct Debit, minor units, by currency.
+SEPA_DEBIT_FEE = {"eur": 35}
 
 
 def processing_fee(amount, currency):
@@ -87,7 +95,10 @@ def _transaction(txn_id, amount, fee, currency, kind, source, description, fee_d
 def charge_transaction(charge):
     """The balance transaction of a succeeded charge (its id is `charge.balance_transaction`)."""
     amount, currency = charge["amount"], charge["currency"]
-    fee = processing_fee(amount, currency)
+    if charge["payment_method_details"]["type"] == "sepa_debit":
+        fee = SEPA_DEBIT_FEE[currency]
+    else:
+        fee = processing_fee(amount, currency)
     return _transaction(charge["balance_transaction"], amount, fee, currency, "charge",
                         charge["id"], charge["description"],
                         [_fee_detail(fee, currency, "Stripe processing fees")])

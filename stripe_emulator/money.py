@@ -4,6 +4,8 @@ from decimal import Decimal
 
 from babel.numbers import format_currency
 
+from .wire import StripeError
+
 # Stripe's documented minimum charge per currency, in minor units
 # (https://docs.stripe.com/currencies#minimum-and-maximum-charge-amounts).
 # The emulator supports the currencies the app sells in; others are refused.
@@ -35,3 +37,15 @@ def frequency(recurring):
     if count == 1:
         return _FREQUENCY[interval]
     return f"every {count} {interval}s"
+
+
+def check_currency(value, param):
+    """A currency code the emulator supports, lowercased; else Stripe's 400 naming `param`."""
+    currency = value.lower()
+    if currency not in MINIMUM_CHARGE:
+        raise StripeError(
+            f"Invalid currency: {value}. The Stripe emulator supports "
+            f"{', '.join(MINIMUM_CHARGE)}.",
+            param=param,
+        )
+    return currency

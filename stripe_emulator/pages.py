@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, current_app, redirect, render_template, request
 
-from . import cards, checkout, portal
+from . import cards, checkout, portal, sepa
 from .money import format_amount, frequency
 from .pay import Attempt, authenticate, known_email, pay
 from .wire import StripeError
@@ -123,7 +123,27 @@ def _render_checkout(session_id, error=None):
         email=request.form.get("email") or known_email(state, session) or "",
         submit_label=_submit_label(session),
         error=error,
+        methods=_methods(session),
+        method=_chosen_method(session),
+        mandate_text=sepa.MANDATE_TEXT.format(merchant=MERCHANT),
+        form=request.form,
     )
+
+
+MERCHANT = "the Stripe emulator's test business"
+_METHOD_LABELS = {"card": "Card", "sepa_debit": "SEPA Direct Debit"}
+
+
+def _methods(session):
+    """[(type, label)] the page offers; SEPA only where the session allows it."""
+    if session["mode"] == "setup":
+        return [("card", "Card")]
+    return [(name, _METHOD_LABELS[name]) for name in session["payment_method_types"]]
+
+
+def _chosen_method(session):
+    chosen = request.values.get("method", "card")
+    return chosen if chosen in dict(_methods(session)) else _methods(session)[0][0]
 
 
 def _submit_label(session):
@@ -138,6 +158,9 @@ def _attempt_from_form(form):
     """Card checks Stripe's page does in the browser, before any payment."""
     if not form.get("email", "").strip():
         raise ValueError("Your email is incomplete.")
+    if form.get("method") == "sepa_debit":
+        return Attempt("", form["email"].strip(), iban=form.get("iban", ""),
+                       account_holder_name=form.get("name", ""))
     month, year = _card_fields(form)
     return Attempt(form.get("card_number", ""), form["email"].strip(), month, year)
 

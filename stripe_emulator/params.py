@@ -1,8 +1,8 @@
 """Parameter schemas: type checks and Stripe's validation errors.
 
 Each endpoint declares an `Obj` schema. Anything not declared answers 400
-`parameter_unknown` (this is also how parameters the current API removed,
-such as `payment_method_types` on Checkout Sessions, are refused). Values
+`parameter_unknown` (this is also how parameters the current API removed
+are refused). Values
 arrive as strings from the form decoder; `clean` converts and checks them.
 """
 

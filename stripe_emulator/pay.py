@@ -8,7 +8,7 @@ store lock.
 import re
 from dataclasses import asdict, dataclass, replace
 
-from . import billing, cards, checkout, payments, setup
+from . import billing, cards, checkout, payments, sepa, setup
 from .events import emit
 from .shapes import checkout as shapes
 from .shapes.common import customer as new_customer
@@ -27,6 +27,9 @@ class Attempt:
     authenticate: str | None = None
     # Used when neither the payer nor the session gives an email (scripts).
     fallback_email: str | None = None
+    # Paying by SEPA Direct Debit instead of a card: the IBAN and the account holder.
+    iban: str | None = None
+    account_holder_name: str | None = None
 
 
 @dataclass
@@ -49,6 +52,8 @@ def pay(state, session_id, attempt):
         return Result(
             "invalid", error={"code": "email_invalid", "message": "Your email address is invalid."}
         )
+    if attempt.iban is not None:
+        return _pay_by_sepa(state, session, attempt, email)
     try:
         card = cards.lookup(attempt.card_number)
     except cards.CardInputError as error:
@@ -115,10 +120,47 @@ def _closed(session):
     )
 
 
-def _pay_once(state, session, method, decline):
-    private = state.store.private[session["id"]]["payment_intent_data"]
+def _pay_by_sepa(state, session, attempt, email):
+    """A SEPA debit: the session completes unpaid; the debit settles later (sepa.py)."""
+    if "sepa_debit" not in session["payment_method_types"] or session["mode"] == "setup":
+        return _invalid("payment_method_unavailable",
+                        "This Checkout Session does not accept SEPA Direct Debit.")
+    name = (attempt.account_holder_name or "").strip()
+    if not name:
+        return _invalid("incomplete_name", "Your name is incomplete.")
+    try:
+        iban = sepa.normalize_iban(attempt.iban)
+    except sepa.IbanInputError as error:
+        return _invalid(error.code, error.message)
+    method = sepa.new_payment_method(state, iban, name, email)
+    if session["mode"] == "payment":
+        intent = _session_intent(state, session)
+        customer_id = _customer_for(state, session, method)
+        intent["customer"] = customer_id
+        sepa.start_debit(state, intent, method, "single_use", session_id=session["id"])
+        return _complete(state, session, email, customer_id, payment_status="unpaid")
+    sub = _start_subscription(state, session, method)
+    charge = _latest_charge(state, sub)
+    state.store.private[charge["id"]]["session"] = session["id"]
+    return _complete(state, session, email, sub["customer"], payment_status="unpaid")
+
+
+def _latest_charge(state, sub):
+    invoice = state.store.get(sub["latest_invoice"], "invoice")
+    payment = state.store.get(state.store.private[invoice["id"]]["payments"][0])
+    intent = state.store.get(payment["payment"]["payment_intent"], "payment_intent")
+    return state.store.get(intent["latest_charge"], "charge")
+
+
+def _invalid(code, message):
+    return Result("invalid", error={"code": code, "message": message})
+
+
+def _session_intent(state, session):
+    """The session's PaymentIntent, made at the first attempt."""
     intent = state.store.get(session["payment_intent"], "payment_intent")
     if intent is None:
+        private = state.store.private[session["id"]]["payment_intent_data"]
         intent = payments.create_intent(
             state,
             session["amount_total"],
@@ -126,14 +168,25 @@ def _pay_once(state, session, method, decline):
             metadata=private.get("metadata"),
             description=private.get("description"),
         )
-        intent["receipt_email"] = private.get("receipt_email")
+        intent.update(receipt_email=private.get("receipt_email"),
+                      payment_method_types=list(session["payment_method_types"]))
         session["payment_intent"] = intent["id"]
-    if decline:
-        payments.fail(state, intent, method, decline)
-        return _declined(decline)
+    return intent
+
+
+def _customer_for(state, session, method):
     customer_id = session["customer"]
     if customer_id is None and session["customer_creation"] == "always":
         customer_id = _create_customer(state, _email(method))["id"]
+    return customer_id
+
+
+def _pay_once(state, session, method, decline):
+    intent = _session_intent(state, session)
+    if decline:
+        payments.fail(state, intent, method, decline)
+        return _declined(decline)
+    customer_id = _customer_for(state, session, method)
     intent["customer"] = customer_id
     payments.succeed(state, intent, method)
     return _complete(state, session, _email(method), customer_id)
@@ -142,18 +195,23 @@ def _pay_once(state, session, method, decline):
 def _subscribe(state, session, method, decline):
     if decline:
         return _declined(decline)  # no Subscription exists until a payment succeeds
+    sub = _start_subscription(state, session, method)
+    return _complete(state, session, _email(method), sub["customer"])
+
+
+def _start_subscription(state, session, method):
     private = state.store.private[session["id"]]
     customer = state.store.get(session["customer"], "customer")
     if customer is None:
         customer = _create_customer(state, _email(method))
-    # The card is saved on the customer, for the renewals.
+    # The card (or bank account) is saved on the customer, for the renewals.
     payments.attach(state, method, customer["id"])
     prices = [(item["price"], item["quantity"]) for item in private["line_items"]]
     sub, invoice = billing.start_subscription(
         state, customer, method, prices, private["subscription_data"]
     )
     session.update(subscription=sub["id"], invoice=invoice["id"])
-    return _complete(state, session, _email(method), customer["id"])
+    return sub
 
 
 def _save_card(state, session, method, decline):
@@ -172,11 +230,11 @@ def _create_customer(state, email):
     return customer
 
 
-def _complete(state, session, email, customer_id):
+def _complete(state, session, email, customer_id, payment_status="paid"):
     session.update(
         status="complete",
         # A setup-mode session stays "no_payment_required".
-        payment_status="paid" if session["mode"] != "setup" else session["payment_status"],
+        payment_status=payment_status if session["mode"] != "setup" else session["payment_status"],
         url=None,
         customer=customer_id,
         customer_details=shapes.customer_details(email),

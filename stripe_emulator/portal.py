@@ -6,7 +6,7 @@ card becomes the customer's default for invoices and replaces the card of
 each of its subscriptions that names one.
 """
 
-from . import billing, cards, changes, customers, payments
+from . import billing, cards, changes, customers, payments, portal_configs
 from .checkout import LOCALES
 from .events import emit
 from .params import Obj, Str
@@ -49,10 +49,13 @@ def create_session(state, params, base_url):
             "Missing required param: customer.", code="parameter_missing", param="customer"
         )
     customers.get_customer(state, params["customer"], "customer")
+    config = portal_configs.get(state, params.get("configuration", portal_configs.DEFAULT_ID))
     flow = _flow(params.get("flow_data"))
     session = portal_session(
         params["customer"], params.get("return_url"), base_url, params.get("locale"), flow
     )
+    session["configuration"] = config["id"]
+    session["return_url"] = session["return_url"] or config["default_return_url"]
     return state.store.add(session)
 
 

@@ -1,8 +1,9 @@
 """Moving the emulator's clock forward, and running what falls due on the way.
 
 Like advancing a Stripe test clock: every renewal (a subscription's period
-end) and every automatic retry of a failed invoice (`next_payment_attempt`)
-between now and the new time runs in time order, each with the clock held at
+end), every automatic retry of a failed invoice (`next_payment_attempt`) and
+every pending SEPA debit's outcome (sepa.py) between now and the new time runs
+in time order, each with the clock held at
 its own moment, so the objects and events it makes carry that time. A
 renewal that fails opens the retries of its invoice; a retry that fails sets
 the next one, until the schedule (`state.retry_days`) is used up.
@@ -18,7 +19,7 @@ import heapq
 import itertools
 from dataclasses import dataclass
 
-from . import billing
+from . import billing, sepa
 from .wire import StripeError
 
 RENEWING = ("active", "past_due")  # subscriptions that renew at their period end
@@ -30,8 +31,8 @@ class Step:
     """One piece of due work that ran."""
 
     at: int
-    kind: str  # renewal | retry
-    subscription: str
+    kind: str  # renewal | retry | settlement (a SEPA debit's outcome)
+    subscription: str | None
     invoice: str | None
     paid: bool
     status: str  # the subscription's status afterwards
@@ -91,6 +92,8 @@ def advance_clock(state, to):
         queue.push(renewal_due(sub), "renewal", sub["id"])
     for invoice in state.store.oldest_first("invoice"):
         queue.push(retry_due(state, invoice), "retry", invoice["id"])
+    for charge in state.store.oldest_first("charge"):
+        queue.push(sepa.settles_at(state, charge), "settlement", charge["id"])
     steps = []
     try:
         for _ in range(MAX_STEPS):
@@ -113,6 +116,8 @@ def advance_clock(state, to):
 
 def _run(state, queue, kind, object_id, at):
     store = state.store
+    if kind == "settlement":
+        return _settle(state, queue, object_id, at)
     if kind == "renewal":
         sub = store.get(object_id, "subscription")
         if renewal_due(sub) != at:
@@ -122,6 +127,7 @@ def _run(state, queue, kind, object_id, at):
         queue.push(renewal_due(sub), "renewal", sub["id"])
         if invoice is not None:
             queue.push(retry_due(state, invoice), "retry", invoice["id"])
+            _push_debit(state, queue, invoice)
         return Step(moment, kind, sub["id"], invoice and invoice["id"],
                     bool(invoice) and invoice["status"] == "paid", sub["status"])
     invoice = store.get(object_id, "invoice")
@@ -130,5 +136,29 @@ def _run(state, queue, kind, object_id, at):
     moment = state.clock.hold(at)
     paid = billing.retry(state, object_id)
     queue.push(retry_due(state, invoice), "retry", invoice["id"])
+    _push_debit(state, queue, invoice)
     sub = store.get(billing.subscription_of(invoice), "subscription")
     return Step(moment, kind, sub["id"], invoice["id"], paid, sub["status"])
+
+
+def _settle(state, queue, charge_id, at):
+    charge = state.store.get(charge_id, "charge")
+    if sepa.settles_at(state, charge) != at:
+        return None
+    moment = state.clock.hold(at)
+    paid = sepa.settle(state, charge_id)
+    invoice = state.store.get(state.store.private[charge_id].get("invoice"), "invoice")
+    sub = invoice and state.store.get(billing.subscription_of(invoice), "subscription")
+    if invoice is not None:
+        queue.push(retry_due(state, invoice), "retry", invoice["id"])
+    return Step(moment, "settlement", sub and sub["id"], invoice and invoice["id"], paid,
+                sub["status"] if sub else charge["status"])
+
+
+def _push_debit(state, queue, invoice):
+    """A SEPA debit the invoice's latest attempt started settles on the way too."""
+    payments = state.store.private[invoice["id"]].get("payments") or []
+    payment = state.store.get(payments[0]) if payments else None
+    intent = payment and state.store.get(payment["payment"]["payment_intent"])
+    charge = intent and state.store.get(intent["latest_charge"], "charge")
+    queue.push(sepa.settles_at(state, charge), "settlement", charge and charge["id"])

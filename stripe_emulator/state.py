@@ -5,6 +5,7 @@ import logging
 import secrets
 
 from .clock import Clock
+from .sepa import DEFAULT_ASYNC_DELAY
 from .store import Store
 from .webhooks import Deliverer, describe_target
 
@@ -46,6 +47,17 @@ def check_after_retries(value):
     return value
 
 
+def check_async_delay(value):
+    """Seconds (0 to 3600) before a SEPA debit settles; raises ValueError."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise ValueError("async_delay must be a number of seconds") from None
+    if not 0 <= seconds <= 3600:
+        raise ValueError("async_delay must be 0 to 3600 seconds")
+    return int(seconds) if seconds == int(seconds) else seconds
+
+
 def check_events(value):
     """`a.b,c.d` -> frozenset of event types; empty -> None (every type is sent)."""
     types = frozenset(part.strip() for part in value.split(",") if part.strip())
@@ -62,6 +74,7 @@ class EmulatorState:
         state_file=None,
         retry_days=DEFAULT_RETRY_DAYS,
         after_retries="cancel",
+        async_delay=DEFAULT_ASYNC_DELAY,
         **delivery_options,
     ):
         self.store = Store(state_file)
@@ -73,6 +86,9 @@ class EmulatorState:
         self.forward_events = None
         self.retry_days = check_retry_days(retry_days)
         self.after_retries = check_after_retries(after_retries)
+        # Seconds before a SEPA debit settles (Stripe: days); see sepa.py.
+        self.async_delay = check_async_delay(async_delay)
+        self.settler = None  # sepa.Settler, started by create_emulator
         self.clock = Clock(self._kept_clock_offset())
         self.deliverer = Deliverer(on_attempt=self._record_attempt, **delivery_options)
         self._resume_deliveries()
@@ -86,6 +102,8 @@ class EmulatorState:
             self.deliverer.reset()
             self.clock.reset()
             self.save_clock()
+            if self.settler:
+                self.settler.forget()
 
     def save_clock(self):
         """Keep the clock's offset in the state file, so a restart keeps the time."""
@@ -100,6 +118,7 @@ class EmulatorState:
             "events": sorted(self.forward_events) if self.forward_events else [],
             "retry_days": list(self.retry_days),
             "after_retries": self.after_retries,
+            "async_delay": self.async_delay,
         }
 
     def _kept_clock_offset(self):
@@ -113,6 +132,8 @@ class EmulatorState:
             return dict((self.store.private.get(event_id) or {}).get("delivery") or {}) or None
 
     def close(self):
+        if self.settler:
+            self.settler.stop()
         self.deliverer.stop()
         self.store.close()
 

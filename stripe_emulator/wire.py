@@ -28,6 +28,7 @@ class StripeError(Exception):
         code=None,
         param=None,
         decline_code=None,
+        extra=None,
     ):
         super().__init__(message)
         self.message = message
@@ -36,6 +37,8 @@ class StripeError(Exception):
         self.code = code
         self.param = param
         self.decline_code = decline_code
+        # More fields of the error object, e.g. the `payment_intent` a decline leaves.
+        self.extra = extra or {}
 
     def to_dict(self):
         error = {"message": self.message, "type": self.type}
@@ -46,6 +49,7 @@ class StripeError(Exception):
             error["param"] = self.param
         if self.decline_code:
             error["decline_code"] = self.decline_code
+        error.update(self.extra)
         return {"error": error}
 
 

@@ -137,6 +137,25 @@ def test_recurring_creates_subscription_session(client, fake_stripe, frequency, 
     assert "submit_type" not in params and "payment_intent_data" not in params
 
 
+@pytest.mark.parametrize("frequency", ["one_off", "monthly", "annual"])
+def test_euro_gifts_may_be_paid_by_sepa_debit(client, fake_stripe, frequency):
+    """Where Stripe offers SEPA Direct Debit (euro prices), Checkout offers it beside cards;
+    other currencies stay card-only (the one-off test above: USD)."""
+    response = client.post("/contribute", data={**VALID, "frequency": frequency,
+                                                 "currency": "EUR", "shown_currency": "EUR"})
+    assert response.status_code == 303
+    params = fake_stripe.created[0][0]
+    assert params["payment_method_types"] == ["card", "sepa_debit"]
+    assert params["line_items"][0]["price_data"]["currency"] == "eur"
+
+
+def test_gbp_gifts_stay_card_only(client, fake_stripe):
+    response = client.post("/contribute", data={**VALID, "currency": "GBP",
+                                                 "shown_currency": "GBP"})
+    assert response.status_code == 303
+    assert "payment_method_types" not in fake_stripe.created[0][0]
+
+
 def test_double_submit_makes_one_session(client, fake_stripe):
     """The same form submitted twice carries the same idempotency key: one session."""
     first = client.post("/contribute", data=VALID)

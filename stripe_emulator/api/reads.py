@@ -89,7 +89,10 @@ COLLECTIONS = [
     Collection(
         "/payment_methods",
         "payment_method",
-        {"customer": (_STR, equals("customer")), "type": (Str(choices={"card"}), equals("type"))},
+        {
+            "customer": (_STR, equals("customer")),
+            "type": (Str(choices={"card", "sepa_debit"}), equals("type")),
+        },
     ),
     Collection(
         "/setup_intents",
@@ -174,8 +177,26 @@ COLLECTIONS = [
         },
         refresh=fees.as_read,
     ),
-    Collection("/prices", "price"),
-    Collection("/products", "product"),
+    Collection(
+        "/prices",
+        "price",
+        {
+            "active": (Bool(), equals("active")),
+            "currency": (_STR, equals("currency")),
+            "lookup_keys": (Arr(Str(max_length=200), max_items=10),
+                            lambda state, obj, value: obj["lookup_key"] in value),
+            "product": (_STR, equals("product")),
+            "type": (Str(choices={"one_time", "recurring"}), equals("type")),
+        },
+    ),
+    Collection(
+        "/products",
+        "product",
+        {
+            "active": (Bool(), equals("active")),
+            "ids": (Arr(Str()), lambda state, obj, value: obj["id"] in value),
+        },
+    ),
 ]
 
 
@@ -270,3 +291,13 @@ _nested_list(
 _nested_list(
     "/invoices/<object_id>/lines", "line_item", "invoice", lambda state, i: i["lines"]["data"]
 )
+
+
+@bp.get("/mandates/<mandate_id>")
+@endpoint({}, "mandate")
+def retrieve_mandate(state, params, mandate_id):
+    """Mandates are retrieved only (Stripe has no list of them)."""
+    mandate = state.store.get(mandate_id, "mandate")
+    if mandate is None:
+        raise not_found("mandate", mandate_id)
+    return mandate

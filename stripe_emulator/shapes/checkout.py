@@ -79,7 +79,7 @@ def session(params, items, base_url):
         "payment_method_collection": "always" if mode == "subscription" else None,
         "payment_method_configuration_details": None,
         "payment_method_options": {},
-        "payment_method_types": ["card"],
+        "payment_method_types": list(dict.fromkeys(params.get("payment_method_types") or ["card"])),
         "payment_status": "no_payment_required" if setup_mode else "unpaid",
         "permissions": None,
         "phone_number_collection": {"enabled": False},

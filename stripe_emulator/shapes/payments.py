@@ -1,6 +1,6 @@
 """PaymentIntents, Charges, Refunds and Disputes."""
 
-import json
+import copy
 import secrets
 
 from ..clock import now
@@ -67,22 +67,23 @@ def payment_intent(amount, currency, customer=None, metadata=None, description=N
 
 
 def payment_error(decline, method):
-    """`last_payment_error` for a declined or unauthenticated attempt with the
-    PaymentMethod `method`, embedded in full as it is now (as Stripe does)."""
+    """`last_payment_error` for a declined or unauthenticated attempt, embedding the
+    PaymentMethod `method` as Stripe does."""
     error = {
         "type": "card_error",
         "code": decline.code,
         "doc_url": DOC_URL.format(decline.code.replace("_", "-")),
         "message": decline.message,
-        "payment_method": json.loads(json.dumps(method)),
+        "payment_method": copy.deepcopy(method),
     }
     if decline.decline_code:
         error["decline_code"] = decline.decline_code
     return error
 
 
-def charge(intent, method, authenticated=False):
-    """A succeeded charge for `intent`, paid with the PaymentMethod `method`."""
+def charge(intent, method, authenticated=False, details=None):
+    """A succeeded charge for `intent`, paid with the PaymentMethod `method`; `details`
+    is the `payment_method_details` of a method other than a card."""
     charge_id = new_id("ch")
     amount = intent["amount"]
     return {
@@ -120,10 +121,8 @@ def charge(intent, method, authenticated=False):
         "paid": True,
         "payment_intent": intent["id"],
         "payment_method": method["id"],
-        "payment_method_details": {
-            "card": card_details(method, amount, authenticated),
-            "type": "card",
-        },
+        "payment_method_details": details
+        or {"card": card_details(method, amount, authenticated), "type": "card"},
         "receipt_email": None,
         "receipt_number": None,
         "receipt_url": None,

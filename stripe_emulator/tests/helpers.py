@@ -35,3 +35,14 @@ def monthly_params(amount=500, currency="usd", interval="month", **extra):
         "subscription_data": {"metadata": {"story": "river-report", "variant": "a"}},
         **extra,
     }
+
+
+def conforming(api, method, path, **kwargs):
+    """Call the emulator through the raw `api` fixture; the answer must fit Stripe's
+    OpenAPI description (no violations). Returns the response."""
+    from .conformance import violations
+
+    response = api(method, path, **kwargs)
+    found = violations(method, path, response.status_code, response.json())
+    assert found == [], found
+    return response

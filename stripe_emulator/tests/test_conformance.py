@@ -180,6 +180,27 @@ def _payments(api, control, pay):
     _get(api, f"/v1/products/{line['price']['product']}")
 
 
+def _sepa_debits(api, control):
+    """Euro sessions paid by SEPA Direct Debit, once and monthly; one IBAN that fails."""
+    paid = []
+    for build, iban in ((one_off_params, "AT611904300234573201"),
+                        (one_off_params, "AT861904300235473202"),
+                        (monthly_params, "DE62370400440532013001")):
+        session = _post(api, "/v1/checkout/sessions", **_form(
+            build(currency="eur", payment_method_types=["card", "sepa_debit"])))
+        answer = control("POST", f"/checkout/{session['id']}/pay", data={"iban": iban})
+        assert answer.json()["status"] == "complete", answer.text
+        paid.append(session["id"])
+    control("POST", "/clock/advance", data={"seconds": "3600"})
+    session = _get(api, f"/v1/checkout/sessions/{paid[0]}?expand[]=payment_intent.latest_charge")
+    charge = session["payment_intent"]["latest_charge"]
+    assert charge["status"] == "succeeded"
+    _get(api, f"/v1/mandates/{charge['payment_method_details']['sepa_debit']['mandate']}"
+              "?expand[]=payment_method")
+    _get(api, f"/v1/charges/{charge['id']}?expand[]=balance_transaction")
+    _get(api, "/v1/payment_methods?type=sepa_debit")
+
+
 def _subscriptions(api, control, pay):
     """A subscription renewed, changed, paused (void / uncollectible) and cancelled; one whose
     renewal fails and whose invoice is then paid by hand; setup mode, saved and refused."""
@@ -273,6 +294,7 @@ def test_every_route_and_event_is_exercised_and_conforms(emulator, api, control,
     _payments(api, control, pay)
     _customers(api, _subscriptions(api, control, pay))
     _errors(api)
+    _sepa_debits(api, control)
     print(
         "\noperations:",
         *sorted(RECORDER.operations(), key=lambda op: (op[1], op[0])),

@@ -146,6 +146,7 @@ def test_config_changes_target_and_secret(client, webhooks, control):
         "events": [],
         "retry_days": [3, 5, 7],
         "after_retries": "cancel",
+        "async_delay": 3,
     }
     client.v1.customers.create(params={"email": "x@example.com"})
     webhooks.wait_for("customer.created")

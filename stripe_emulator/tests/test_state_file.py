@@ -274,3 +274,31 @@ def test_run_in_thread_takes_a_state_file(tmp_path):
         assert memory.state.store.file is None
         with pytest.raises(stripe.InvalidRequestError):
             client.v1.customers.retrieve(customer.id)
+
+
+def test_objects_made_through_the_api_survive_a_restart(tmp_path):
+    path = tmp_path / "breadth.sqlite3"
+    with run_in_thread(state_file=path) as first:
+        client = stripe.StripeClient("sk_test_x", base_addresses={"api": first.url})
+        price = client.v1.prices.create(
+            params={"currency": "usd", "unit_amount": 500, "recurring": {"interval": "month"},
+                    "product_data": {"name": "Membership"}, "lookup_key": "monthly"})
+        client.v1.prices.update(price.id, params={"nickname": "Monthly"})
+        customer = client.v1.customers.create(params={"email": "keep@example.com"})
+        method = client.v1.payment_methods.attach("pm_card_visa", params={"customer": customer.id})
+        intent = client.v1.payment_intents.create(
+            params={"amount": 1000, "currency": "usd", "customer": customer.id,
+                    "payment_method": method.id, "confirm": True})
+        sub = client.v1.subscriptions.create(
+            params={"customer": customer.id, "default_payment_method": method.id,
+                    "items": [{"price": price.id}]})
+        config = client.v1.billing_portal.configurations.create(
+            params={"features": {"invoice_history": {"enabled": True}}})
+    with run_in_thread(state_file=path) as second:
+        client = stripe.StripeClient("sk_test_x", base_addresses={"api": second.url})
+        assert client.v1.prices.retrieve(price.id).nickname == "Monthly"
+        assert client.v1.products.retrieve(price.product).name == "Membership"
+        assert client.v1.payment_intents.retrieve(intent.id).status == "succeeded"
+        assert client.v1.subscriptions.retrieve(sub.id).status == "active"
+        configs = client.v1.billing_portal.configurations.list().data
+        assert [c.id for c in configs][0] == config.id and len(configs) == 2

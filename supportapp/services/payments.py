@@ -96,8 +96,13 @@ def api_origin():
     return f"{parts.scheme}://{parts.netloc}"
 
 
+# Stripe offers SEPA Direct Debit for euro prices only (one-off and recurring alike).
+SEPA_DEBIT_CURRENCIES = ("eur",)
+
+
 def checkout_params(order, total_minor, metadata, success_url, cancel_url):
-    """Checkout Session parameters for one order: a donation or a recurring gift."""
+    """Checkout Session parameters for one order: a donation or a recurring gift. Euro
+    gifts may be paid by card or SEPA Direct Debit, others by card."""
     price_data = {
         "currency": order.currency.lower(),
         "unit_amount": total_minor,
@@ -113,6 +118,9 @@ def checkout_params(order, total_minor, metadata, success_url, cancel_url):
         params["customer_email"] = order.email
     if order.attribution:  # the gift's credit, also in the metadata (services/gift_attribution)
         params["client_reference_id"] = order.attribution
+    if order.currency.lower() in SEPA_DEBIT_CURRENCIES:
+        # A bank debit settles days later: the webhook's async_payment_* events say how.
+        params["payment_method_types"] = ["card", "sepa_debit"]
     if order.frequency == "one_off":
         params.update(mode="payment", submit_type="donate", customer_creation="always",
                       payment_intent_data={"metadata": metadata})

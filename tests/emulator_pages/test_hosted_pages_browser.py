@@ -1,5 +1,6 @@
 """The emulator's hosted pages in Chromium: axe finds nothing, nothing scrolls sideways
-from 320 to 1280 px, and a reader pays on Checkout with the keyboard alone."""
+from 320 to 1280 px, and a reader pays on Checkout with the keyboard alone (by card or by
+SEPA Direct Debit)."""
 import pytest
 
 from stripe_emulator.tests.helpers import monthly_params, one_off_params
@@ -13,9 +14,25 @@ def back_to_checkout(emulator):
     return f"{emulator.url}/c/pay/{{CHECKOUT_SESSION_ID}}"
 
 
+SEPA = ["card", "sepa_debit"]
+
+
+def sepa_params(**extra):
+    return one_off_params(currency="eur", payment_method_types=SEPA, **extra)
+
+
+def press_and_wait(page, key):
+    """Press `key` and wait for the page it submits or follows to load."""
+    with page.expect_navigation():
+        page.keyboard.press(key)
+
+
 def hosted_pages(client, emulator, subscribe, pay):
     """Each hosted page in each state a reader can see."""
     one_off = client.v1.checkout.sessions.create(params=one_off_params(amount=1250))
+    euro = client.v1.checkout.sessions.create(params=sepa_params())
+    debited = client.v1.checkout.sessions.create(params=sepa_params())
+    assert pay(debited.id, iban="AT611904300234573201")["status"] == "complete"
     paid = client.v1.checkout.sessions.create(params=one_off_params())
     assert pay(paid.id)["status"] == "complete"
     monthly = client.v1.checkout.sessions.create(
@@ -33,6 +50,12 @@ def hosted_pages(client, emulator, subscribe, pay):
                                            "[name=email][value='reader@example.com']"),
         "checkout, card declined": (one_off.url, {**card, "card_number": "4000000000000002"},
                                     "[data-error]"),
+        "checkout, SEPA chosen": (f"{euro.url}?method=sepa_debit", None,
+                                  "[aria-current=page][data-method=sepa_debit]"),
+        "checkout, SEPA IBAN refused": (f"{euro.url}?method=sepa_debit", {
+            "email": "reader@example.com", "name": "Jenny Rosen", "iban": "AT61 1904"},
+            "[data-error]"),
+        "checkout, SEPA processing": (debited.url, None, "[data-status=complete]"),
         "checkout, expired": (expired.url, None, "[data-status=expired]"),
         "checkout, paid": (paid.url, None, "[data-status=complete]"),
         "authenticate": (one_off.url, {**card, "card_number": "4000002500003155"},
@@ -101,8 +124,7 @@ def test_reader_pays_on_checkout_with_the_keyboard_alone(client, emulator, page)
     page.keyboard.type("123")
     page.keyboard.press("Tab")
     assert focused(page).describe == 'button "Donate"'
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
+    press_and_wait(page, "Enter")
     assert page.locator("[data-status]").get_attribute("data-status") == "complete"
     assert client.v1.checkout.sessions.retrieve(session.id).status == "complete"
 
@@ -119,14 +141,47 @@ def test_reader_answers_3d_secure_and_leaves_checkout_with_the_keyboard(client, 
     for value in ("4000 0025 0000 3155", "12 / 34", "123"):
         page.keyboard.press("Tab")
         page.keyboard.type(value)
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
+    press_and_wait(page, "Enter")
     tab_to(page, "button[value=complete]")
-    with page.expect_navigation():
-        page.keyboard.press("Space")
+    press_and_wait(page, "Space")
     assert page.locator("[data-status]").get_attribute("data-status") == "complete"
     assert client.v1.checkout.sessions.retrieve(session.id).status == "complete"
 
     other = client.v1.checkout.sessions.create(params=one_off_params())
     page.goto(other.url)
     assert tab_to(page, "[data-cancel]").describe.startswith('a "← Cancel')
+
+
+def test_reader_pays_by_sepa_debit_with_the_keyboard_alone(client, emulator, page):
+    """Tab to "SEPA Direct Debit", Enter chooses it; a mistyped IBAN is refused with a
+    message; the holder, the IBAN and Enter pay: the session completes, the debit pending."""
+    kept, emulator.state.async_delay = emulator.state.async_delay, 3600
+    try:
+        session = client.v1.checkout.sessions.create(
+            params=sepa_params(success_url=back_to_checkout(emulator)))
+        page.goto(session.url)
+        tab_to(page, "[data-method=sepa_debit]")
+        press_and_wait(page, "Enter")
+        stops = tab_order(page)
+        assert [stop.describe for stop in stops if not stop.visible] == []
+        assert len(stops) == 7  # two method links, three fields, the button, cancel
+        tab_to(page, "input[name=email]")
+        page.keyboard.type("reader@example.com")
+        page.keyboard.press("Tab")
+        page.keyboard.type("Jenny Rosen")
+        page.keyboard.press("Tab")
+        assert focused(page).describe == "input[name=iban]"
+        page.keyboard.type("AT61 1904 3002 3457 3202")  # one digit wrong
+        press_and_wait(page, "Enter")
+        assert page.locator("[data-error]").inner_text() == "Your IBAN is invalid."
+        tab_to(page, "input[name=iban]")
+        page.keyboard.press("ControlOrMeta+a")
+        page.keyboard.type("AT61 1904 3002 3457 3201")
+        page.keyboard.press("Tab")
+        assert focused(page).describe == 'button "Donate"'
+        press_and_wait(page, "Enter")
+        assert page.locator("[data-status]").inner_text().startswith("Your payment is processing")
+        done = client.v1.checkout.sessions.retrieve(session.id)
+        assert (done.status, done.payment_status) == ("complete", "unpaid")
+    finally:
+        emulator.state.async_delay = kept

@@ -67,6 +67,7 @@ def schema_named(name):
     return spec()["components"]["schemas"][name]
 
 
+@lru_cache(maxsize=1)
 def _paths():
     return {**spec()["paths"], **EXTRA_OPERATIONS}
 

@@ -183,11 +183,16 @@ def _payments(api, control, pay):
 def _sepa_debits(api, control):
     """Euro sessions paid by SEPA Direct Debit, once and monthly; one IBAN that fails."""
     paid = []
-    for build, iban in ((one_off_params, "AT611904300234573201"),
-                        (one_off_params, "AT861904300235473202"),
-                        (monthly_params, "DE62370400440532013001")):
-        session = _post(api, "/v1/checkout/sessions", **_form(
-            build(currency="eur", payment_method_types=["card", "sepa_debit"])))
+    for build, iban in (
+        (one_off_params, "AT611904300234573201"),
+        (one_off_params, "AT861904300235473202"),
+        (monthly_params, "DE62370400440532013001"),
+    ):
+        session = _post(
+            api,
+            "/v1/checkout/sessions",
+            **_form(build(currency="eur", payment_method_types=["card", "sepa_debit"])),
+        )
         answer = control("POST", f"/checkout/{session['id']}/pay", data={"iban": iban})
         assert answer.json()["status"] == "complete", answer.text
         paid.append(session["id"])
@@ -195,8 +200,11 @@ def _sepa_debits(api, control):
     session = _get(api, f"/v1/checkout/sessions/{paid[0]}?expand[]=payment_intent.latest_charge")
     charge = session["payment_intent"]["latest_charge"]
     assert charge["status"] == "succeeded"
-    _get(api, f"/v1/mandates/{charge['payment_method_details']['sepa_debit']['mandate']}"
-              "?expand[]=payment_method")
+    _get(
+        api,
+        f"/v1/mandates/{charge['payment_method_details']['sepa_debit']['mandate']}"
+        "?expand[]=payment_method",
+    )
     _get(api, f"/v1/charges/{charge['id']}?expand[]=balance_transaction")
     _get(api, "/v1/payment_methods?type=sepa_debit")
 
@@ -289,6 +297,74 @@ def _test_clocks(api, pay):
     _get(api, f"/v1/test_helpers/test_clocks/{test_clock['id']}", status=404)
 
 
+def _catalog_and_intents(api):
+    """Products and prices made and changed; PaymentIntents made, confirmed (paid, 3D Secure,
+    declined) and cancelled; a card attached; a subscription made through the API; portal
+    configurations."""
+    product = _post(api, "/v1/products", name="Membership")
+    _post(api, f"/v1/products/{product['id']}", description="Monthly support")
+    price = _post(
+        api,
+        "/v1/prices",
+        product=product["id"],
+        currency="usd",
+        unit_amount=500,
+        **{"recurring[interval]": "month"},
+    )
+    _post(api, f"/v1/prices/{price['id']}", **{"metadata[tier]": "basic"})
+    customer = _post(api, "/v1/customers", email="member@example.com")
+    card = _post(api, "/v1/payment_methods/pm_card_visa/attach", customer=customer["id"])
+    _post(
+        api,
+        f"/v1/customers/{customer['id']}",
+        **{"invoice_settings[default_payment_method]": card["id"]},
+    )
+    _post(api, "/v1/subscriptions", customer=customer["id"], **{"items[0][price]": price["id"]})
+    intent = _post(api, "/v1/payment_intents", amount=1000, currency="usd", customer=customer["id"])
+    _post(api, f"/v1/payment_intents/{intent['id']}/confirm", payment_method="pm_card_visa")
+    _post(
+        api,
+        "/v1/payment_intents",
+        amount=1000,
+        currency="usd",
+        confirm="true",
+        payment_method="pm_card_threeDSecure2Required",
+    )
+    declined = _post(api, "/v1/payment_intents", amount=1000, currency="usd")
+    _post(
+        api,
+        f"/v1/payment_intents/{declined['id']}/confirm",
+        status=402,
+        payment_method="pm_card_chargeDeclined",
+    )
+    _post(api, f"/v1/payment_intents/{declined['id']}/cancel")
+    config = _post(
+        api, "/v1/billing_portal/configurations", **{"features[invoice_history][enabled]": "true"}
+    )
+    _get(api, "/v1/billing_portal/configurations")
+    _get(api, f"/v1/billing_portal/configurations/{config['id']}")
+
+
+def _sepa(api, control):
+    """Two SEPA Direct Debits by Checkout: one settles, one fails when the clock passes."""
+    control("POST", "/config", data={"async_delay": "3600"})
+    for iban in ("AT611904300234573201", "AT861904300235473202"):
+        params = one_off_params(currency="eur", payment_method_types=["card", "sepa_debit"])
+        session = _post(api, "/v1/checkout/sessions", **_form(params))
+        paid = control(
+            "POST",
+            f"/checkout/{session['id']}/pay",
+            data={"iban": iban, "name": "Jenny Rosen", "email": "jenny@example.com"},
+        )
+        assert paid.json()["status"] == "complete", paid.text
+    intent = _get(
+        api, f"/v1/checkout/sessions/{session['id']}?expand[]=payment_intent.latest_charge"
+    )["payment_intent"]
+    mandate = intent["latest_charge"]["payment_method_details"]["sepa_debit"]["mandate"]
+    _get(api, f"/v1/mandates/{mandate}")
+    control("POST", "/clock/advance", data={"seconds": "3700"})
+
+
 def _errors(api):
     _get(api, "/v1/customers/cus_missing", status=404)
     _get(api, "/v1/customers?limit=1000", status=400)
@@ -309,6 +385,12 @@ def _form(params, prefix=""):
 
 
 def test_every_route_and_event_is_exercised_and_conforms(emulator, api, control, pay):
+    kept_delay = emulator.state.async_delay
+    try:
+        _sepa(api, control)
+    finally:
+        emulator.state.async_delay = kept_delay
+    _catalog_and_intents(api)
     _payments(api, control, pay)
     _customers(api, _subscriptions(api, control, pay))
     _errors(api)

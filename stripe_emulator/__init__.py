@@ -11,8 +11,11 @@ or, in tests:
     emulator.shutdown()
 """
 
-from .app import create_emulator
-from .server import EmulatorHandle, run_in_thread
-from .shapes.common import API_VERSION
+# The package's version: pyproject.toml reads it from here (setuptools' `attr:`).
+__version__ = "0.1.0"
 
-__all__ = ["API_VERSION", "EmulatorHandle", "create_emulator", "run_in_thread"]
+from .app import create_emulator  # noqa: E402
+from .server import EmulatorHandle, run_in_thread  # noqa: E402
+from .shapes.common import API_VERSION  # noqa: E402
+
+__all__ = ["API_VERSION", "__version__", "EmulatorHandle", "create_emulator", "run_in_thread"]

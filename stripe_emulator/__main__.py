@@ -6,6 +6,7 @@ import logging
 import signal
 import sys
 
+from . import __version__
 from .app import create_emulator
 from .server import make_emulator_server
 from .state import AFTER_RETRIES, DEFAULT_RETRY_DAYS, check_retry_days
@@ -21,9 +22,10 @@ def _retry_days(text):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
-        prog="python -m stripe_emulator",
+        prog="stripe-emulator",
         description="A local Stripe emulator: API, hosted Checkout and portal, webhooks.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=12111)
     parser.add_argument("--forward-to", help="URL that receives signed webhook events")

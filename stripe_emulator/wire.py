@@ -72,6 +72,8 @@ def decode_pairs(pairs):
     """
     root = {}
     for key, value in pairs:
+        if not key:
+            continue  # `=value` names nothing; Rack's parser, like Stripe, drops it
         match = _KEY.match(key)
         if not match:
             raise unknown_parameter(key)

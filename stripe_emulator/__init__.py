@@ -1,6 +1,7 @@
 """A local Stripe emulator for development and tests (never imported by the app).
 
-    python -m stripe_emulator --port 12111 --forward-to http://127.0.0.1:5000/stripe/webhook
+    stripe-emulator --port 12111 --forward-to http://127.0.0.1:5000/stripe/webhook
+    (or python -m stripe_emulator ...; `pip install ./stripe_emulator` installs the script)
 
 or, in tests:
 

@@ -1,5 +1,6 @@
-"""`python -m stripe_emulator --port 12111 --forward-to URL --webhook-secret whsec_...
-[--state-file PATH] [--retry-days 3,5,7] [--after-retries cancel|unpaid|past_due]`"""
+"""`stripe-emulator` (or `python -m stripe_emulator`) `--port 12111 --forward-to URL
+--webhook-secret whsec_... [--state-file PATH] [--retry-days 3,5,7]
+[--after-retries cancel|unpaid|past_due]`"""
 
 import argparse
 import logging

@@ -136,8 +136,10 @@ class StateFile:
 
     def load(self):
         """The objects found at start, in creation order, as (id, type, body JSON,
-        private JSON, body, private), and the idempotency keys {key: saved answer}."""
-        return self._loaded
+        private JSON, body, private), and the idempotency keys {key: saved answer}. Once:
+        the store keeps them from then on, so the file forgets its copy."""
+        loaded, self._loaded = self._loaded, ([], {})
+        return loaded
 
     def write(self, objects, keys):
         """Insert or update `objects` [(id, type, body json, private json)] (new ones in

@@ -1,6 +1,7 @@
 """A local Stripe emulator for development and tests (never imported by the app).
 
-    python -m stripe_emulator --port 12111 --forward-to http://127.0.0.1:5000/stripe/webhook
+    stripe-emulator --port 12111 --forward-to http://127.0.0.1:5000/stripe/webhook
+    (or python -m stripe_emulator ...; `pip install ./stripe_emulator` installs the script)
 
 or, in tests:
 
@@ -11,8 +12,11 @@ or, in tests:
     emulator.shutdown()
 """
 
-from .app import create_emulator
-from .server import EmulatorHandle, run_in_thread
-from .shapes.common import API_VERSION
+# The package's version: pyproject.toml reads it from here (setuptools' `attr:`).
+__version__ = "0.1.0"
 
-__all__ = ["API_VERSION", "EmulatorHandle", "create_emulator", "run_in_thread"]
+from .app import create_emulator  # noqa: E402
+from .server import EmulatorHandle, run_in_thread  # noqa: E402
+from .shapes.common import API_VERSION  # noqa: E402
+
+__all__ = ["API_VERSION", "__version__", "EmulatorHandle", "create_emulator", "run_in_thread"]

@@ -1,12 +1,13 @@
-"""`python -m stripe_emulator --port 12111 --forward-to URL --webhook-secret whsec_...
-[--state-file PATH] [--retry-days 3,5,7] [--after-retries cancel|unpaid|past_due]
-[--async-delay SECONDS]`"""
+"""`stripe-emulator` (or `python -m stripe_emulator`) `--port 12111 --forward-to URL
+--webhook-secret whsec_... [--state-file PATH] [--retry-days 3,5,7]
+[--after-retries cancel|unpaid|past_due] [--async-delay SECONDS]`"""
 
 import argparse
 import logging
 import signal
 import sys
 
+from . import __version__
 from .app import create_emulator
 from .sepa import DEFAULT_ASYNC_DELAY
 from .server import make_emulator_server
@@ -23,9 +24,10 @@ def _retry_days(text):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
-        prog="python -m stripe_emulator",
+        prog="stripe-emulator",
         description="A local Stripe emulator: API, hosted Checkout and portal, webhooks.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=12111)
     parser.add_argument("--forward-to", help="URL that receives signed webhook events")

@@ -6,7 +6,7 @@ Completing a session with a card is in `pay.py`. Callers hold the store lock.
 import re
 from urllib.parse import urlsplit
 
-from . import clock, sepa, setup
+from . import clock, sepa, setup_mode
 from .events import emit
 from .money import MAXIMUM_CHARGE, MINIMUM_CHARGE, format_minimum
 from .params import Arr, Bool, Int, Metadata, Obj, Str, missing
@@ -82,7 +82,7 @@ CREATE_FIELDS = {
         }
     ),
     "subscription_data": Obj({"description": Str(max_length=500), "metadata": Metadata()}),
-    "setup_intent_data": setup.SETUP_INTENT_DATA,
+    "setup_intent_data": setup_mode.SETUP_INTENT_DATA,
     "currency": Str(max_length=3),
     "submit_type": Str(choices={"auto", "book", "donate", "pay", "subscribe"}),
     "expires_at": Int(),
@@ -106,7 +106,7 @@ def create_session(state, params, base_url):
     _check_payment_method_types(params, items)
     session = shapes.session(params, items, base_url)
     if params["mode"] == "setup":
-        setup.start(state, session, params)
+        setup_mode.start(state, session, params)
     return state.store.add(
         session,
         line_items=items,
@@ -154,7 +154,7 @@ def _check_session(state, params):
     if params.get("ui_mode", "hosted_page") != "hosted_page":
         raise StripeError("The Stripe emulator only serves ui_mode hosted_page.", param="ui_mode")
     if mode == "setup":
-        setup.check_params(params)
+        setup_mode.check_params(params)
     elif not params.get("line_items"):
         raise missing("line_items")
     _only_in_mode(params, "setup_intent_data", "setup")

@@ -16,6 +16,10 @@ from .wire import StripeError
 
 bp = Blueprint("emulator_control", __name__, url_prefix="/_emulator")
 
+# How far one advance may move the clock: every renewal on the way runs, so a typo of a few
+# zeros would otherwise keep the emulator busy for hours.
+MAX_ADVANCE = 10 * 366 * 24 * 3600
+
 # HTTP status for each outcome of a scripted payment.
 _PAY_STATUS = {
     "complete": 200,
@@ -106,10 +110,16 @@ def _target_time(current):
     except ValueError:
         raise StripeError(f"{name} must be a number.", param=name) from None
     if name == "to":
-        return value
-    if value < 0:
+        to = value
+    elif not value >= 0:  # also refuses nan
         raise StripeError(f"{name} cannot be negative: the clock only moves forward.", param=name)
-    return current + int(value * 24 * 3600 if name == "days" else value)
+    else:
+        to = current + value * 24 * 3600 if name == "days" else current + value
+    if not to <= current + MAX_ADVANCE:  # also refuses inf
+        raise StripeError(
+            f"The clock moves at most {MAX_ADVANCE // (24 * 3600)} days at a time.", param=name
+        )
+    return int(to)
 
 
 @bp.post("/charges/<charge_id>/dispute")

@@ -8,7 +8,7 @@ store lock.
 import re
 from dataclasses import asdict, dataclass, replace
 
-from . import billing, cards, checkout, payments, sepa, setup
+from . import billing, cards, checkout, payments, sepa, setup_mode
 from .events import emit
 from .shapes import checkout as shapes
 from .shapes.common import customer as new_customer
@@ -215,7 +215,7 @@ def _start_subscription(state, session, method):
 
 
 def _save_card(state, session, method, decline):
-    if not setup.complete(state, session, method, decline):
+    if not setup_mode.complete(state, session, method, decline):
         return _declined(decline)
     return _complete(state, session, _email(method), session["customer"])
 

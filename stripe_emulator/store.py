@@ -16,7 +16,6 @@ there, so an event is never sent before it is saved).
 """
 
 import copy
-import json
 import threading
 from contextlib import contextmanager
 
@@ -73,10 +72,10 @@ class Store:
 
     def _load(self):
         rows, self._idempotency = self.file.load()
-        for object_id, object_type, body, private in rows:
-            self._objects[object_id] = json.loads(body)
+        for object_id, object_type, body, private, body_value, private_value in rows:
+            self._objects[object_id] = body_value
             self._by_type.setdefault(object_type, []).append(object_id)
-            dict.__setitem__(self.private, object_id, json.loads(private))
+            dict.__setitem__(self.private, object_id, private_value)
             self._saved[object_id] = (body, private)
 
     @contextmanager

@@ -54,10 +54,12 @@ class StripeError(Exception):
 
 
 def not_found(object_name, object_id, param="id"):
-    """Stripe's 404 for an id that does not exist (or is of another type)."""
+    """Stripe's answer for an id that does not exist (or is of another type): a 404 for the
+    object in the URL (`param="id"`), a 400 for one a parameter names (Stripe answers
+    `line_items[0][price]=price_missing` with HTTP 400, resource_missing)."""
     return StripeError(
         f"No such {object_name}: '{object_id}'",
-        status=404,
+        status=404 if param == "id" else 400,
         code="resource_missing",
         param=param,
     )
@@ -76,6 +78,8 @@ def decode_pairs(pairs):
     """
     root = {}
     for key, value in pairs:
+        if not key:
+            continue  # `=value` names nothing; Rack's parser, like Stripe, drops it
         match = _KEY.match(key)
         if not match:
             raise unknown_parameter(key)

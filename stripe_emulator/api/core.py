@@ -50,6 +50,8 @@ def endpoint(fields, result_type):
                 _remember(emulator, pairs, status, body)
             return _json(status, body)
 
+        # The params a view takes, for whoever lists the API (the fuzz test, the docs).
+        view.params_schema = fields
         return view
 
     return decorator

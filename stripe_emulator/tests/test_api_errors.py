@@ -225,3 +225,105 @@ def test_failed_validation_is_not_remembered(api):
     assert bad.status_code == 400
     good = api("POST", "/v1/customers", data={"email": "d@example.com"}, headers=headers)
     assert good.status_code == 200
+
+
+def _error(response, status):
+    assert response.status_code == status, response.text
+    error = response.json()["error"]
+    assert error["type"] == "invalid_request_error"
+    return error
+
+
+@pytest.mark.parametrize(
+    "method, path, data, status, code, param, message",
+    [
+        # Wrong type: Stripe's "Invalid integer: <value>".
+        ("GET", "/v1/customers", {"limit": "abc"}, 400, "parameter_invalid_integer", "limit",
+         "Invalid integer: abc"),
+        ("GET", "/v1/charges", {"created[gte]": "yesterday"}, 400, "parameter_invalid_integer",
+         "created[gte]", "Invalid integer: yesterday"),
+        # Out of range: the same code, the bound in the message.
+        ("GET", "/v1/customers", {"limit": "0"}, 400, "parameter_invalid_integer", "limit",
+         "This value must be greater than or equal to 1."),
+        ("GET", "/v1/events", {"limit": "101"}, 400, "parameter_invalid_integer", "limit",
+         "This value must be less than or equal to 100."),
+        ("POST", "/v1/refunds", {"charge": "ch_x", "amount": "0"}, 400,
+         "parameter_invalid_integer", "amount", "This value must be greater than or equal to 1."),
+        # Unknown and missing.
+        ("GET", "/v1/subscriptions", {"colour": "red"}, 400, "parameter_unknown", "colour",
+         "Received unknown parameter: colour"),
+        ("POST", "/v1/billing_portal/sessions", {}, 400, "parameter_missing", "customer",
+         "Missing required param: customer."),
+        ("POST", "/v1/customers", {"name": ""}, 400, "parameter_invalid_empty", "name", None),
+        # Unknown ids: 404 for the URL's object (param "id"), 400 for a parameter's.
+        ("GET", "/v1/customers/cus_missing", {}, 404, "resource_missing", "id",
+         "No such customer: 'cus_missing'"),
+        ("GET", "/v1/charges/ch_missing/refunds", {}, 404, "resource_missing", "id",
+         "No such charge: 'ch_missing'"),
+        ("POST", "/v1/refunds", {"charge": "ch_missing"}, 400, "resource_missing", "charge",
+         "No such charge: 'ch_missing'"),
+        ("GET", "/v1/customers", {"starting_after": "cus_missing"}, 400, "resource_missing",
+         "starting_after", "No such customer: 'cus_missing'"),
+        ("POST", "/v1/billing_portal/sessions", {"customer": "cus_missing"}, 400,
+         "resource_missing", "customer", "No such customer: 'cus_missing'"),
+    ],
+)
+def test_bad_input_gets_stripes_error(api, method, path, data, status, code, param, message):
+    """Each refusal as Stripe's API reference and error codes give it: status, type, code,
+    param, message and the code's doc_url."""
+    sent = {"data": data} if method == "POST" else {"params": data}
+    error = _error(api(method, path, **sent), status)
+    assert (error["code"], error["param"]) == (code, param)
+    assert error["doc_url"].endswith("/error-codes/" + code.replace("_", "-"))
+    if message:
+        assert error["message"] == message
+
+
+def test_a_price_below_the_minimum_is_amount_too_small(api):
+    form = {"mode": "payment", "success_url": "https://news.example/ok",
+            "line_items[0][price_data][currency]": "usd",
+            "line_items[0][price_data][unit_amount]": "abc",
+            "line_items[0][price_data][product_data][name]": "Gift",
+            "line_items[0][quantity]": "1"}
+    error = _error(api("POST", "/v1/checkout/sessions", data=form), 400)
+    assert (error["code"], error["param"], error["message"]) == (
+        "parameter_invalid_integer", "line_items[0][price_data][unit_amount]",
+        "Invalid integer: abc")
+    form["line_items[0][price_data][unit_amount]"] = "49"
+    error = _error(api("POST", "/v1/checkout/sessions", data=form), 400)
+    assert (error["code"], error["param"]) == (
+        "amount_too_small", "line_items[0][price_data][unit_amount]")
+
+
+def test_a_cancelled_subscription_takes_only_metadata_and_cancellation_details(
+    api, client, subscribe
+):
+    sub = subscribe()
+    client.v1.subscriptions.cancel(sub.id)
+    refused = _error(api("POST", f"/v1/subscriptions/{sub.id}",
+                         data={"cancel_at_period_end": "true"}), 400)
+    assert refused["code"] == "invalid_canceled_subscription_fields"
+    assert refused["message"] == (
+        "A canceled subscription can only update its cancellation_details and metadata.")
+    kept = api("POST", f"/v1/subscriptions/{sub.id}", data={"metadata[note]": "gone"})
+    assert kept.status_code == 200 and kept.json()["metadata"]["note"] == "gone"
+
+
+def test_a_key_with_no_name_is_ignored(api):
+    """`=x` names nothing (Rack, which Stripe's form parsing follows, drops it)."""
+    answer = api("POST", "/v1/customers", data="=x&email=a%40example.com",
+                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert answer.status_code == 200 and answer.json()["email"] == "a@example.com"
+
+
+@pytest.mark.parametrize("field, value", [
+    ("days", "nan"), ("days", "inf"), ("days", "1e9"), ("seconds", "99999999999999999999"),
+    ("to", "99999999999999999999"), ("days", "-1"),
+])
+def test_the_clock_refuses_impossible_moves(control, field, value):
+    """NaN, infinity or centuries ahead: a 400 naming the field, and the clock stays."""
+    before = control("GET", "/clock").json()["offset"]
+    answer = control("POST", "/clock/advance", data={field: value})
+    assert answer.status_code == 400
+    assert answer.json()["error"]["param"] == field
+    assert control("GET", "/clock").json()["offset"] == before

@@ -302,3 +302,57 @@ def test_objects_made_through_the_api_survive_a_restart(tmp_path):
         assert client.v1.subscriptions.retrieve(sub.id).status == "active"
         configs = client.v1.billing_portal.configurations.list().data
         assert [c.id for c in configs][0] == config.id and len(configs) == 2
+
+
+def _refused_at_start(state_file):
+    """Start the emulator on `state_file`, which it must refuse: (stderr), after checking that
+    it exited non-zero and left the file byte for byte, mtime included, as it was."""
+    before = (state_file.read_bytes(), state_file.stat().st_mtime_ns)
+    answer = subprocess.run(
+        [sys.executable, "-m", "stripe_emulator", "--port", "0", "--state-file", str(state_file)],
+        cwd=ROOT, capture_output=True, text=True, timeout=20,
+    )
+    assert answer.returncode == 2, answer.stderr
+    assert "Traceback" not in answer.stderr
+    assert (state_file.read_bytes(), state_file.stat().st_mtime_ns) == before
+    assert not list(state_file.parent.glob(f"{state_file.name}-*")), "a -wal or -shm is left"
+    return answer.stderr
+
+
+def test_a_file_that_is_not_sqlite_is_refused_untouched(tmp_path):
+    state_file = tmp_path / "state.sqlite3"
+    state_file.write_bytes(bytes(range(256)) * 40)
+    message = _refused_at_start(state_file)
+    assert f"{state_file} is not a state file of the Stripe emulator (not SQLite)" in message
+
+
+def test_a_newer_format_is_refused_untouched(tmp_path):
+    """A file a later emulator wrote (rollback journal, format 2) is not converted, not even
+    to WAL mode: the later emulator can still use it."""
+    state_file = tmp_path / "state.sqlite3"
+    db = sqlite3.connect(state_file)
+    db.executescript(
+        "CREATE TABLE object (seq INTEGER PRIMARY KEY, id TEXT, type TEXT, body TEXT,"
+        " private TEXT, livemode INTEGER);"
+        "CREATE TABLE idempotency (key TEXT PRIMARY KEY, body TEXT);"
+        "CREATE TABLE setting (name TEXT PRIMARY KEY, value TEXT);"
+        "INSERT INTO setting VALUES ('schema_version', '2');"
+    )
+    db.commit()
+    db.close()
+    message = _refused_at_start(state_file)
+    assert "written by another version of the emulator (format 2, this one reads 1)" in message
+    assert "remove it to start empty" in message
+
+
+def test_garbage_in_the_object_table_is_refused_untouched(emulator_process):
+    """A row that is not JSON (a hand edit, a disk error): a message naming the row."""
+    first = emulator_process.start()
+    customer = first.client().v1.customers.create(params={"email": "damaged@example.com"})
+    first.stop()
+    db = sqlite3.connect(emulator_process.state_file)
+    db.execute("UPDATE object SET body = '{\"id\": \"cus_' WHERE id = ?", (customer.id,))
+    db.commit()
+    db.close()
+    message = _refused_at_start(emulator_process.state_file)
+    assert f"the row of '{customer.id}' is not valid JSON" in message

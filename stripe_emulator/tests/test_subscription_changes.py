@@ -195,7 +195,7 @@ def test_new_card_for_the_subscription(client, subscribe, pay, control):
             "recurring": {"interval": "month"}}}], "proration_behavior": "none"},
          400, None, "items[0][id]"),
         ({"items": [{"id": "si_missing", "price": "price_x"}], "proration_behavior": "none"},
-         404, "resource_missing", "items[0][id]"),
+         400, "resource_missing", "items[0][id]"),
         ({"items": [{"id": "ITEM", "price_data": {
             "currency": "usd", "unit_amount": "900", "recurring": {"interval": "month"}}}],
           "proration_behavior": "none"},
@@ -207,7 +207,7 @@ def test_new_card_for_the_subscription(client, subscribe, pay, control):
         ({"items": [{"id": "ITEM", "price_data": {
             "currency": "usd", "unit_amount": "900", "product": "prod_missing",
             "recurring": {"interval": "month"}}}], "proration_behavior": "none"},
-         404, "resource_missing", "items[0][price_data][product]"),
+         400, "resource_missing", "items[0][price_data][product]"),
         ({"items": [{"id": "ITEM", "price_data": {
             "currency": "eur", "unit_amount": "900", "product": "PRODUCT",
             "recurring": {"interval": "month"}}}], "proration_behavior": "none"},
@@ -222,7 +222,7 @@ def test_new_card_for_the_subscription(client, subscribe, pay, control):
         ({"pause_collection": {"behavior": "void", "resumes_at": "1000"}}, 400, None,
          "pause_collection[resumes_at]"),
         ({"proration_behavior": "sometimes"}, 400, None, "proration_behavior"),
-        ({"default_payment_method": "pm_missing"}, 404, "resource_missing",
+        ({"default_payment_method": "pm_missing"}, 400, "resource_missing",
          "default_payment_method"),
     ],
 )

@@ -130,7 +130,7 @@ def cancel(state, intent_id, params):
 def get_intent(state, intent_id):
     intent = state.store.get(intent_id, "payment_intent")
     if intent is None:
-        raise not_found("payment_intent", intent_id, "intent")
+        raise not_found("payment_intent", intent_id, "intent", in_url=True)
     return intent
 
 
@@ -233,7 +233,7 @@ def attach(state, method_id, params):
     else:
         method = state.store.get(method_id, "payment_method")
         if method is None:
-            raise not_found("payment_method", method_id, "payment_method")
+            raise not_found("payment_method", method_id, "payment_method", in_url=True)
     if method["customer"] == customer["id"]:
         return method
     if method["customer"] is not None:

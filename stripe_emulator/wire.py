@@ -53,13 +53,16 @@ class StripeError(Exception):
         return {"error": error}
 
 
-def not_found(object_name, object_id, param="id"):
+def not_found(object_name, object_id, param="id", in_url=None):
     """Stripe's answer for an id that does not exist (or is of another type): a 404 for the
-    object in the URL (`param="id"`), a 400 for one a parameter names (Stripe answers
+    object in the URL (`param="id"`, or `in_url=True` where Stripe names it otherwise, as
+    `intent`), a 400 for one a parameter names (Stripe answers
     `line_items[0][price]=price_missing` with HTTP 400, resource_missing)."""
+    if in_url is None:
+        in_url = param == "id"
     return StripeError(
         f"No such {object_name}: '{object_id}'",
-        status=404 if param == "id" else 400,
+        status=404 if in_url else 400,
         code="resource_missing",
         param=param,
     )

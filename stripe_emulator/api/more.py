@@ -79,7 +79,7 @@ def create_portal_configuration(state, params):
 @bp.get("/billing_portal/configurations/<config_id>")
 @endpoint({}, _CONFIGURATION)
 def retrieve_portal_configuration(state, params, config_id):
-    return portal_configs.get(state, config_id, "configuration")
+    return portal_configs.get(state, config_id, "id")
 
 
 @bp.post("/payment_methods/<method_id>/attach")

@@ -147,8 +147,8 @@ def test_create_errors(client):
     assert refused(amount=1000).param == "currency"
     small = refused(amount=10, currency="usd")
     assert (small.code, small.param) == ("amount_too_small", "amount")
-    assert refused(amount=1000, currency="usd", customer="cus_nope").http_status == 404
-    assert refused(amount=1000, currency="usd", payment_method="pm_nope").http_status == 404
+    assert refused(amount=1000, currency="usd", customer="cus_nope").http_status == 400
+    assert refused(amount=1000, currency="usd", payment_method="pm_nope").http_status == 400
     assert refused(amount=1000, currency="usd", capture_method="manual").code == \
         "parameter_unknown"
     assert refused(amount=1000, currency="usd", payment_method_types=["ideal"]).param == \

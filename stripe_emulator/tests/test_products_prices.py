@@ -137,7 +137,7 @@ def test_price_create_errors(client):
     assert refused(unit_amount=100, product=product.id).param == "currency"
     assert refused(currency="usd", unit_amount=100).code == "parameter_missing"
     assert refused(currency="usd", product=product.id).param == "unit_amount"
-    assert refused(currency="usd", unit_amount=100, product="prod_nope").http_status == 404
+    assert refused(currency="usd", unit_amount=100, product="prod_nope").http_status == 400
     assert refused(currency="xyz", unit_amount=100, product=product.id).param == "currency"
     assert refused(
         currency="usd", unit_amount=1, product=product.id, recurring={"interval": "fortnight"}

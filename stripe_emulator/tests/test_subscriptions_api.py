@@ -115,7 +115,7 @@ def test_create_errors(client, card_customer, monthly_price):
     items = [{"price": monthly_price.id}]
     assert refused(items=items).param == "customer"
     assert refused(customer=customer.id).param == "items"
-    assert refused(customer="cus_nope", items=items).http_status == 404
+    assert refused(customer="cus_nope", items=items).http_status == 400
     assert refused(customer=customer.id, items=[{"price": "price_nope"}]).param == \
         "items[0][price]"
     assert refused(customer=customer.id, items=items, trial_period_days=7).code == \

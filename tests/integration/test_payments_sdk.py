@@ -121,7 +121,7 @@ def test_charge_balance_transaction_by_intent_and_by_charge(sdk_app, front):
     lambda: payments.charge_balance_transaction(charge_id="ch_doesnotexist"),
     lambda: payments.invoice_payment_intent("in_doesnotexist"),
     lambda: payments.create_portal_session("cus_doesnotexist", "http://localhost/"),
-    lambda: payments.create_checkout_session({**_one_off(), "payment_method_types": ["card"]},
+    lambda: payments.create_checkout_session({**_one_off(), "payment_method_typez": ["card"]},
                                              "k-bad"),
 ])
 def test_refusals_are_rejected(sdk_app, call):

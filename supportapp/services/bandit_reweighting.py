@@ -10,7 +10,6 @@ no value.
 """
 from datetime import UTC, timedelta
 
-import numpy as np
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -57,8 +56,12 @@ def reweight_appeal(appeal, now, rng=None):
     if not _due(db.session.get(BanditAllocation, appeal.id), now):
         return False
     evidence = appeal_evidence(appeal, now)  # commits (the roll-up): no lock held before
-    shares = thompson_shares(evidence, appeal.floor_percent or 0,
-                             rng if rng is not None else np.random.default_rng())
+    if rng is None:
+        # Deferred, like numpy in thompson_sampling: web workers import this module too.
+        import numpy as np
+
+        rng = np.random.default_rng()
+    shares = thompson_shares(evidence, appeal.floor_percent or 0, rng)
     # Locked and checked again (PostgreSQL): of two workers, one rolls the day forward.
     row = db.session.get(BanditAllocation, appeal.id, with_for_update=True,
                          populate_existing=True)

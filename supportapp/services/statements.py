@@ -32,7 +32,6 @@ from supportapp.services.money import format_money_exact
 from supportapp.services.outbox import Attachment, OutboxError, check_address, queue_email
 from supportapp.services.periods import EARLIEST_DAY
 from supportapp.services.receipts import manage_url
-from supportapp.services.statement_pdf import render_statement_pdf
 from supportapp.services.supporter_email import email_digest, normalise_email
 
 KIND = "statement"
@@ -265,7 +264,16 @@ def statement_pdf(email, year):
     statement = statement_for(email, year)
     if statement is None:
         return None
-    return statement.filename, render_statement_pdf(statement)
+    return statement.filename, _render_pdf(statement)
+
+
+def _render_pdf(statement):
+    # Deferred: fpdf2 (with numpy, Pillow and fontTools) is about 38 MB that every web
+    # worker would hold, since the manage page and the dashboard import this module, for
+    # the few requests and the CLI run that make a PDF.
+    from supportapp.services.statement_pdf import render_statement_pdf
+
+    return render_statement_pdf(statement)
 
 
 @dataclass
@@ -318,7 +326,7 @@ def queue_statement(year, email):
     if statement is None:
         db.session.rollback()
         return NO_GIFTS
-    pdf = Attachment(statement.filename, PDF_TYPE, render_statement_pdf(statement))
+    pdf = Attachment(statement.filename, PDF_TYPE, _render_pdf(statement))
     written = queue_email(key, KIND, to, TEMPLATE, attachments=[pdf],
                           **email_facts(statement))
     db.session.commit()

@@ -1,15 +1,15 @@
-"""Reading story files (JSON, Markdown with front matter, HTML, RSS/Atom) into StoryRecords."""
+"""Reading story files (JSON, Markdown with front matter, HTML, RSS/Atom) into StoryRecords.
+
+The parsers (python-frontmatter, Markdown, lxml, feedparser) are imported by the reader
+that needs them: only `flask stories import` and `flask seed` read files, and every web
+worker imports this module (through the CLI it registers), where they would only take memory.
+"""
 import json
 from calendar import timegm
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-import feedparser
-import frontmatter
-import lxml.html
-import markdown
-import yaml
 from sqlalchemy.exc import SQLAlchemyError
 
 from supportapp.extensions import db
@@ -85,6 +85,10 @@ def read_json(path, text):
 
 
 def read_markdown(path, text):
+    import frontmatter  # deferred: see the module docstring
+    import markdown
+    import yaml
+
     try:
         post = frontmatter.loads(text)
     except yaml.YAMLError as exc:
@@ -106,6 +110,8 @@ def _meta(doc, *names):
 
 
 def read_html(path, text):
+    import lxml.html  # deferred: see the module docstring
+
     try:
         doc = lxml.html.document_fromstring(text)
     except (lxml.etree.ParserError, ValueError) as exc:
@@ -132,6 +138,8 @@ def read_html(path, text):
 
 
 def _feed_entry_record(entry, path, index):
+    import lxml.html  # deferred: see the module docstring
+
     parsed = entry.get("published_parsed") or entry.get("updated_parsed")
     published = datetime.fromtimestamp(timegm(parsed), UTC) if parsed else None
     content = entry.get("content")
@@ -152,6 +160,8 @@ def _feed_entry_record(entry, path, index):
 
 
 def read_feed(path, text):
+    import feedparser  # deferred: see the module docstring
+
     feed = feedparser.parse(text)
     error = feed.get("bozo_exception")
     if feed.get("bozo") and not isinstance(error, feedparser.CharacterEncodingOverride):

@@ -16,8 +16,6 @@ whole basis points (out of SHARE_TOTAL), so what is stored and compared is integ
 """
 from dataclasses import dataclass
 
-import numpy as np
-
 SHARE_TOTAL = 10_000  # basis points
 PRIOR_GIFTS = 2  # the weight of the prior on a variant's mean gift, in gifts
 DRAWS = 4_000  # enough for a win share within about 0.8 points (one standard error)
@@ -36,6 +34,10 @@ class Evidence:
 
 def win_shares(evidence, rng, draws=DRAWS):
     """{variant id: share of posterior draws in which it has the highest value per view}."""
+    # Deferred: numpy is 12 MB in each web worker, which imports this module (through the
+    # worker command the CLI registers) but never samples; the worker's hourly job does.
+    import numpy as np
+
     if not evidence:
         return {}
     viewable = np.array([max(e.viewable, 0) for e in evidence], dtype=float)

@@ -42,13 +42,17 @@ def register_request_guard(app):
 
 
 def register_extensions(app):
-    from supportapp import models  # noqa: F401  (the models must be known to Migrate)
+    from supportapp import (
+        db_cli,
+        models,  # noqa: F401  (the models must be known to Migrate)
+    )
     from supportapp.config import engine_options
-    from supportapp.extensions import csrf, db, limiter, login_manager, mail, migrate
+    from supportapp.extensions import csrf, db, limiter, login_manager, mail
 
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
+    # Flask-Migrate (with Alembic) loads when `flask db` or upgrade() first needs it.
+    db_cli.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)

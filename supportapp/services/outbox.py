@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from email.utils import make_msgid, parseaddr
 from urllib.parse import urlsplit
 
-import css_inline
 from flask import current_app
 
 from supportapp.extensions import db
@@ -31,7 +30,6 @@ _HEADER_NAME = re.compile(r"^[!-9;-~]{1,76}$")
 # Headers the mail worker writes itself: a message cannot set its own.
 _OWN_HEADERS = {"from", "to", "cc", "bcc", "reply-to", "subject", "message-id", "date",
                 "auto-submitted", "content-type", "mime-version", "content-transfer-encoding"}
-_INLINER = css_inline.CSSInliner(keep_style_tags=False)
 
 
 class OutboxError(ValueError):
@@ -102,7 +100,12 @@ def render_email(template, /, **context):
     if not subject or _HEADER_BREAK.search(subject):
         raise OutboxError(f"email/{template}.txt must set a one-line subject")
     html = env.get_template(f"email/{template}.html").render(subject=subject, **values)
-    return subject, str(text_template).strip() + "\n", _INLINER.inline(html)
+    # Deferred: css-inline is 1.5 MB that every web worker would hold (story pages import
+    # this module) for the few requests and the mail worker that write email.
+    import css_inline
+
+    inliner = css_inline.CSSInliner(keep_style_tags=False)
+    return subject, str(text_template).strip() + "\n", inliner.inline(html)
 
 
 def queue_email(key, kind, to, template, /, *, headers=None, attachments=(), **context):

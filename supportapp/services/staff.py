@@ -2,9 +2,6 @@
 import hashlib
 import secrets
 
-from argon2 import PasswordHasher, profiles
-from argon2.exceptions import InvalidHashError, VerificationError
-from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from sqlalchemy import func, select
 
@@ -21,7 +18,13 @@ class StaffError(ValueError):
     """A change to a staff account that is refused; the message says why, for people."""
 
 
+# argon2-cffi and email-validator are imported where they are used: only staff sign-in and
+# account commands need them, and every web worker imports this module with the dashboard.
+
+
 def _hasher():
+    from argon2 import PasswordHasher, profiles  # deferred: see above
+
     # Tests use the cheapest Argon2 parameters; every other setting gets the library's default.
     if current_app.config.get("PASSWORD_HASH_PROFILE") == "cheapest":
         return PasswordHasher.from_parameters(profiles.CHEAPEST)
@@ -30,6 +33,8 @@ def _hasher():
 
 def normalise_email(email):
     """'  Ed@Example.ORG ' -> 'ed@example.org'; raises StaffError when it is not an address."""
+    from email_validator import EmailNotValidError, validate_email  # deferred: see above
+
     try:
         checked = validate_email((email or "").strip(), check_deliverability=False)
     except EmailNotValidError as exc:
@@ -115,6 +120,8 @@ def deactivate_staff(staff):
 
 def authenticate(email, password):
     """The active account for this email and password, or None. Says nothing about which failed."""
+    from argon2.exceptions import InvalidHashError, VerificationError  # deferred: see above
+
     staff = find_staff(email)
     hasher = _hasher()
     if staff is None or not staff.active:

@@ -4,13 +4,16 @@ subscription, customers, events and webhooks.
 The client is built from `current_app.config` when first needed, never at import. With
 no STRIPE_SECRET_KEY the config points it at the local emulator (STRIPE_API_BASE).
 Everything returned is a plain dict, so callers never depend on StripeObject's quirks.
+
+The Stripe SDK itself (with requests, urllib3, charset-normalizer) is imported by the
+functions that use it: about 5 MB that a web worker serving story pages and beacons, which
+never call Stripe, would otherwise hold.
 """
 import json
 import logging
 import time
 from urllib.parse import urlsplit
 
-import stripe
 from flask import current_app
 
 log = logging.getLogger(__name__)
@@ -19,8 +22,6 @@ WEBHOOK_TOLERANCE_SECONDS = 300  # Stripe's own default
 REQUEST_TIMEOUT_SECONDS = 15
 STRIPE_REDIRECT_ORIGINS = ("https://checkout.stripe.com", "https://billing.stripe.com")
 _INTERVALS = {"monthly": "month", "annual": "year"}
-_UNAVAILABLE = (stripe.APIConnectionError, stripe.APIError, stripe.RateLimitError,
-                stripe.AuthenticationError, stripe.PermissionError)
 
 
 class PaymentsUnavailable(Exception):
@@ -46,6 +47,8 @@ class SignatureError(Exception):
 
 
 def _client():
+    import stripe  # deferred: see the module docstring
+
     config = current_app.config
     key, base = config["STRIPE_SECRET_KEY"], config.get("STRIPE_API_BASE") or ""
     clients = current_app.extensions.setdefault("supportapp_stripe", {})
@@ -62,9 +65,13 @@ def _client():
 
 def _call(what, request):
     """Run one Stripe request; turn its errors into ours, logging ids and codes only."""
+    import stripe  # deferred: see the module docstring
+
+    unavailable = (stripe.APIConnectionError, stripe.APIError, stripe.RateLimitError,
+                   stripe.AuthenticationError, stripe.PermissionError)
     try:
         return request()
-    except _UNAVAILABLE as exc:
+    except unavailable as exc:
         log.warning("stripe %s unavailable: %s (status %s, request %s)", what,
                     type(exc).__name__, exc.http_status, exc.request_id)
         raise PaymentsUnavailable(what) from exc
@@ -248,6 +255,8 @@ def pay_invoice(invoice_id):
     try:
         return _plain(_call("invoices.pay", lambda: _client().v1.invoices.pay(invoice_id)))
     except PaymentsRejected as exc:
+        import stripe  # deferred: see the module docstring
+
         cause = exc.__cause__
         if isinstance(cause, stripe.CardError):
             raise PaymentDeclined(cause.user_message or "Your card was declined.",
@@ -285,6 +294,8 @@ def delete_customer(customer_id):
     try:
         _call("customers.delete", lambda: _client().v1.customers.delete(customer_id))
     except PaymentsRejected as exc:
+        import stripe  # deferred: see the module docstring
+
         cause = exc.__cause__
         if isinstance(cause, stripe.InvalidRequestError) and cause.code == "resource_missing":
             return False
@@ -310,6 +321,8 @@ def charge_balance_transaction(charge_id=None, payment_intent_id=None):
         intent = _call("payment_intents.retrieve", lambda: _client().v1.payment_intents.retrieve(
             payment_intent_id, params={"expand": ["latest_charge.balance_transaction"]}))
         charge = getattr(intent, "latest_charge", None)
+    import stripe  # deferred: see the module docstring
+
     txn = getattr(charge, "balance_transaction", None) if charge is not None else None
     return _plain(txn) if isinstance(txn, stripe.StripeObject) else None
 
@@ -351,6 +364,8 @@ def verify_webhook(payload, signature_header):
     Raises SignatureError for a missing, wrong or stale signature, and ValueError for a
     correctly signed body that is not JSON.
     """
+    import stripe  # deferred: see the module docstring
+
     secret = current_app.config.get("STRIPE_WEBHOOK_SECRET")
     if not signature_header or not secret:
         raise SignatureError("missing signature")

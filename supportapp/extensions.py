@@ -1,6 +1,4 @@
 """Extensions, created unbound here and bound to the app in `create_app`."""
-import sqlite3
-
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -40,7 +38,9 @@ def _tune_sqlite(dbapi_connection, _record):
     # WAL lets readers and the one writer proceed together; NORMAL sync still survives an
     # app process crash (only power loss can drop the last commits). Waits, not errors,
     # when another process holds the write lock.
-    if isinstance(dbapi_connection, sqlite3.Connection):
+    # By the class's module, not isinstance: importing sqlite3 would load it (1 MB) into
+    # every PostgreSQL worker too.
+    if type(dbapi_connection).__module__ == "sqlite3":
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")

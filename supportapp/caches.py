@@ -52,11 +52,14 @@ class AppCaches:
     fragments: Memo  # the appeal block's HTML per placement (web/appeal_html.py)
     insertion_offsets: Memo  # where the appeal goes in a story body (services/injection.py)
     report_tables: Memo  # report tables and statistics per period and data stamp (reports.py)
+    content_stamp: Memo  # the content stamp, when CONTENT_STAMP_SECONDS > 0 (content_stamp.py)
+    stories: Memo  # a story as served, per slug and content stamp (web/story_page.py)
+    story_pages: Memo  # a story page's HTML around the appeal's place (web/story_page.py)
 
 
 def init_app(app):
     """Give the app its own caches, timed by APPEAL_CACHE_SECONDS,
-    APPEAL_PROGRESS_CACHE_SECONDS and REPORT_CACHE_SECONDS."""
+    APPEAL_PROGRESS_CACHE_SECONDS, CONTENT_STAMP_SECONDS and REPORT_CACHE_SECONDS."""
     config = app.config
     app.extensions[EXTENSION] = AppCaches(
         # Live appeals change rarely and are read on every story page.
@@ -72,6 +75,11 @@ def init_app(app):
         # Keyed by the data they come from, so never stale but for a story's title or
         # section edited meanwhile; the TTL bounds that and the memory.
         report_tables=Memo(TTLCache(maxsize=256, ttl=config["REPORT_CACHE_SECONDS"])),
+        content_stamp=Memo(TTLCache(maxsize=1, ttl=config["CONTENT_STAMP_SECONDS"])),
+        # Keyed by the content stamp: a change anywhere starts them afresh, and the old
+        # entries age out of the LRU.
+        stories=Memo(LRUCache(maxsize=1024)),
+        story_pages=Memo(LRUCache(maxsize=1024)),
     )
 
 

@@ -52,7 +52,7 @@ class AppCaches:
     fragments: Memo  # the appeal block's HTML per placement (web/appeal_html.py)
     insertion_offsets: Memo  # where the appeal goes in a story body (services/injection.py)
     report_tables: Memo  # report tables and statistics per period and data stamp (reports.py)
-    content_stamp: Memo  # the content stamp, when CONTENT_STAMP_SECONDS > 0 (content_stamp.py)
+    content_stamp: Memo  # the content stamp for CONTENT_STAMP_SECONDS (content_stamp.py)
     stories: Memo  # a story as served, per slug and content stamp (web/story_page.py)
     story_pages: Memo  # a story page's HTML around the appeal's place (web/story_page.py)
 

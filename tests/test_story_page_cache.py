@@ -22,14 +22,27 @@ from tests.conftest import make_app
 
 
 @pytest.fixture
-def reader(database_url, app):
-    """A second app on the same database, as another worker process would be."""
-    other = make_app(database_url, APPEAL_CACHE_SECONDS=3600, APPEAL_PROGRESS_CACHE_SECONDS=3600,
-                     APPEAL_MAX_VIEWS=100)
-    yield other
-    with other.app_context():
-        db.session.remove()
-        db.engine.dispose()
+def another_app(database_url, app):
+    """Makes apps on the same database, as other worker processes would be; live appeals
+    and the ticker kept for an hour."""
+    made = []
+
+    def _make(**config):
+        made.append(make_app(database_url, APPEAL_CACHE_SECONDS=3600,
+                             APPEAL_PROGRESS_CACHE_SECONDS=3600, APPEAL_MAX_VIEWS=100, **config))
+        return made[-1]
+
+    yield _make
+    for other in made:
+        with other.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def reader(another_app):
+    """Another app reading the content stamp on every request."""
+    return another_app(CONTENT_STAMP_SECONDS=0)
 
 
 def _appeal(status="live", heading="Since you're here", **fields):
@@ -140,3 +153,20 @@ def test_readers_alternating_each_get_their_own_values(app, reader, make_story):
         assert _count_in(_page(reader, "kept", new)) == 1
         assert _headings(_page(reader, "kept", supporter)) == []
     assert keen.get_cookie("sa_reads").value != new.get_cookie("sa_reads").value
+
+
+def test_a_kept_stamp_shows_a_change_within_its_time_and_at_once_where_made(another_app,
+                                                                           make_story):
+    """With CONTENT_STAMP_SECONDS=1 another process sees an edit within a second; the
+    process that made it, on its next request."""
+    kept, editor = another_app(CONTENT_STAMP_SECONDS=1), another_app(CONTENT_STAMP_SECONDS=1)
+    story = make_story(slug="kept", title="First title")
+    for served in (kept, editor):
+        assert _page(served, "kept").xpath("//h1/text()") == ["First title"]
+    with editor.app_context():
+        upsert_story(StoryRecord(title="Second title", slug="kept", section=story.section,
+                                 body_html="<p>Rewritten.</p>"))
+        db.session.commit()
+    assert _page(editor, "kept").xpath("//h1/text()") == ["Second title"]
+    time.sleep(1.1)
+    assert _page(kept, "kept").xpath("//h1/text()") == ["Second title"]

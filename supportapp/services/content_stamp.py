@@ -8,10 +8,16 @@ an appeal, a variant or a bandit allocation), so it can neither run ahead of nor
 what it stamps: whoever sees the change sees the new stamp, in every process.
 Appeals that start or end by their schedule need no stamp: which appeal runs is decided per
 request from the cached live appeals and the time (services/appeals.appeal_for_section).
+
+Each process reads the stamp at most once per CONTENT_STAMP_SECONDS (1 by default; 0 reads
+it on every request): the one query a story page would otherwise make costs a third of the
+page's work, and a second is well within the appeal cache time readers already allowed.
+The process that makes a change forgets its copy when the change commits, so it shows
+there on the very next request.
 """
 import random
 
-from flask import current_app, g, has_request_context
+from flask import current_app, g, has_app_context, has_request_context
 from sqlalchemy import event, insert, select, update
 from sqlalchemy.orm import Session
 
@@ -23,11 +29,13 @@ WATCHED = (Story, Appeal, AppealVariant, BanditAllocation)
 WATCHED_TABLES = frozenset(model.__table__.name for model in WATCHED)
 _ROW = 1
 _REQUEST_KEY = "supportapp_content_stamp"
+_CHANGED = "supportapp_content_changed"  # in Session.info: this transaction bumped the stamp
+_READ = select(ContentVersion.stamp).where(ContentVersion.id == _ROW)  # built once: immutable
 
 
 def content_stamp():
-    """The current stamp (0 before any change): read at most once per request, and cached
-    across requests for CONTENT_STAMP_SECONDS (0 by default: every request reads it)."""
+    """The current stamp (0 before any change): read at most once per request, and kept
+    across requests for CONTENT_STAMP_SECONDS."""
     if has_request_context() and _REQUEST_KEY in g:
         return g.get(_REQUEST_KEY)
     if current_app.config["CONTENT_STAMP_SECONDS"] > 0:
@@ -40,19 +48,19 @@ def content_stamp():
 
 
 def _read_stamp():
-    found = db.session.execute(
-        select(ContentVersion.stamp).where(ContentVersion.id == _ROW)).scalar()
-    return found or 0
+    return db.session.execute(_READ).scalar() or 0
 
 
-def _bump(connection):
-    """A new stamp for the transaction on `connection` (the row made if missing)."""
+def _bump(session):
+    """A new stamp in the session's transaction (the row made if missing)."""
+    connection = session.connection()
     stamp = random.getrandbits(62) + 1
     changed = connection.execute(
         update(ContentVersion.__table__).where(ContentVersion.__table__.c.id == _ROW)
         .values(stamp=stamp))
     if changed.rowcount == 0:
         connection.execute(insert(ContentVersion.__table__).values(id=_ROW, stamp=stamp))
+    session.info[_CHANGED] = True
     if has_request_context():
         g.pop(_REQUEST_KEY, None)  # this request reads its own change from now on
 
@@ -66,7 +74,7 @@ def _touches_content(session):
 @event.listens_for(Session, "after_flush")
 def _after_flush(session, _flush_context):
     if _touches_content(session):
-        _bump(session.connection())
+        _bump(session)
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -76,4 +84,15 @@ def _after_bulk_write(state):
         return
     table = getattr(state.statement, "table", None)
     if getattr(table, "name", None) in WATCHED_TABLES:
-        _bump(state.session.connection())
+        _bump(state.session)
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session):
+    if session.info.pop(_CHANGED, False) and has_app_context():
+        app_caches().content_stamp.clear()  # this process sees its own change at once
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session):
+    session.info.pop(_CHANGED, None)

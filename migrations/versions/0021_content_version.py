@@ -22,6 +22,8 @@ def upgrade():
     sa.Column('stamp', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_content_version'))
     )
+    # The row exists from the start, so two first changes never race to insert it.
+    op.execute("INSERT INTO content_version (id, stamp) VALUES (1, 0)")
 
 
 def downgrade():

@@ -46,12 +46,12 @@ class Database:
     """The throwaway database in a temporary folder `tmp` (prefix: its name's start).
 
     Created on enter, dropped and the folder deleted on exit. SQLite: a file in the folder.
-    PostgreSQL: database `bench_supportapp` on 127.0.0.1:5432, dropped WITH (FORCE) first
-    and last, so only one benchmark may use it at a time.
+    PostgreSQL: database `name` (default `bench_supportapp`) on 127.0.0.1:5432, dropped
+    WITH (FORCE) first and last, so only one benchmark may use one name at a time.
     """
 
-    def __init__(self, kind, prefix):
-        self.kind, self.prefix = kind, prefix
+    def __init__(self, kind, prefix, name=PG_DATABASE):
+        self.kind, self.prefix, self.name = kind, prefix, name
 
     def __enter__(self):
         self._folder = tempfile.TemporaryDirectory(prefix=self.prefix)
@@ -60,11 +60,11 @@ class Database:
         # not wait in instance/ for the next run. Inherited by gunicorn and the flask CLI.
         os.environ["SUPPORTAPP_TRACKING_JOURNAL_DIR"] = os.path.join(self.tmp, "journal")
         if self.kind == "postgresql":
-            self.url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{PG_DATABASE}"
-            self.label = f"PostgreSQL database {PG_DATABASE} at 127.0.0.1:5432"
+            self.url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{self.name}"
+            self.label = f"PostgreSQL database {self.name} at 127.0.0.1:5432"
             try:
-                _pg_admin(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
-                _pg_admin(f"CREATE DATABASE {PG_DATABASE}")
+                _pg_admin(f"DROP DATABASE IF EXISTS {self.name} WITH (FORCE)")
+                _pg_admin(f"CREATE DATABASE {self.name}")
             except BaseException:
                 self._folder.cleanup()
                 raise
@@ -77,7 +77,7 @@ class Database:
         os.environ.pop("SUPPORTAPP_TRACKING_JOURNAL_DIR", None)
         try:
             if self.kind == "postgresql":
-                _pg_admin(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
+                _pg_admin(f"DROP DATABASE IF EXISTS {self.name} WITH (FORCE)")
         finally:
             self._folder.cleanup()
 
@@ -92,7 +92,7 @@ class Database:
             return self.url.replace("/bench.db", f"/bench-{name}.db")
         import psycopg
 
-        with psycopg.connect(f"{PG_SERVER}/{PG_DATABASE}", autocommit=True) as conn:
+        with psycopg.connect(f"{PG_SERVER}/{self.name}", autocommit=True) as conn:
             conn.execute(f"CREATE SCHEMA {name}")
         return f"{self.url}?options=-csearch_path%3D{name}"
 
@@ -132,7 +132,9 @@ def flask_cli(env, *args, timeout=180):
 def migrate_and_seed(env):
     """`flask db upgrade` and `flask seed` on the database that env names."""
     flask_cli(env, "db", "upgrade")
-    flask_cli(env, "seed")
+    # No holdback for the seeded appeal: the benchmarks check that every page carries it,
+    # and each request is a new reader, 5% of whom the default holdback would show none.
+    flask_cli({**env, "SUPPORTAPP_DEFAULT_HOLDBACK_PERCENT": "0"}, "seed")
 
 
 # --------------------------------------------------------------------------- the app in-process

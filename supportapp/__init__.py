@@ -62,7 +62,13 @@ def register_extensions(app):
 def register_caches(app):
     # Caches and per-process state belong to the app, so each app (and test) has its own.
     from supportapp import api_description, caches
-    from supportapp.services import background_rollup, clock, event_journal, known_targets
+    from supportapp.services import (
+        background_rollup,
+        clock,
+        content_stamp,  # noqa: F401 (its session hooks stamp every story and appeal change)
+        event_journal,
+        known_targets,
+    )
 
     caches.init_app(app)
     api_description.init_app(app)

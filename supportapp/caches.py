@@ -52,11 +52,16 @@ class AppCaches:
     fragments: Memo  # the appeal block's HTML per placement (web/appeal_html.py)
     insertion_offsets: Memo  # where the appeal goes in a story body (services/injection.py)
     report_tables: Memo  # report tables and statistics per period and data stamp (reports.py)
+    content_stamp: Memo  # the content stamp for CONTENT_STAMP_SECONDS (content_stamp.py)
+    stories: Memo  # a story as served, per slug and content stamp (web/story_page.py)
+    story_pages: Memo  # a story page's HTML around the appeal's place (web/story_page.py)
+    currencies: Memo  # a reader's currency per Accept-Language header (reader_state.py)
+    month_names: Memo  # "January" per month, for the appeal's reminder offer (appeal_html.py)
 
 
 def init_app(app):
     """Give the app its own caches, timed by APPEAL_CACHE_SECONDS,
-    APPEAL_PROGRESS_CACHE_SECONDS and REPORT_CACHE_SECONDS."""
+    APPEAL_PROGRESS_CACHE_SECONDS, CONTENT_STAMP_SECONDS and REPORT_CACHE_SECONDS."""
     config = app.config
     app.extensions[EXTENSION] = AppCaches(
         # Live appeals change rarely and are read on every story page.
@@ -72,6 +77,14 @@ def init_app(app):
         # Keyed by the data they come from, so never stale but for a story's title or
         # section edited meanwhile; the TTL bounds that and the memory.
         report_tables=Memo(TTLCache(maxsize=256, ttl=config["REPORT_CACHE_SECONDS"])),
+        content_stamp=Memo(TTLCache(maxsize=1, ttl=config["CONTENT_STAMP_SECONDS"])),
+        # Keyed by the content stamp: a change anywhere starts them afresh, and the old
+        # entries age out of the LRU.
+        stories=Memo(LRUCache(maxsize=1024)),
+        story_pages=Memo(LRUCache(maxsize=1024)),
+        # Pure functions of their key, worked out with Babel: once, not on every story page.
+        currencies=Memo(LRUCache(maxsize=512)),
+        month_names=Memo(LRUCache(maxsize=16)),
     )
 
 

@@ -73,6 +73,7 @@ def make_app(database_url, **extra):
         "SERVER_NAME": None,
         "APPEAL_CACHE_SECONDS": 0,
         "APPEAL_PROGRESS_CACHE_SECONDS": 0,
+        "CONTENT_STAMP_SECONDS": 0,
         "TRACKING_LOOKUP_SECONDS": 0,
         "TRACKING_JOURNAL_SECONDS": 0,
         "TRACKING_ROLLUP_SECONDS": 0,  # no roll-up thread: tests roll up when they mean to

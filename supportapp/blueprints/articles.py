@@ -10,7 +10,6 @@ from flask import (
     render_template,
     request,
 )
-from markupsafe import Markup
 
 from supportapp.blueprints.reader_state import (
     appeal_settings,
@@ -19,15 +18,14 @@ from supportapp.blueprints.reader_state import (
     remember_dismissal,
     write_reader_cookies,
 )
-from supportapp.caches import app_caches
 from supportapp.extensions import csrf
 from supportapp.models.story import section_display_name
 from supportapp.security import safe_local_path
 from supportapp.services.appeal_placement import place_appeal
 from supportapp.services.contributions import subscription_is_active
-from supportapp.services.injection import inject_appeal
-from supportapp.services.stories import find_story, latest_stories
+from supportapp.services.stories import latest_stories
 from supportapp.web.appeal_html import shown_appeal
+from supportapp.web.story_page import served_story, story_page_html
 
 bp = Blueprint("articles", __name__)
 
@@ -62,18 +60,14 @@ def later():
 
 @bp.get("/stories/<slug:slug>")
 def story(slug):
-    found = find_story(slug)
+    found = served_story(slug)
     if found is None or found.is_external:
         abort(404)
     settings = appeal_settings()
     state = read_reader_state(request, found.id, settings, subscription_is_active)
     placement = place_appeal(found, state.context, datetime.now(UTC), settings)
     html, placement = shown_appeal(found, placement, state.context.reader_id)
-    body = found.body_html
     if placement is not None:
-        body = inject_appeal(body, html, placement.after_paragraph,
-                             app_caches().insertion_offsets)
         note_appeal_view(state, settings)
-    page = render_template("articles/story.html", story=found, body=Markup(body),
-                           placement=placement)
+    page = story_page_html(found, html, placement)
     return write_reader_cookies(make_response(page), state)

@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 from flask import current_app
 
+from supportapp.caches import app_caches
 from supportapp.services import reader_cookies as rc
 from supportapp.services.appeal_placement import AppealSettings, ReaderContext
 from supportapp.services.contributions import subscription_is_active
@@ -85,7 +86,10 @@ def reader_currency(request):
     chosen = request.args.get("currency")
     if chosen:
         return normalise_currency(chosen)
-    return currency_for_languages([lang for lang, _q in request.accept_languages])
+    # The same header always gives the same currency: worked out once per header.
+    return app_caches().currencies.get(
+        request.headers.get("Accept-Language", ""),
+        lambda: currency_for_languages([lang for lang, _q in request.accept_languages]))
 
 
 def note_appeal_view(state, settings):

@@ -3,6 +3,7 @@ from supportapp.models.appeal import Appeal, AppealVariant
 from supportapp.models.appeal_change import AppealChange
 from supportapp.models.bandit_allocation import BanditAllocation
 from supportapp.models.card_update_link import CardUpdateLink
+from supportapp.models.content_version import ContentVersion
 from supportapp.models.contribution import Contribution
 from supportapp.models.outbox import OutboxAttachment, OutboxMessage
 from supportapp.models.payment_failure import PaymentFailure
@@ -24,7 +25,7 @@ from supportapp.models.tracking import (
 
 __all__ = [
     "Appeal", "AppealChange", "AppealVariant", "BanditAllocation", "CardUpdateLink",
-    "Contribution", "OutboxAttachment", "OutboxMessage",
+    "ContentVersion", "Contribution", "OutboxAttachment", "OutboxMessage",
     "PaymentFailure", "RecurringSupport", "Reminder", "Story",
     "StripeEvent", "SupportChange", "SupportSignIn",
     "Staff", "StaffToken",

@@ -17,6 +17,7 @@ from supportapp.services.appeal_audit import APP_ACTOR, record_change, snapshot_
 from supportapp.services.appeal_copy import unknown_placeholders
 from supportapp.services.bandit_assignment import BanditShares, choose_bandit_variant
 from supportapp.services.clock import current_time
+from supportapp.services.content_stamp import content_stamp
 from supportapp.services.giving import FREQUENCIES
 
 # Within the INTEGER columns that hold them (2**31 - 1), with room to spare.
@@ -112,10 +113,11 @@ def _load_live_appeals():
 def live_appeals():
     """Appeals whose status is live, newest first, as plain views.
 
-    Each process keeps a short-lived copy per app (APPEAL_CACHE_SECONDS); nothing else
-    depends on it, so another process never needs it.
+    Each process keeps a copy per app under the content stamp (services/content_stamp.py),
+    so a change made by any process shows on the next read; APPEAL_CACHE_SECONDS bounds how
+    long a copy lives even when nothing changed.
     """
-    return app_caches().live_appeals.get("live", _load_live_appeals)
+    return app_caches().live_appeals.get(("live", content_stamp()), _load_live_appeals)
 
 
 def appeal_for_section(section, now):

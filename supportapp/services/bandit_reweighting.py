@@ -40,7 +40,7 @@ def reweight_bandits(stop):
             break
         changed = reweight_appeal(appeal, now) or changed
     if changed:
-        clear_appeal_cache()  # this process sees them now; others within APPEAL_CACHE_SECONDS
+        clear_appeal_cache()  # others see them on their next read (services/content_stamp.py)
 
 
 def _as_utc(value):

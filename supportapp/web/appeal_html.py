@@ -29,8 +29,9 @@ def appeal_html(placement, story_slug, page_view, embed=False):
     """
     site_url = request.url_root.rstrip("/") if embed else ""
     # The month its "Remind me in ..." offers is part of the key: a new month, a new block.
+    month = next_month()
     key = (placement, embed, site_url, current_app.config["APPEAL_DISMISS_DAYS"],
-           month_name(next_month()))
+           app_caches().month_names.get(month, lambda: month_name(month)))
     html = app_caches().fragments.get(key, lambda: _fragment(*key))
     return html.replace(STORY_SLOT, story_slug).replace(PAGE_VIEW_SLOT, page_view)
 

@@ -28,6 +28,7 @@ from supportapp.services.contributions import subscription_is_active
 from supportapp.services.injection import inject_appeal
 from supportapp.services.stories import find_story, latest_stories
 from supportapp.web.appeal_html import shown_appeal
+from supportapp.web.http_cache import mark_page
 
 bp = Blueprint("articles", __name__)
 
@@ -35,6 +36,7 @@ bp = Blueprint("articles", __name__)
 @bp.get("/")
 def home():
     stories = latest_stories(limit=current_app.config["STORIES_PER_PAGE"])
+    mark_page()
     return render_template("articles/home.html", stories=stories)
 
 
@@ -43,6 +45,7 @@ def section(section):
     stories = latest_stories(limit=current_app.config["STORIES_PER_PAGE"], section=section)
     if not stories:
         abort(404)
+    mark_page()
     return render_template(
         "articles/section.html", stories=stories, section_name=section_display_name(section)
     )
@@ -76,4 +79,5 @@ def story(slug):
         note_appeal_view(state, settings)
     page = render_template("articles/story.html", story=found, body=Markup(body),
                            placement=placement)
+    mark_page(appeal_shown=placement is not None, depends_on_cookies=True)
     return write_reader_cookies(make_response(page), state)

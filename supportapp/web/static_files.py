@@ -101,9 +101,7 @@ def prune(build_root, keep):
 def init_app(app):
     """Build the static files if needed, serve them with WhiteNoise, and make
     url_for('static', ...) answer hashed names."""
-    build_root = app.config.get("STATIC_BUILD_DIR") or os.path.join(app.instance_path,
-                                                                    "static-build")
-    folder = ensure_build(app.static_folder, build_root)
+    folder = ensure_build(app.static_folder, os.path.join(app.instance_path, "static-build"))
     manifest = json.loads((folder / MANIFEST).read_text())
     hashed_urls = {f"{app.static_url_path}/{name}" for name in manifest.values()}
     app.extensions["static_manifest"] = manifest

@@ -32,6 +32,7 @@ def create_app(config=None):
     register_errorhandlers(app)
     register_template_helpers(app)
     register_security_headers(app)
+    register_http_caching(app)
     return app
 
 
@@ -138,3 +139,10 @@ def register_security_headers(app):
     trust_proxies(app)
     app.after_request(add_security_headers)
 
+
+
+def register_http_caching(app):
+    from supportapp.web import http_cache, static_files
+
+    http_cache.init_app(app)
+    static_files.init_app(app)  # outermost: static files never reach Flask

@@ -269,6 +269,9 @@ def load_config(instance_path):
             "SUPPORTAPP_SITE_TAGLINE", "Independent news for Port Alder and the bay"
         ),
         "STORIES_PER_PAGE": _int("SUPPORTAPP_STORIES_PER_PAGE", 20),
+        # How long a shared cache (CDN, proxy) may keep a page without the appeal, in seconds
+        # (web/http_cache.py); pages with the appeal are never kept.
+        "PUBLIC_PAGE_MAX_AGE": _int("SUPPORTAPP_PUBLIC_PAGE_MAX_AGE", 60),
         # What readers' money pays for, on /support: lines separated by "|".
         "FUNDING_USES": _lines(os.environ.get("SUPPORTAPP_FUNDING_USES", DEFAULT_FUNDING_USES)),
         # Far above any form of ours (the appeal editor, every field full, is about 600 kB and

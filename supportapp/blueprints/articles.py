@@ -25,6 +25,7 @@ from supportapp.services.appeal_placement import place_appeal
 from supportapp.services.contributions import subscription_is_active
 from supportapp.services.stories import latest_stories
 from supportapp.web.appeal_html import shown_appeal
+from supportapp.web.http_cache import mark_page
 from supportapp.web.story_page import served_story, story_page_html
 
 bp = Blueprint("articles", __name__)
@@ -33,6 +34,7 @@ bp = Blueprint("articles", __name__)
 @bp.get("/")
 def home():
     stories = latest_stories(limit=current_app.config["STORIES_PER_PAGE"])
+    mark_page()
     return render_template("articles/home.html", stories=stories)
 
 
@@ -41,6 +43,7 @@ def section(section):
     stories = latest_stories(limit=current_app.config["STORIES_PER_PAGE"], section=section)
     if not stories:
         abort(404)
+    mark_page()
     return render_template(
         "articles/section.html", stories=stories, section_name=section_display_name(section)
     )
@@ -70,4 +73,5 @@ def story(slug):
     if placement is not None:
         note_appeal_view(state, settings)
     page = story_page_html(found, html, placement)
+    mark_page(appeal_shown=placement is not None, depends_on_cookies=True)
     return write_reader_cookies(make_response(page), state)

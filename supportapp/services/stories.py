@@ -122,3 +122,9 @@ def list_sections():
         .order_by(Story.section)
     )
     return [(section, count) for section, count in rows]
+
+
+def newest_change():
+    """When a story was last added or edited (None without stories): what a page listing
+    stories or sections can show as Last-Modified. Stories are never deleted."""
+    return db.session.scalar(select(func.max(Story.updated_at)))

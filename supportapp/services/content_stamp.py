@@ -17,7 +17,7 @@ there on the very next request.
 """
 import random
 
-from flask import current_app, g, has_app_context, has_request_context
+from flask import current_app, has_app_context, has_request_context, request
 from sqlalchemy import event, insert, select, update
 from sqlalchemy.orm import Session
 
@@ -36,14 +36,16 @@ _READ = select(ContentVersion.stamp).where(ContentVersion.id == _ROW)  # built o
 def content_stamp():
     """The current stamp (0 before any change): read at most once per request, and kept
     across requests for CONTENT_STAMP_SECONDS."""
-    if has_request_context() and _REQUEST_KEY in g:
-        return g.get(_REQUEST_KEY)
+    # Kept in the request's environ, not on `g`: an app context (and so `g`) can outlive a
+    # request, as in tests that hold one open.
+    if has_request_context() and _REQUEST_KEY in request.environ:
+        return request.environ[_REQUEST_KEY]
     if current_app.config["CONTENT_STAMP_SECONDS"] > 0:
         stamp = app_caches().content_stamp.get("stamp", _read_stamp)
     else:
         stamp = _read_stamp()
     if has_request_context():
-        setattr(g, _REQUEST_KEY, stamp)
+        request.environ[_REQUEST_KEY] = stamp
     return stamp
 
 
@@ -62,7 +64,7 @@ def _bump(session):
         connection.execute(insert(ContentVersion.__table__).values(id=_ROW, stamp=stamp))
     session.info[_CHANGED] = True
     if has_request_context():
-        g.pop(_REQUEST_KEY, None)  # this request reads its own change from now on
+        request.environ.pop(_REQUEST_KEY, None)  # this request reads its own change from now on
 
 
 def _touches_content(session):

@@ -43,7 +43,7 @@ def events():
     # Every beacon counts against the limit, bots and malformed ones too, as before the view.
     charge(current_app.config["BEACON_RATE_LIMIT"], "beacon")
     request.max_content_length = MAX_BODY_BYTES
-    if is_bot(request.user_agent.string):
+    if is_bot(request.headers.get("User-Agent", "")):  # the string; no UserAgent object
         return "", 204
     try:
         data = parse_beacon(request.get_data(cache=False))

@@ -78,8 +78,8 @@ def timed(send, paths, requests, rounds=7):
 # Where a beacon's CPU goes, by function (file suffix, function name) -> label.
 BREAKDOWN = [
     (("flask/app.py", "wsgi_app"), "the whole request inside Flask (wsgi_app)"),
-    (("flask_limiter/_limits.py", "__inner"), "  rate-limit decorator (off) + view"),
     (("supportapp/blueprints/tracking.py", "events"), "  the view"),
+    (("supportapp/rate_limits.py", "charge"), "    rate limit (off in the bench app)"),
     (("supportapp/services/beacon.py", "is_bot"), "    is_bot (lru_cache)"),
     (("supportapp/services/beacon.py", "parse_beacon"), "    parse_beacon"),
     (("supportapp/services/beacon.py", "beacon_events"), "    beacon_events (lookups)"),

@@ -176,7 +176,7 @@ def set_phase(env, phase):
 def benchmark(args):
     results = {"with": [], "without": []}
     cpu = {"with": [], "without": []}
-    with Database(args.database, prefix="appeal-bench-", name=args.pg_name) as database:
+    with Database(args.database, prefix="appeal-bench-", pg_name=args.pg_name) as database:
         env = app_env(database.url)
         migrate_and_seed(env)
         current = "with"  # the seed leaves appeal 1 live

@@ -12,11 +12,13 @@ refuse. The point here is raw ingest throughput, not the limiter.
 """
 from supportapp import create_app
 from supportapp.extensions import csrf
+from supportapp.request_guard import reads_own_body
 
 app = create_app({"RATELIMIT_ENABLED": False})
 
 
 @app.post("/bench/bare")
+@reads_own_body  # like the beacon: its text/plain body is not a form (else 415)
 @csrf.exempt
 def bare():
     return "", 204

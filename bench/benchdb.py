@@ -7,6 +7,7 @@ is not about the database (gunicorn, the load generator, signals, the machine) i
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -17,6 +18,7 @@ from benchkit import ROOT, BenchError, tool
 
 PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
 PG_DATABASE = "bench_supportapp"
+PG_NAME_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
 def postgres_reachable():
@@ -46,12 +48,14 @@ class Database:
     """The throwaway database in a temporary folder `tmp` (prefix: its name's start).
 
     Created on enter, dropped and the folder deleted on exit. SQLite: a file in the folder.
-    PostgreSQL: database `name` (default `bench_supportapp`) on 127.0.0.1:5432, dropped
-    WITH (FORCE) first and last, so only one benchmark may use one name at a time.
+    PostgreSQL: database `pg_name` (default `bench_supportapp`) on 127.0.0.1:5432, dropped
+    WITH (FORCE) first and last, so only one benchmark may use a name at a time.
     """
 
-    def __init__(self, kind, prefix, name=PG_DATABASE):
-        self.kind, self.prefix, self.name = kind, prefix, name
+    def __init__(self, kind, prefix, pg_name=PG_DATABASE):
+        if not PG_NAME_RE.match(pg_name):  # it goes into DROP DATABASE unquoted
+            raise BenchError(f"not a plain PostgreSQL database name: {pg_name!r}")
+        self.kind, self.prefix, self.pg_name = kind, prefix, pg_name
 
     def __enter__(self):
         self._folder = tempfile.TemporaryDirectory(prefix=self.prefix)
@@ -60,11 +64,11 @@ class Database:
         # not wait in instance/ for the next run. Inherited by gunicorn and the flask CLI.
         os.environ["SUPPORTAPP_TRACKING_JOURNAL_DIR"] = os.path.join(self.tmp, "journal")
         if self.kind == "postgresql":
-            self.url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{self.name}"
-            self.label = f"PostgreSQL database {self.name} at 127.0.0.1:5432"
+            self.url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{self.pg_name}"
+            self.label = f"PostgreSQL database {self.pg_name} at 127.0.0.1:5432"
             try:
-                _pg_admin(f"DROP DATABASE IF EXISTS {self.name} WITH (FORCE)")
-                _pg_admin(f"CREATE DATABASE {self.name}")
+                _pg_admin(f"DROP DATABASE IF EXISTS {self.pg_name} WITH (FORCE)")
+                _pg_admin(f"CREATE DATABASE {self.pg_name}")
             except BaseException:
                 self._folder.cleanup()
                 raise
@@ -77,7 +81,7 @@ class Database:
         os.environ.pop("SUPPORTAPP_TRACKING_JOURNAL_DIR", None)
         try:
             if self.kind == "postgresql":
-                _pg_admin(f"DROP DATABASE IF EXISTS {self.name} WITH (FORCE)")
+                _pg_admin(f"DROP DATABASE IF EXISTS {self.pg_name} WITH (FORCE)")
         finally:
             self._folder.cleanup()
 
@@ -92,7 +96,7 @@ class Database:
             return self.url.replace("/bench.db", f"/bench-{name}.db")
         import psycopg
 
-        with psycopg.connect(f"{PG_SERVER}/{self.name}", autocommit=True) as conn:
+        with psycopg.connect(f"{PG_SERVER}/{self.pg_name}", autocommit=True) as conn:
             conn.execute(f"CREATE SCHEMA {name}")
         return f"{self.url}?options=-csearch_path%3D{name}"
 

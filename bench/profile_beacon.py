@@ -1,6 +1,7 @@
 """Where does a beacon's time go? Profiles POST /api/events in-process, beside /bench/bare.
 
     .venv/bin/python bench/profile_beacon.py [--database postgresql|sqlite] [--requests 2000]
+                                             [--pg-database bench_supportapp]
 
 Companion to bench/beacon.py (which measures throughput through gunicorn). Builds the same
 throwaway database (migrations + seed), then sends beacons through the Flask test client of
@@ -28,6 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from beacon import USER_AGENT, AppDb  # noqa: E402
 from benchdb import (  # noqa: E402
+    PG_DATABASE,
     Database,
     default_database,
     enter_project,
@@ -76,8 +78,8 @@ def timed(send, paths, requests, rounds=7):
 # Where a beacon's CPU goes, by function (file suffix, function name) -> label.
 BREAKDOWN = [
     (("flask/app.py", "wsgi_app"), "the whole request inside Flask (wsgi_app)"),
-    (("flask_limiter/_limits.py", "__inner"), "  rate-limit decorator (off) + view"),
     (("supportapp/blueprints/tracking.py", "events"), "  the view"),
+    (("supportapp/rate_limits.py", "charge"), "    rate limit (off in the bench app)"),
     (("supportapp/services/beacon.py", "is_bot"), "    is_bot (lru_cache)"),
     (("supportapp/services/beacon.py", "parse_beacon"), "    parse_beacon"),
     (("supportapp/services/beacon.py", "beacon_events"), "    beacon_events (lookups)"),
@@ -122,13 +124,15 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database", choices=("postgresql", "sqlite"))
     parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--pg-database", default=PG_DATABASE,
+                        help=f"throwaway PostgreSQL database (default {PG_DATABASE})")
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--timer", choices=("cpu", "wall"), default="cpu",
                         help="what cProfile measures: process CPU time (default) or wall time")
     args = parser.parse_args(argv)
     enter_project()
     database = default_database(args.database)
-    with Database(database, prefix="beacon-profile-") as db_handle:
+    with Database(database, prefix="beacon-profile-", pg_name=args.pg_database) as db_handle:
         migrate_and_seed(dict(os.environ, DATABASE_URL=db_handle.url))
         targets = AppDb(db_handle.url).targets()
         os.environ["DATABASE_URL"] = db_handle.url

@@ -177,7 +177,7 @@ def _line(label, stats):
 def bench_database(args, kind):
     """The rounds on one database: {"story": [stats...], "bytes": [...], "paced": stats}."""
     results = {phase: [] for phase in PHASES}
-    with Database(kind, prefix="story-bench-", name=args.pg_name) as database:
+    with Database(kind, prefix="story-bench-", pg_name=args.pg_name) as database:
         env = app_env(database.url, SUPPORTAPP_BENCH_PAGE_FILE=f"{database.tmp}/page.html")
         migrate_and_seed(env)
         flask_cli(env, "appeals", "activate", "1")

@@ -33,7 +33,6 @@ import re
 import sys
 from pathlib import Path
 
-import benchdb
 from benchdb import Database, app_env, default_database, migrate_and_seed
 from benchkit import (
     BenchError,
@@ -156,8 +155,7 @@ def serve_readers(conn, pid, visits):
 
 def benchmark(args):
     """[(pages, beacons, memory_kb)] at start and at each checkpoint; mapped heavy modules."""
-    benchdb.PG_DATABASE = args.pg_database  # Database and its clean-up read it from there
-    with Database(args.database, prefix="worker-rss-") as database:
+    with Database(args.database, prefix="worker-rss-", pg_name=args.pg_database) as database:
         env = app_env(database.url, SUPPORTAPP_BEACON_RATE_LIMIT="1000000 per minute")
         migrate_and_seed(env)
         print(f"database: {database.label}; gunicorn --workers 1 --worker-class sync; "

@@ -15,6 +15,18 @@ from werkzeug.exceptions import TooManyRequests
 
 from supportapp.extensions import limiter
 
+EXTENSION = "supportapp.parsed_limits"
+
+
+def parsed_limits(limit_value):
+    """parse_many(limit_value), parsed once per app: the beacon charges its limit on every
+    request. Keyed by the text itself, so a changed setting is parsed afresh."""
+    parsed = current_app.extensions.setdefault(EXTENSION, {})
+    items = parsed.get(limit_value)
+    if items is None:
+        items = parsed[limit_value] = tuple(parse_many(limit_value))
+    return items
+
 
 def charge(limit_value, scope, key=None):
     """Count one attempt against each limit in `limit_value` (Flask-Limiter syntax, e.g.
@@ -26,7 +38,7 @@ def charge(limit_value, scope, key=None):
     # one Redis.
     prefix = current_app.config.get("RATELIMIT_KEY_PREFIX") or ""
     identifiers = (prefix, scope, key or get_remote_address())
-    for item in parse_many(limit_value):
+    for item in parsed_limits(limit_value):
         if not limiter.limiter.hit(item, *identifiers):
             reset_at = limiter.limiter.get_window_stats(item, *identifiers).reset_time
             raise TooManyRequests(retry_after=max(1, int(reset_at - time.time())))

@@ -7,6 +7,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from supportapp.blueprints.reader_state import wants_no_tracking
 from supportapp.extensions import csrf, db, limiter
 from supportapp.logs import log_throttled
+from supportapp.rate_limits import charge
 from supportapp.request_guard import reads_own_body
 from supportapp.services.beacon import (
     MAX_BODY_BYTES,
@@ -37,10 +38,12 @@ def _try_again():
 @bp.post("/api/events")
 @reads_own_body
 @csrf.exempt
-@limiter.limit(lambda: current_app.config["BEACON_RATE_LIMIT"])
+@limiter.exempt  # limited below, without Flask-Limiter's per-request bookkeeping and headers
 def events():
+    # Every beacon counts against the limit, bots and malformed ones too, as before the view.
+    charge(current_app.config["BEACON_RATE_LIMIT"], "beacon")
     request.max_content_length = MAX_BODY_BYTES
-    if is_bot(request.user_agent.string):
+    if is_bot(request.headers.get("User-Agent", "")):  # the string; no UserAgent object
         return "", 204
     try:
         data = parse_beacon(request.get_data(cache=False))

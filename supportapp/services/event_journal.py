@@ -32,6 +32,7 @@ from supportapp.extensions import db
 from supportapp.services.tracking import TrackedEvent, record_events
 
 EXTENSION = "supportapp.event_journal"
+DIRECTORY_EXTENSION = "supportapp.event_journal_directory"
 HOST = re.sub(r"[^A-Za-z0-9_]", "_", socket.gethostname())  # no "-" or "." in file names
 BATCH_EVENTS = 1000
 # Lines written before page views were recorded have one field less: page_view is None.
@@ -66,8 +67,12 @@ def journal_directory(app):
     configured = app.config["TRACKING_JOURNAL_DIR"]
     if configured:
         return configured
-    digest = hashlib.sha256(app.config["SQLALCHEMY_DATABASE_URI"].encode()).hexdigest()[:12]
-    return str(Path(app.instance_path) / f"tracking-journal-{digest}")
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    named = app.extensions.setdefault(DIRECTORY_EXTENSION, {})  # a hash per beacon otherwise
+    if uri not in named:
+        digest = hashlib.sha256(uri.encode()).hexdigest()[:12]
+        named[uri] = str(Path(app.instance_path) / f"tracking-journal-{digest}")
+    return named[uri]
 
 
 def _pid_alive(pid):

@@ -43,9 +43,11 @@ def _new_dedup_keys(keys, day):
     """Insert keys; return those that were not there yet (only they count)."""
     if not keys:
         return set()
-    stmt = (dialect_insert(TrackingDedup).values([{"key": k, "day": day} for k in keys])
-            .on_conflict_do_nothing(index_elements=["key"]).returning(TrackingDedup.key))
-    return set(db.session.scalars(stmt))
+    # One statement with the rows as parameters, not a VALUES list of its own per batch:
+    # SQLAlchemy compiles it once (a 1,000-row VALUES list cost more than the rest of a load).
+    stmt = (dialect_insert(TrackingDedup).on_conflict_do_nothing(index_elements=["key"])
+            .returning(TrackingDedup.key))
+    return set(db.session.scalars(stmt, [{"key": k, "day": day} for k in keys]))
 
 
 def _inbox_row(event, now):

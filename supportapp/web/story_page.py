@@ -85,8 +85,9 @@ def story_page_html(story, appeal_html, placement):
         return _render(story, inject_appeal(story.body_html, appeal_html,
                                             placement.after_paragraph), True)
     pages = app_caches().story_pages
+    # Keyed apart: after_paragraph may itself be None (the appeal at the story's end).
     if placement is None:
-        return pages.get((story, None), lambda: _render(story, story.body_html, False))
-    head, tail = pages.get((story, placement.after_paragraph),
+        return pages.get(("plain", story), lambda: _render(story, story.body_html, False))
+    head, tail = pages.get(("around", story, placement.after_paragraph),
                            lambda: _around_appeal(story, placement.after_paragraph))
     return head + appeal_html + tail

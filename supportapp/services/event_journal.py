@@ -68,11 +68,18 @@ def journal_directory(app):
     if configured:
         return configured
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
-    named = app.extensions.setdefault(DIRECTORY_EXTENSION, {})  # a hash per beacon otherwise
+    extensions = getattr(app, "extensions", None)
+    if extensions is None:  # settings alone, as `make reset` (scripts/reset_dev.py) passes
+        return _per_database(uri, app.instance_path)
+    named = extensions.setdefault(DIRECTORY_EXTENSION, {})  # a hash per beacon otherwise
     if uri not in named:
-        digest = hashlib.sha256(uri.encode()).hexdigest()[:12]
-        named[uri] = str(Path(app.instance_path) / f"tracking-journal-{digest}")
+        named[uri] = _per_database(uri, app.instance_path)
     return named[uri]
+
+
+def _per_database(uri, instance_path):
+    digest = hashlib.sha256(uri.encode()).hexdigest()[:12]
+    return str(Path(instance_path) / f"tracking-journal-{digest}")
 
 
 def _pid_alive(pid):

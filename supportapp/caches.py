@@ -55,6 +55,7 @@ class AppCaches:
     content_stamp: Memo  # the content stamp for CONTENT_STAMP_SECONDS (content_stamp.py)
     stories: Memo  # a story as served, per slug and content stamp (web/story_page.py)
     story_pages: Memo  # a story page's HTML around the appeal's place (web/story_page.py)
+    newest_story_change: Memo  # the latest story edit, per content stamp (web/http_cache.py)
     currencies: Memo  # a reader's currency per Accept-Language header (reader_state.py)
     month_names: Memo  # "January" per month, for the appeal's reminder offer (appeal_html.py)
 
@@ -82,6 +83,7 @@ def init_app(app):
         # entries age out of the LRU.
         stories=Memo(LRUCache(maxsize=1024)),
         story_pages=Memo(LRUCache(maxsize=1024)),
+        newest_story_change=Memo(LRUCache(maxsize=4)),
         # Pure functions of their key, worked out with Babel: once, not on every story page.
         currencies=Memo(LRUCache(maxsize=512)),
         month_names=Memo(LRUCache(maxsize=16)),

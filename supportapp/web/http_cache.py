@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 
 from flask import current_app, g, request, session
 
+from supportapp.caches import app_caches
+from supportapp.services.content_stamp import content_stamp
 from supportapp.services.stories import newest_change
 
 WITH_APPEAL = "private, no-store"
@@ -72,7 +74,8 @@ def last_modified():
     """No page without the appeal changes except when a story is added or edited (the lists,
     the sections, the story) or the app restarts (templates, settings, static files)."""
     started = current_app.extensions["started_at"]
-    changed = newest_change()
+    # Kept per content stamp, which every story edit changes: no query per page.
+    changed = app_caches().newest_story_change.get(content_stamp(), newest_change)
     return max(started, changed.replace(tzinfo=UTC)) if changed else started
 
 

@@ -241,6 +241,34 @@ class Gunicorn:
         self.log.close()
 
 
+class FlaskWorker:
+    """`flask --app app worker` beside the server, as in the README's production set-up (it
+    does the roll-ups there), in its own process group; its output goes to log_path."""
+
+    def __init__(self, env, log_path):
+        self.log = open(log_path, "ab")  # closed in stop()
+        self.process = subprocess.Popen([tool("flask"), "--app", "app", "worker"], cwd=ROOT,
+                                        env=env, stdout=self.log, stderr=subprocess.STDOUT,
+                                        start_new_session=True)
+
+    def check_running(self):
+        """BenchError when the worker has exited (its log's end says why)."""
+        if self.process.poll() is not None:
+            self.log.flush()
+            tail = Path(self.log.name).read_text(errors="replace")[-2000:]
+            raise BenchError(f"flask worker exited with {self.process.returncode}:\n{tail}")
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()  # finishes the batch in hand, then exits
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+        self.log.close()
+
+
 # --------------------------------------------------------------------------- load generator
 
 

@@ -37,6 +37,7 @@ from benchdb import Database, app_env, flask_cli, migrate_and_seed, postgres_rea
 from benchkit import (
     BenchError,
     Connection,
+    FlaskWorker,
     Gunicorn,
     LoadGenerator,
     add_load_options,
@@ -51,6 +52,11 @@ from benchkit import (
 RATIO_TARGET = 0.5
 P99_TARGET_MS = 50.0
 PACED_SHARE = 0.8
+# The app's roll-up thread rolls up about every SUPPORTAPP_TRACKING_ROLLUP_SECONDS (60 by
+# default): a paced run shorter than that measures luck, with or without a roll-up in it.
+PACED_SECONDS = 65.0
+ROLLUP_WHERE = {"worker": "a `flask worker` process beside gunicorn",
+                "thread": "the gunicorn worker's own roll-up thread (no `flask worker`)"}
 BYTES_PATH = "/bench/same-bytes"
 PHASES = ("story", "bytes")
 
@@ -139,12 +145,14 @@ def worker_rss_mb(server):
 
 
 def measure(args, server, path, expect_appeal, rate=0.0):
-    """One load-generator run against the server; its figures plus worker CPU and RSS."""
+    """One load-generator run against the server; its figures plus worker CPU and RSS.
+    Peak runs last --duration, the paced run (rate > 0) --paced-duration."""
+    duration = args.paced_duration if rate else args.duration
     options = ["--port", str(server.port), "--path", path, "--warmup", str(args.warmup),
-               "--duration", str(args.duration), "--concurrency", str(args.concurrency),
+               "--duration", str(duration), "--concurrency", str(args.concurrency),
                "--rate", str(rate)] + (["--expect-appeal"] if expect_appeal else [])
     cpu_before = server.workers_cpu_seconds()
-    stats = LoadGenerator(__file__, options, timeout=args.warmup + args.duration + 60).result()
+    stats = LoadGenerator(__file__, options, timeout=args.warmup + duration + 60).result()
     cpu_after = server.workers_cpu_seconds()
     if stats["problems"] or stats["ok"] == 0:
         raise BenchError(f"GET {path}: {stats['ok']} good responses, {stats['problems']} "
@@ -182,6 +190,10 @@ def bench_database(args, kind):
         migrate_and_seed(env)
         flask_cli(env, "appeals", "activate", "1")
         print(f"\n{database.label}: {machine(memory=False)}")
+        worker = None
+        if args.rollup == "worker":  # the app's own roll-up thread off, as in production
+            worker = FlaskWorker(env, Path(database.tmp) / "worker.log")
+            env = dict(env, SUPPORTAPP_TRACKING_ROLLUP_SECONDS="0")
         server = Gunicorn(env, Path(database.tmp) / "gunicorn.log",
                           "bench.story_page_app:app", "--workers", str(args.workers))
         try:
@@ -189,7 +201,8 @@ def bench_database(args, kind):
             story_path = f"/stories/{args.slug}"
             size = save_page(server, story_path, env["SUPPORTAPP_BENCH_PAGE_FILE"])
             print(f"  {story_path} ({size:,} bytes) vs {BYTES_PATH}; gunicorn --workers "
-                  f"{args.workers}; {args.concurrency} clients; {args.rounds} rounds")
+                  f"{args.workers}; {args.concurrency} clients; {args.rounds} rounds; "
+                  f"roll-ups in {ROLLUP_WHERE[args.rollup]}")
             for number in range(args.rounds):
                 order = PHASES if number % 2 == 0 else PHASES[::-1]
                 for phase in order:
@@ -201,8 +214,12 @@ def bench_database(args, kind):
             rate = round(PACED_SHARE * peak, 1)
             results["paced"] = measure(args, server, story_path, True, rate)
             print(_line(f"story at {rate:g} req/s", results["paced"]), flush=True)
+            if worker is not None:
+                worker.check_running()
         finally:
             server.stop()
+            if worker is not None:
+                worker.stop()
     return results
 
 
@@ -239,11 +256,22 @@ def parse_args(argv=None):
                         help="the throwaway PostgreSQL database's name")
     parser.add_argument("--slug", default=DEFAULT_SLUG, help="story to request")
     parser.add_argument("--workers", type=int, default=1, help="gunicorn workers (default 1)")
+    parser.add_argument("--rollup", choices=tuple(ROLLUP_WHERE), default="thread",
+                        help="who rolls up tracked events: the app's own thread inside the "
+                             "gunicorn worker, as when no worker runs (default), or a `flask "
+                             "worker` beside gunicorn, as in the README's production set-up")
+    parser.add_argument("--paced-duration", type=float, default=PACED_SECONDS,
+                        help=f"measured seconds of the paced run (default {PACED_SECONDS:g}: "
+                             "longer than the default roll-up interval, so it always "
+                             "includes a roll-up)")
     # Internal, for the load generator.
     parser.add_argument("--path", help=argparse.SUPPRESS)
     parser.add_argument("--rate", type=float, default=0.0, help=argparse.SUPPRESS)
     parser.add_argument("--expect-appeal", action="store_true", help=argparse.SUPPRESS)
-    return parse_load_args(parser, argv)
+    args = parse_load_args(parser, argv)
+    if args.paced_duration <= 0:
+        parser.error("--paced-duration must be > 0")
+    return args
 
 
 def main(argv=None):

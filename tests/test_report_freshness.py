@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from supportapp.extensions import db
 from supportapp.models import Contribution, RollupState, TrackingInbox
 from supportapp.services import variant_stats
-from supportapp.services.background_rollup import background_rollup
+from supportapp.services.background_rollup import REST_PER_BATCH, background_rollup
 from supportapp.services.clock import current_time, move_clock
 from supportapp.services.periods import parse_period
 from supportapp.services.reports import stories_table, variants_table
@@ -108,6 +108,53 @@ def test_app_thread_rolls_up_and_stops(app, client, tested_appeal):
     finally:
         rollup.stop()
     assert not rollup.running
+
+
+def test_roll_up_asks_before_each_batch_and_stops_between_batches(app, tested_appeal):
+    """before_batch runs before every batch; False from it ends the roll-up with the
+    batches done counted and the rest left in the inbox, none half-moved."""
+    appeal, story = tested_appeal
+    _views(appeal, story, 5)
+    asked = []
+
+    def before_batch():
+        asked.append(_inbox())
+        return len(asked) < 3
+
+    assert roll_up(batch=2, before_batch=before_batch) == 4
+    assert asked == [5, 3, 1]
+    assert _inbox() == 1
+    assert [r.viewable for r in stories_table(_period())] == [4]
+
+
+def test_app_thread_waits_for_a_gap_between_requests(app):
+    """In a web process the roll-up starts a batch only while no request is in flight
+    (waiting at most LONGEST_WAIT_SECONDS), and rests after each batch."""
+    rollup, stop = background_rollup(app), threading.Event()
+    release, returned = threading.Event(), threading.Event()
+
+    def slow_app(environ, start_response):
+        release.wait(10)
+        return [b""]
+
+    request = threading.Thread(target=rollup.count_requests(slow_app), args=({}, None))
+    request.start()
+    try:
+        waiter = threading.Thread(target=lambda: (rollup.wait_for_gap(stop), returned.set()))
+        time.sleep(0.05)  # the request is in flight
+        waiter.start()
+        assert not returned.wait(0.3), "a batch began while a request was in flight"
+        release.set()
+        assert returned.wait(0.5), "the roll-up did not go on once the request ended"
+    finally:
+        release.set()
+        request.join()
+    began = time.monotonic()
+    time.sleep(0.05)  # a batch that took 50 ms
+    assert rollup.wait_for_gap(stop)
+    assert time.monotonic() - began >= 0.05 * (1 + REST_PER_BATCH)
+    stop.set()
+    assert rollup.wait_for_gap(stop) is False
 
 
 def test_pages_and_api_say_as_of(app, staff_client, tested_appeal):

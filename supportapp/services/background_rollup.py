@@ -14,6 +14,7 @@ that want no second writer).
 import atexit
 import os
 import threading
+import time
 import weakref
 
 from flask import current_app
@@ -25,6 +26,16 @@ from supportapp.services.tracking import roll_up_if_due
 
 EXTENSION = "supportapp.background_rollup"
 STOP_WAIT_SECONDS = 10
+# A roll-up shares its process (and Python's GIL) with the requests: it works in small
+# batches, each begun when no request is in flight and followed by a rest of REST_PER_BATCH
+# times as long as the batch took, so it never holds up a spike's requests for the whole
+# roll-up and takes at most a fifth of the process's time. Under a sustained spike it falls
+# behind (nothing is lost: the events wait in the inbox); a `flask worker` beside the app
+# does the roll-ups in a process of its own (see the README, "Running in production").
+THREAD_BATCH = 100
+REST_PER_BATCH = 4.0
+# A process that is never idle still rolls up, a batch per this many seconds at least.
+LONGEST_WAIT_SECONDS = 1.0
 
 
 class BackgroundRollup:
@@ -36,6 +47,34 @@ class BackgroundRollup:
         self._pid = None
         self._thread = None
         self._stop = threading.Event()
+        self._in_flight, self._count_lock, self._idle = 0, threading.Lock(), threading.Event()
+        self._idle.set()
+        self._batch_began = None  # the roll-up thread's own: when its last batch began
+
+    def count_requests(self, wsgi_app):
+        """Wrap a WSGI app so this roll-up knows when no request is in flight."""
+        def counted(environ, start_response):
+            with self._count_lock:
+                self._in_flight += 1
+                self._idle.clear()
+            try:
+                return wsgi_app(environ, start_response)
+            finally:
+                with self._count_lock:
+                    self._in_flight -= 1
+                    if self._in_flight == 0:
+                        self._idle.set()
+        return counted
+
+    def wait_for_gap(self, stop):
+        """Before each batch: rest after the previous one, then wait until no request is in
+        flight (at most LONGEST_WAIT_SECONDS); False once stop is set."""
+        if self._batch_began is not None:
+            stop.wait(REST_PER_BATCH * (time.monotonic() - self._batch_began))
+        if not stop.is_set():
+            self._idle.wait(LONGEST_WAIT_SECONDS)
+        self._batch_began = time.monotonic()
+        return not stop.is_set()
 
     def ensure_started(self):
         """Start the thread in this process unless it runs or the setting turns it off."""
@@ -69,9 +108,11 @@ class BackgroundRollup:
 
     def run_once(self, stop):
         """One look: roll up if due; failures are logged, and the next look retries."""
+        self._batch_began = None
         with self._app.app_context():
             try:
-                roll_up_if_due(stop)
+                roll_up_if_due(stop, batch=THREAD_BATCH,
+                               before_batch=lambda: self.wait_for_gap(stop))
             except SQLAlchemyError as exc:
                 db.session.rollback()
                 # The class only: a database error's text carries the statement's values.
@@ -106,6 +147,7 @@ def init_app(app):
     starts it."""
     rollup = app.extensions[EXTENSION] = BackgroundRollup(app)
     app.before_request(rollup.ensure_started)
+    app.wsgi_app = rollup.count_requests(app.wsgi_app)
 
 
 def background_rollup(app=None):

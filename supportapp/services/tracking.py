@@ -89,9 +89,10 @@ def _take_inbox_batch(limit):
     if db.session.get_bind().dialect.name == "postgresql":
         # Several processes may roll up at once; each takes rows no other has locked.
         ids = ids.with_for_update(skip_locked=True)
-    stmt = delete(TrackingInbox).where(TrackingInbox.id.in_(ids.scalar_subquery())).returning(
-        *[getattr(TrackingInbox, c.name) for c in TrackingInbox.__table__.columns])
-    return [row._asdict() for row in db.session.execute(stmt)]
+    # Core, not the ORM's bulk delete: no identity map to synchronise, rows as plain dicts.
+    inbox = TrackingInbox.__table__
+    stmt = delete(inbox).where(inbox.c.id.in_(ids.scalar_subquery())).returning(*inbox.c)
+    return [dict(row) for row in db.session.execute(stmt).mappings()]
 
 
 def _add_to_funnels(rows):
@@ -114,16 +115,18 @@ def _add_to_funnels(rows):
         db.session.execute(stmt)
 
 
-def roll_up(batch=ROLLUP_BATCH, now=None, stop=None):
+def roll_up(batch=ROLLUP_BATCH, now=None, stop=None, before_batch=None):
     """Move every inbox event into the archive and the daily funnels; returns how many moved.
 
     Each batch is one transaction: rows leave the inbox exactly when they are counted. A set
     `stop` (threading.Event) ends it between batches; the rest waits for the next roll-up.
-    Then records when it finished (reports say "as of" that time).
+    `before_batch()`, when given, is called before each batch and may wait (a roll-up
+    inside a web process waits for a gap between requests); False from it ends the roll-up
+    like `stop`. Then records when it finished (reports say "as of" that time).
     """
     _drain_journal()  # what beacons and pages handed to journals, so reports include it
     moved = 0
-    while stop is None or not stop.is_set():
+    while (stop is None or not stop.is_set()) and (before_batch is None or before_batch()):
         rows = _take_inbox_batch(batch)
         if not rows:
             break
@@ -162,16 +165,17 @@ def last_rollup():
     return RollupMark(*row) if row else RollupMark(None, 0)
 
 
-def roll_up_if_due(stop=None):
+def roll_up_if_due(stop=None, batch=ROLLUP_BATCH, before_batch=None):
     """Roll up unless one finished (in any process) within half of TRACKING_ROLLUP_SECONDS;
     returns how many events moved, or None when not due. For the worker and the app's thread,
-    which look every half interval, so the funnels are never older than the interval."""
+    which look every half interval, so the funnels are never older than the interval.
+    batch and before_batch are roll_up()'s."""
     seconds = current_app.config["TRACKING_ROLLUP_SECONDS"] or 60
     finished = last_rollup().finished_at
     db.session.rollback()  # end the read: the roll-up's own transactions follow
     if finished is not None and current_time() - finished < timedelta(seconds=seconds / 2):
         return None
-    return roll_up(stop=stop)
+    return roll_up(batch=batch, stop=stop, before_batch=before_batch)
 
 
 def _drain_journal():

@@ -2,11 +2,13 @@
 
     .venv/bin/python bench/worker_rss.py [--database postgresql|sqlite] [--visits 1000]
                                          [--limit-mb 80] [--pg-database bench_worker_rss]
+                                         [--no-optimize]
 
 Builds a throwaway database (migrations + seed; PostgreSQL, the production database, when
 127.0.0.1:5432 answers, else SQLite in a temporary folder; on PostgreSQL the database is
 --pg-database, not the other benchmarks' `bench_supportapp`, so this one can run beside
-them), serves the app (`app:app`, as in production) with gunicorn, one sync worker, and
+them), serves the app (`app:app`, as in production: PYTHONOPTIMIZE=2, see the README's
+"Running in production"; --no-optimize without it) with gunicorn, one sync worker, and
 plays new readers through it, one after another on a keep-alive connection, until
 --visits beacons are sent. A reader GETs a story page (the front page's stories in turn,
 no cookies sent) and, when the page carries the appeal (the hold-back group gets none),
@@ -158,10 +160,14 @@ def benchmark(args):
     with Database(args.database, prefix="worker-rss-", pg_name=args.pg_database) as database:
         env = app_env(database.url, SUPPORTAPP_BEACON_RATE_LIMIT="1000000 per minute")
         migrate_and_seed(env)
-        print(f"database: {database.label}; gunicorn --workers 1 --worker-class sync; "
-              f"new readers until {args.visits} beacons, one at a time")
+        optimize = "" if args.no_optimize else "2"
+        print(f"database: {database.label}; {'PYTHONOPTIMIZE=2 ' if optimize else ''}gunicorn "
+              f"--workers 1 --worker-class sync; new readers until {args.visits} beacons, "
+              f"one at a time")
         print(f"machine: {machine()}")
-        server = Gunicorn(env, Path(database.tmp) / "gunicorn.log", "app:app",
+        # As the README's production command runs it: without docstrings (about 5 MB less).
+        server = Gunicorn(dict(env, PYTHONOPTIMIZE=optimize), Path(database.tmp) / "gunicorn.log",
+                          "app:app",
                           "--workers", "1", "--worker-class", "sync")
         try:
             server.wait_healthy(workers=1)
@@ -188,6 +194,8 @@ def parse_args(argv=None):
                         help=f"most the worker may hold at the end, in MB (default {LIMIT_MB})")
     parser.add_argument("--pg-database", default=PG_DATABASE,
                         help=f"PostgreSQL database to create and drop (default {PG_DATABASE})")
+    parser.add_argument("--no-optimize", action="store_true",
+                        help="run gunicorn without PYTHONOPTIMIZE=2 (docstrings kept)")
     args = parser.parse_args(argv)
     if args.visits < 1:
         parser.error("--visits must be at least 1")

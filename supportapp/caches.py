@@ -58,6 +58,7 @@ class AppCaches:
     newest_story_change: Memo  # the latest story edit, per content stamp (web/http_cache.py)
     currencies: Memo  # a reader's currency per Accept-Language header (reader_state.py)
     month_names: Memo  # "January" per month, for the appeal's reminder offer (appeal_html.py)
+    bots: Memo  # a user agent's crawler verdict (services/beacon.py)
 
 
 def init_app(app):
@@ -87,6 +88,8 @@ def init_app(app):
         # Pure functions of their key, worked out with Babel: once, not on every story page.
         currencies=Memo(LRUCache(maxsize=512)),
         month_names=Memo(LRUCache(maxsize=16)),
+        # Readers' browsers send a few thousand distinct user agents at most.
+        bots=Memo(LRUCache(maxsize=4096)),
     )
 
 

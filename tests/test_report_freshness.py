@@ -11,12 +11,18 @@ from sqlalchemy import func, select
 from supportapp.extensions import db
 from supportapp.models import Contribution, RollupState, TrackingInbox
 from supportapp.services import variant_stats
-from supportapp.services.background_rollup import REST_PER_BATCH, background_rollup
+from supportapp.services.background_rollup import background_rollup
 from supportapp.services.clock import current_time, move_clock
 from supportapp.services.periods import parse_period
 from supportapp.services.reports import stories_table, variants_table
 from supportapp.services.staff import create_token
-from supportapp.services.tracking import TrackedEvent, last_rollup, record_events, roll_up
+from supportapp.services.tracking import (
+    TrackedEvent,
+    last_rollup,
+    paced,
+    record_events,
+    roll_up,
+)
 from supportapp.services.worker import run_worker
 
 
@@ -81,7 +87,7 @@ def test_roll_up_if_due_waits_half_the_interval(app, tested_appeal):
 def _roll_up_job():
     from supportapp.services.worker import JOBS
 
-    (job,) = [j for j in JOBS if j.__name__ == "roll_up_if_due"]
+    (job,) = [j for j in JOBS if j.__name__ == "paced_roll_up_if_due"]
     return job
 
 
@@ -129,8 +135,8 @@ def test_roll_up_asks_before_each_batch_and_stops_between_batches(app, tested_ap
 
 def test_app_thread_waits_for_a_gap_between_requests(app):
     """In a web process the roll-up starts a batch only while no request is in flight
-    (waiting at most LONGEST_WAIT_SECONDS), and rests after each batch."""
-    rollup, stop = background_rollup(app), threading.Event()
+    (waiting at most LONGEST_WAIT_SECONDS)."""
+    rollup = background_rollup(app)
     release, returned = threading.Event(), threading.Event()
 
     def slow_app(environ, start_response):
@@ -140,8 +146,8 @@ def test_app_thread_waits_for_a_gap_between_requests(app):
     request = threading.Thread(target=rollup.count_requests(slow_app), args=({}, None))
     request.start()
     try:
-        waiter = threading.Thread(target=lambda: (rollup.wait_for_gap(stop), returned.set()))
         time.sleep(0.05)  # the request is in flight
+        waiter = threading.Thread(target=lambda: (rollup.wait_for_gap(), returned.set()))
         waiter.start()
         assert not returned.wait(0.3), "a batch began while a request was in flight"
         release.set()
@@ -150,11 +156,24 @@ def test_app_thread_waits_for_a_gap_between_requests(app):
         release.set()
         request.join()
     began = time.monotonic()
+    rollup.wait_for_gap()  # nothing in flight: no wait
+    assert time.monotonic() - began < 0.2
+
+
+def test_paced_batches_rest_as_long_as_told():
+    """paced(): no wait before the first batch; before each next one, `rest` times as long
+    as the previous batch took, then the extra wait; False once stop is set."""
+    stop, calls = threading.Event(), []
+    before_batch = paced(stop, 3.0, then=lambda: calls.append("then"))
+    began = time.monotonic()
+    assert before_batch() is True
+    assert time.monotonic() - began < 0.05 and calls == ["then"]
     time.sleep(0.05)  # a batch that took 50 ms
-    assert rollup.wait_for_gap(stop)
-    assert time.monotonic() - began >= 0.05 * (1 + REST_PER_BATCH)
+    began = time.monotonic()
+    assert before_batch() is True
+    assert time.monotonic() - began >= 0.15 and calls == ["then", "then"]
     stop.set()
-    assert rollup.wait_for_gap(stop) is False
+    assert before_batch() is False
 
 
 def test_pages_and_api_say_as_of(app, staff_client, tested_appeal):

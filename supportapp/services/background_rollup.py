@@ -14,7 +14,6 @@ that want no second writer).
 import atexit
 import os
 import threading
-import time
 import weakref
 
 from flask import current_app
@@ -22,7 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from supportapp.extensions import db
 from supportapp.logs import log_throttled
-from supportapp.services.tracking import roll_up_if_due
+from supportapp.services.tracking import paced, roll_up_if_due
 
 EXTENSION = "supportapp.background_rollup"
 STOP_WAIT_SECONDS = 10
@@ -49,7 +48,6 @@ class BackgroundRollup:
         self._stop = threading.Event()
         self._in_flight, self._count_lock, self._idle = 0, threading.Lock(), threading.Event()
         self._idle.set()
-        self._batch_began = None  # the roll-up thread's own: when its last batch began
 
     def count_requests(self, wsgi_app):
         """Wrap a WSGI app so this roll-up knows when no request is in flight."""
@@ -66,15 +64,9 @@ class BackgroundRollup:
                         self._idle.set()
         return counted
 
-    def wait_for_gap(self, stop):
-        """Before each batch: rest after the previous one, then wait until no request is in
-        flight (at most LONGEST_WAIT_SECONDS); False once stop is set."""
-        if self._batch_began is not None:
-            stop.wait(REST_PER_BATCH * (time.monotonic() - self._batch_began))
-        if not stop.is_set():
-            self._idle.wait(LONGEST_WAIT_SECONDS)
-        self._batch_began = time.monotonic()
-        return not stop.is_set()
+    def wait_for_gap(self):
+        """Until no request is in flight in this process (at most LONGEST_WAIT_SECONDS)."""
+        self._idle.wait(LONGEST_WAIT_SECONDS)
 
     def ensure_started(self):
         """Start the thread in this process unless it runs or the setting turns it off."""
@@ -108,11 +100,10 @@ class BackgroundRollup:
 
     def run_once(self, stop):
         """One look: roll up if due; failures are logged, and the next look retries."""
-        self._batch_began = None
         with self._app.app_context():
             try:
                 roll_up_if_due(stop, batch=THREAD_BATCH,
-                               before_batch=lambda: self.wait_for_gap(stop))
+                               before_batch=paced(stop, REST_PER_BATCH, then=self.wait_for_gap))
             except SQLAlchemyError as exc:
                 db.session.rollback()
                 # The class only: a database error's text carries the statement's values.
@@ -147,7 +138,8 @@ def init_app(app):
     starts it."""
     rollup = app.extensions[EXTENSION] = BackgroundRollup(app)
     app.before_request(rollup.ensure_started)
-    app.wsgi_app = rollup.count_requests(app.wsgi_app)
+    if app.config["TRACKING_ROLLUP_SECONDS"] > 0:  # no thread, no gaps to look for
+        app.wsgi_app = rollup.count_requests(app.wsgi_app)
 
 
 def background_rollup(app=None):

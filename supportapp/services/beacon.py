@@ -2,10 +2,10 @@
 import json
 import re
 import secrets
-from functools import lru_cache
 
 from crawlerdetect import CrawlerDetect
 
+from supportapp.caches import app_caches
 from supportapp.services.known_targets import known_targets
 from supportapp.services.reader_cookies import valid_reader_id
 from supportapp.services.stories import SLUG_RE
@@ -17,9 +17,6 @@ MAX_EVENTS = 20
 # by the contribution form's script too, where there may be no story (/support): "".
 CLIENT_KINDS = {"view", "click", "offer"}
 PAGE_VIEW_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-
-_crawlers = CrawlerDetect()
-
 
 def new_page_view_id():
     """A fresh id for one page showing the appeal: the server records the appeal as shown
@@ -37,11 +34,15 @@ class BeaconError(ValueError):
     """A beacon body that is not what our script sends; answered with 400."""
 
 
-# Not app state: the answer depends only on the user agent and the installed list.
-@lru_cache(maxsize=4096)
 def is_bot(user_agent):
-    """True for crawlers and scripts, by the maintained CrawlerDetect list; empty UA too."""
-    return not user_agent or _crawlers.isCrawler(user_agent)
+    """True for crawlers and scripts, by the maintained CrawlerDetect list; empty UA too.
+    Each user agent's verdict is kept in the app's caches: the list is one large regular
+    expression, and a reader's browser sends the same user agent with every beacon."""
+    if not user_agent:
+        return True
+    # A detector per verdict: it keeps the last match, so one shared by threads would race;
+    # making one is cheap once Python's re module holds the compiled expression.
+    return app_caches().bots.get(user_agent, lambda: CrawlerDetect().isCrawler(user_agent))
 
 
 def _int(value):

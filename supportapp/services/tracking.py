@@ -1,4 +1,5 @@
 """Recording appeal events durably and rolling them up into daily counts."""
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -24,6 +25,11 @@ FUNNEL_COLUMN = {"rendered": "rendered", "view": "viewable", "click": "clicks",
                  "holdback": "rendered"}
 DAILY_COLUMNS = (*dict.fromkeys(FUNNEL_COLUMN.values()), VIEWS_REPORTED)
 ROLLUP_BATCH = 5000
+# The worker's roll-up shares the machine with the web workers: batches of this many, each
+# followed by a rest as long as it took (its database server's work included), so a large
+# roll-up never takes whole CPUs from a spike's story pages for seconds at a time.
+WORKER_BATCH = 1000
+WORKER_REST = 1.0
 
 
 @dataclass(frozen=True)
@@ -176,6 +182,29 @@ def roll_up_if_due(stop=None, batch=ROLLUP_BATCH, before_batch=None):
     if finished is not None and current_time() - finished < timedelta(seconds=seconds / 2):
         return None
     return roll_up(batch=batch, stop=stop, before_batch=before_batch)
+
+
+def paced(stop, rest, then=None):
+    """A before_batch for roll_up(): before each batch but the first, waits `rest` times as
+    long as the previous batch took, then calls then() (which may wait too); False once
+    `stop` is set."""
+    began = None
+
+    def before_batch():
+        nonlocal began
+        if began is not None:
+            stop.wait(rest * (time.monotonic() - began))
+        if then is not None and not stop.is_set():
+            then()
+        began = time.monotonic()
+        return not stop.is_set()
+    return before_batch
+
+
+def paced_roll_up_if_due(stop):
+    """The worker's job: roll_up_if_due() in batches of WORKER_BATCH, resting WORKER_REST
+    times as long as each took."""
+    return roll_up_if_due(stop, batch=WORKER_BATCH, before_batch=paced(stop, WORKER_REST))
 
 
 def _drain_journal():

@@ -87,7 +87,7 @@ def test_roll_up_if_due_waits_half_the_interval(app, tested_appeal):
 def _roll_up_job():
     from supportapp.services.worker import JOBS
 
-    (job,) = [j for j in JOBS if j.__name__ == "paced_roll_up_if_due"]
+    (job,) = [j for j in JOBS if j.__name__ == "roll_up_if_due"]
     return job
 
 

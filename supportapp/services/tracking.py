@@ -25,11 +25,6 @@ FUNNEL_COLUMN = {"rendered": "rendered", "view": "viewable", "click": "clicks",
                  "holdback": "rendered"}
 DAILY_COLUMNS = (*dict.fromkeys(FUNNEL_COLUMN.values()), VIEWS_REPORTED)
 ROLLUP_BATCH = 5000
-# The worker's roll-up shares the machine with the web workers: batches of this many, each
-# followed by a rest as long as it took (its database server's work included), so a large
-# roll-up never takes whole CPUs from a spike's story pages for seconds at a time.
-WORKER_BATCH = 1000
-WORKER_REST = 1.0
 
 
 @dataclass(frozen=True)
@@ -199,12 +194,6 @@ def paced(stop, rest, then=None):
         began = time.monotonic()
         return not stop.is_set()
     return before_batch
-
-
-def paced_roll_up_if_due(stop):
-    """The worker's job: roll_up_if_due() in batches of WORKER_BATCH, resting WORKER_REST
-    times as long as each took."""
-    return roll_up_if_due(stop, batch=WORKER_BATCH, before_batch=paced(stop, WORKER_REST))
 
 
 def _drain_journal():

@@ -17,7 +17,7 @@ from collections import Counter, defaultdict
 from sqlalchemy import select, text
 
 from supportapp.extensions import db
-from supportapp.models.dialect import dialect_insert
+from supportapp.models.dialect import insert_many
 from supportapp.models.tracking import ReaderFunnel
 
 HOLDBACK = "holdback"
@@ -99,15 +99,13 @@ def _steps(old_stage, old_view, new_stage, new_view):
 
 
 def _write(values):
-    # The rows go as parameters of one statement, which SQLAlchemy compiles once; a VALUES
-    # list of its own per chunk was compiled afresh every time (most of a roll-up's CPU).
-    stmt = dialect_insert(ReaderFunnel)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["day", "reader_key", "story_id", "variant_id"],
-        set_={name: getattr(stmt.excluded, name)
-              for name in ("appeal_id", "stage", "view_reported", "last_seen_at")})
+    def upsert(stmt):
+        return stmt.on_conflict_do_update(
+            index_elements=["day", "reader_key", "story_id", "variant_id"],
+            set_={name: getattr(stmt.excluded, name)
+                  for name in ("appeal_id", "stage", "view_reported", "last_seen_at")})
     for start in range(0, len(values), WRITE_CHUNK):
-        db.session.execute(stmt, values[start:start + WRITE_CHUNK])
+        insert_many(ReaderFunnel.__table__, values[start:start + WRITE_CHUNK], upsert)
 
 
 def fold_stages(rows):

@@ -1,0 +1,48 @@
+"""insert_many(): many rows in one statement (unnest() arrays on PostgreSQL, executemany on
+SQLite), with NULLs, aware datetimes and an ON CONFLICT clause, stored as the ORM would."""
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import select
+
+from supportapp.extensions import db
+from supportapp.models import TrackingInbox
+from supportapp.models.dialect import insert_many
+from supportapp.models.tracking import ReaderFunnel
+
+NOW = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
+
+
+def _funnel(reader, stage, seen):
+    return {"day": date(2026, 11, 30), "reader_key": reader, "story_id": 1, "variant_id": 2,
+            "appeal_id": 3, "stage": stage, "view_reported": stage > 1, "last_seen_at": seen}
+
+
+def _upsert(stmt):
+    return stmt.on_conflict_do_update(
+        index_elements=["day", "reader_key", "story_id", "variant_id"],
+        set_={"stage": stmt.excluded.stage, "last_seen_at": stmt.excluded.last_seen_at})
+
+
+def test_rows_with_nulls_and_times_land_as_given(app):
+    rows = [{"received_at": NOW + timedelta(seconds=i), "day": NOW.date(), "kind": "view",
+             "story_id": i, "appeal_id": 1, "variant_id": 1,
+             "reader_id": None if i % 2 else f"r{i}", "page_view": f"pv{i}" if i % 3 else None}
+            for i in range(5)]
+    insert_many(TrackingInbox.__table__, rows)
+    insert_many(TrackingInbox.__table__, [])  # nothing to do
+    db.session.commit()
+    stored = db.session.scalars(select(TrackingInbox).order_by(TrackingInbox.story_id)).all()
+    assert [(r.received_at, r.reader_id, r.page_view, r.story_id) for r in stored] == \
+        [(row["received_at"], row["reader_id"], row["page_view"], row["story_id"])
+         for row in rows]
+
+
+def test_on_conflict_updates_the_rows_already_there(app):
+    insert_many(ReaderFunnel.__table__, [_funnel("a", 1, NOW), _funnel("b", 1, NOW)], _upsert)
+    later = NOW + timedelta(minutes=5)
+    insert_many(ReaderFunnel.__table__, [_funnel("b", 3, later), _funnel("c", 2, later)],
+                _upsert)
+    db.session.commit()
+    stored = {r.reader_key: (r.stage, r.last_seen_at)
+              for r in db.session.scalars(select(ReaderFunnel))}
+    assert stored == {"a": (1, NOW), "b": (3, later), "c": (2, later)}

@@ -16,13 +16,7 @@ from supportapp.services.clock import current_time, move_clock
 from supportapp.services.periods import parse_period
 from supportapp.services.reports import stories_table, variants_table
 from supportapp.services.staff import create_token
-from supportapp.services.tracking import (
-    TrackedEvent,
-    last_rollup,
-    paced,
-    record_events,
-    roll_up,
-)
+from supportapp.services.tracking import TrackedEvent, last_rollup, record_events, roll_up
 from supportapp.services.worker import run_worker
 
 
@@ -114,66 +108,6 @@ def test_app_thread_rolls_up_and_stops(app, client, tested_appeal):
     finally:
         rollup.stop()
     assert not rollup.running
-
-
-def test_roll_up_asks_before_each_batch_and_stops_between_batches(app, tested_appeal):
-    """before_batch runs before every batch; False from it ends the roll-up with the
-    batches done counted and the rest left in the inbox, none half-moved."""
-    appeal, story = tested_appeal
-    _views(appeal, story, 5)
-    asked = []
-
-    def before_batch():
-        asked.append(_inbox())
-        return len(asked) < 3
-
-    assert roll_up(batch=2, before_batch=before_batch) == 4
-    assert asked == [5, 3, 1]
-    assert _inbox() == 1
-    assert [r.viewable for r in stories_table(_period())] == [4]
-
-
-def test_app_thread_waits_for_a_gap_between_requests(app):
-    """In a web process the roll-up starts a batch only while no request is in flight
-    (waiting at most LONGEST_WAIT_SECONDS)."""
-    rollup = background_rollup(app)
-    release, returned = threading.Event(), threading.Event()
-
-    def slow_app(environ, start_response):
-        release.wait(10)
-        return [b""]
-
-    request = threading.Thread(target=rollup.count_requests(slow_app), args=({}, None))
-    request.start()
-    try:
-        time.sleep(0.05)  # the request is in flight
-        waiter = threading.Thread(target=lambda: (rollup.wait_for_gap(), returned.set()))
-        waiter.start()
-        assert not returned.wait(0.3), "a batch began while a request was in flight"
-        release.set()
-        assert returned.wait(0.5), "the roll-up did not go on once the request ended"
-    finally:
-        release.set()
-        request.join()
-    began = time.monotonic()
-    rollup.wait_for_gap()  # nothing in flight: no wait
-    assert time.monotonic() - began < 0.2
-
-
-def test_paced_batches_rest_as_long_as_told():
-    """paced(): no wait before the first batch; before each next one, `rest` times as long
-    as the previous batch took, then the extra wait; False once stop is set."""
-    stop, calls = threading.Event(), []
-    before_batch = paced(stop, 3.0, then=lambda: calls.append("then"))
-    began = time.monotonic()
-    assert before_batch() is True
-    assert time.monotonic() - began < 0.05 and calls == ["then"]
-    time.sleep(0.05)  # a batch that took 50 ms
-    began = time.monotonic()
-    assert before_batch() is True
-    assert time.monotonic() - began >= 0.15 and calls == ["then", "then"]
-    stop.set()
-    assert before_batch() is False
 
 
 def test_pages_and_api_say_as_of(app, staff_client, tested_appeal):

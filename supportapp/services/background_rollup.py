@@ -21,20 +21,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from supportapp.extensions import db
 from supportapp.logs import log_throttled
-from supportapp.services.tracking import paced, roll_up_if_due
+from supportapp.services.tracking import roll_up_if_due
 
 EXTENSION = "supportapp.background_rollup"
 STOP_WAIT_SECONDS = 10
-# A roll-up shares its process (and Python's GIL) with the requests: it works in small
-# batches, each begun when no request is in flight and followed by a rest of REST_PER_BATCH
-# times as long as the batch took, so it never holds up a spike's requests for the whole
-# roll-up and takes at most a fifth of the process's time. Under a sustained spike it falls
-# behind (nothing is lost: the events wait in the inbox); a `flask worker` beside the app
-# does the roll-ups in a process of its own (see the README, "Running in production").
-THREAD_BATCH = 100
-REST_PER_BATCH = 4.0
-# A process that is never idle still rolls up, a batch per this many seconds at least.
-LONGEST_WAIT_SECONDS = 1.0
 
 
 class BackgroundRollup:
@@ -46,27 +36,6 @@ class BackgroundRollup:
         self._pid = None
         self._thread = None
         self._stop = threading.Event()
-        self._in_flight, self._count_lock, self._idle = 0, threading.Lock(), threading.Event()
-        self._idle.set()
-
-    def count_requests(self, wsgi_app):
-        """Wrap a WSGI app so this roll-up knows when no request is in flight."""
-        def counted(environ, start_response):
-            with self._count_lock:
-                self._in_flight += 1
-                self._idle.clear()
-            try:
-                return wsgi_app(environ, start_response)
-            finally:
-                with self._count_lock:
-                    self._in_flight -= 1
-                    if self._in_flight == 0:
-                        self._idle.set()
-        return counted
-
-    def wait_for_gap(self):
-        """Until no request is in flight in this process (at most LONGEST_WAIT_SECONDS)."""
-        self._idle.wait(LONGEST_WAIT_SECONDS)
 
     def ensure_started(self):
         """Start the thread in this process unless it runs or the setting turns it off."""
@@ -102,8 +71,7 @@ class BackgroundRollup:
         """One look: roll up if due; failures are logged, and the next look retries."""
         with self._app.app_context():
             try:
-                roll_up_if_due(stop, batch=THREAD_BATCH,
-                               before_batch=paced(stop, REST_PER_BATCH, then=self.wait_for_gap))
+                roll_up_if_due(stop)
             except SQLAlchemyError as exc:
                 db.session.rollback()
                 # The class only: a database error's text carries the statement's values.
@@ -138,8 +106,6 @@ def init_app(app):
     starts it."""
     rollup = app.extensions[EXTENSION] = BackgroundRollup(app)
     app.before_request(rollup.ensure_started)
-    if app.config["TRACKING_ROLLUP_SECONDS"] > 0:  # no thread, no gaps to look for
-        app.wsgi_app = rollup.count_requests(app.wsgi_app)
 
 
 def background_rollup(app=None):

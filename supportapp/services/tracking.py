@@ -1,5 +1,4 @@
 """Recording appeal events durably and rolling them up into daily counts."""
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -116,18 +115,16 @@ def _add_to_funnels(rows):
         db.session.execute(stmt)
 
 
-def roll_up(batch=ROLLUP_BATCH, now=None, stop=None, before_batch=None):
+def roll_up(batch=ROLLUP_BATCH, now=None, stop=None):
     """Move every inbox event into the archive and the daily funnels; returns how many moved.
 
     Each batch is one transaction: rows leave the inbox exactly when they are counted. A set
     `stop` (threading.Event) ends it between batches; the rest waits for the next roll-up.
-    `before_batch()`, when given, is called before each batch and may wait (a roll-up
-    inside a web process waits for a gap between requests); False from it ends the roll-up
-    like `stop`. Then records when it finished (reports say "as of" that time).
+    Then records when it finished (reports say "as of" that time).
     """
     _drain_journal()  # what beacons and pages handed to journals, so reports include it
     moved = 0
-    while (stop is None or not stop.is_set()) and (before_batch is None or before_batch()):
+    while stop is None or not stop.is_set():
         rows = _take_inbox_batch(batch)
         if not rows:
             break
@@ -166,34 +163,16 @@ def last_rollup():
     return RollupMark(*row) if row else RollupMark(None, 0)
 
 
-def roll_up_if_due(stop=None, batch=ROLLUP_BATCH, before_batch=None):
+def roll_up_if_due(stop=None):
     """Roll up unless one finished (in any process) within half of TRACKING_ROLLUP_SECONDS;
     returns how many events moved, or None when not due. For the worker and the app's thread,
-    which look every half interval, so the funnels are never older than the interval.
-    batch and before_batch are roll_up()'s."""
+    which look every half interval, so the funnels are never older than the interval."""
     seconds = current_app.config["TRACKING_ROLLUP_SECONDS"] or 60
     finished = last_rollup().finished_at
     db.session.rollback()  # end the read: the roll-up's own transactions follow
     if finished is not None and current_time() - finished < timedelta(seconds=seconds / 2):
         return None
-    return roll_up(batch=batch, stop=stop, before_batch=before_batch)
-
-
-def paced(stop, rest, then=None):
-    """A before_batch for roll_up(): before each batch but the first, waits `rest` times as
-    long as the previous batch took, then calls then() (which may wait too); False once
-    `stop` is set."""
-    began = None
-
-    def before_batch():
-        nonlocal began
-        if began is not None:
-            stop.wait(rest * (time.monotonic() - began))
-        if then is not None and not stop.is_set():
-            then()
-        began = time.monotonic()
-        return not stop.is_set()
-    return before_batch
+    return roll_up(stop=stop)
 
 
 def _drain_journal():

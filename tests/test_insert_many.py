@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import select
 
 from supportapp.extensions import db
-from supportapp.models import TrackingInbox
+from supportapp.models import TrackingDedup, TrackingInbox
 from supportapp.models.dialect import insert_many
 from supportapp.models.tracking import ReaderFunnel
 
@@ -46,3 +46,20 @@ def test_on_conflict_updates_the_rows_already_there(app):
     stored = {r.reader_key: (r.stage, r.last_seen_at)
               for r in db.session.scalars(select(ReaderFunnel))}
     assert stored == {"a": (1, NOW), "b": (3, later), "c": (2, later)}
+
+
+def test_returning_names_only_the_rows_inserted(app):
+    """With ON CONFLICT DO NOTHING, `returning` gives the keys that were new (the journal's
+    dedup keys count only then)."""
+    table = TrackingDedup.__table__
+
+    def ignore(stmt):
+        return stmt.on_conflict_do_nothing(index_elements=["key"])
+
+    day = date(2026, 11, 30)
+    first = insert_many(table, [{"key": k, "day": day} for k in ("a", "b")], ignore,
+                        returning=table.c.key)
+    again = insert_many(table, [{"key": k, "day": day} for k in ("b", "c", "d")], ignore,
+                        returning=table.c.key)
+    assert sorted(first) == ["a", "b"] and sorted(again) == ["c", "d"]
+    assert insert_many(table, [], ignore, returning=table.c.key) == []

@@ -43,11 +43,13 @@ def _new_dedup_keys(keys, day):
     """Insert keys; return those that were not there yet (only they count)."""
     if not keys:
         return set()
-    # One statement with the rows as parameters, not a VALUES list of its own per batch:
-    # SQLAlchemy compiles it once (a 1,000-row VALUES list cost more than the rest of a load).
-    stmt = (dialect_insert(TrackingDedup).on_conflict_do_nothing(index_elements=["key"])
-            .returning(TrackingDedup.key))
-    return set(db.session.scalars(stmt, [{"key": k, "day": day} for k in keys]))
+    # One statement, compiled once by SQLAlchemy (a VALUES list of its own per batch cost
+    # more than the rest of a load).
+    inserted = insert_many(
+        TrackingDedup.__table__, [{"key": k, "day": day} for k in keys],
+        lambda stmt: stmt.on_conflict_do_nothing(index_elements=["key"]),
+        returning=TrackingDedup.__table__.c.key)
+    return set(inserted)
 
 
 def _inbox_row(event, now):

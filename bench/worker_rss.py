@@ -167,8 +167,7 @@ def benchmark(args):
         print(f"machine: {machine()}")
         # As the README's production command runs it: without docstrings (about 5 MB less).
         server = Gunicorn(dict(env, PYTHONOPTIMIZE=optimize), Path(database.tmp) / "gunicorn.log",
-                          "app:app",
-                          "--workers", "1", "--worker-class", "sync")
+                          "app:app", "--workers", "1", "--worker-class", "sync")
         try:
             server.wait_healthy(workers=1)
             pid = the_worker(server)

@@ -5,9 +5,8 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import select
 
 from supportapp.extensions import db
-from supportapp.models import TrackingDedup, TrackingInbox
+from supportapp.models import ReaderFunnel, TrackingDedup, TrackingInbox
 from supportapp.models.dialect import insert_many
-from supportapp.models.tracking import ReaderFunnel
 
 NOW = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
 

@@ -1,10 +1,18 @@
-"""INSERT … ON CONFLICT on both databases the app runs on (PostgreSQL and SQLite)."""
+"""INSERT … ON CONFLICT, and many rows at once, on both databases the app runs on
+(PostgreSQL and SQLite)."""
 from supportapp.extensions import db
 
 
-def dialect_insert(model):
-    """An INSERT for model that supports on_conflict_do_nothing / _do_update here."""
-    return dialect_insert_table(model.__table__)
+def dialect_insert(target):
+    """An INSERT for a model or Table that supports on_conflict_do_nothing / _do_update
+    here."""
+    # Imported here, not at the top: a SQLite worker never needs SQLAlchemy's PostgreSQL
+    # dialect, about 1.5 MB. (SQLite's is loaded by the models' sqlite_autoincrement anyway.)
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(getattr(target, "__table__", target))
 
 
 def insert_ignore(model, values):
@@ -26,7 +34,7 @@ def insert_many(table, rows, on_conflict=None, returning=None):
     if not rows:
         return [] if returning is not None else None
     postgresql = db.session.get_bind().dialect.name == "postgresql"
-    stmt = _unnest_insert(table, list(rows[0])) if postgresql else dialect_insert_table(table)
+    stmt = _unnest_insert(table, list(rows[0])) if postgresql else dialect_insert(table)
     stmt = on_conflict(stmt) if on_conflict else stmt
     params = {name: [row[name] for row in rows] for name in rows[0]} if postgresql else rows
     if returning is None:
@@ -39,19 +47,10 @@ def _unnest_insert(table, names):
     from sqlalchemy import bindparam, cast, func, select
     from sqlalchemy.dialects.postgresql import ARRAY, insert
 
+    def column(name):
+        array = ARRAY(table.c[name].type)
+        return func.unnest(cast(bindparam(name, type_=array), array)).label(name)
+
     # Set-returning functions side by side in a select list advance in lockstep.
-    arrays = select(*[func.unnest(cast(bindparam(name, type_=ARRAY(table.c[name].type)),
-                                       ARRAY(table.c[name].type))).label(name)
-                      for name in names])
-    return insert(table).from_select(names, arrays)
+    return insert(table).from_select(names, select(*[column(name) for name in names]))
 
-
-def dialect_insert_table(table):
-    """dialect_insert() for a Table rather than a model."""
-    # Imported here, not at the top: a SQLite worker never needs SQLAlchemy's PostgreSQL
-    # dialect, about 1.5 MB. (SQLite's is loaded by the models' sqlite_autoincrement anyway.)
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(table)

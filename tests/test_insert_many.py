@@ -1,12 +1,13 @@
 """insert_many(): many rows in one statement (unnest() arrays on PostgreSQL, executemany on
-SQLite), with NULLs, aware datetimes and an ON CONFLICT clause, stored as the ORM would."""
+SQLite), with NULLs, aware datetimes and an ON CONFLICT clause, stored as the ORM would;
+rows_with_keys(): exactly the rows of the keys asked for."""
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 
 from supportapp.extensions import db
 from supportapp.models import ReaderFunnel, TrackingDedup, TrackingInbox
-from supportapp.models.dialect import insert_many
+from supportapp.models.dialect import insert_many, rows_with_keys
 
 NOW = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
 
@@ -62,3 +63,21 @@ def test_returning_names_only_the_rows_inserted(app):
                         returning=table.c.key)
     assert sorted(first) == ["a", "b"] and sorted(again) == ["c", "d"]
     assert insert_many(table, [], ignore, returning=table.c.key) == []
+
+
+def test_rows_with_keys_finds_exactly_the_keys_asked_for(app):
+    """Near misses (the same reader on another story, variant or day) are not found; keys
+    with no row are simply absent; more keys than one chunk all come back."""
+    rows = [_funnel(f"r{i}", 1 + i % 3, NOW + timedelta(seconds=i)) for i in range(12)]
+    rows.append({**_funnel("r0", 4, NOW), "story_id": 9})
+    rows.append({**_funnel("r1", 4, NOW), "variant_id": 9})
+    rows.append({**_funnel("r2", 4, NOW), "day": date(2026, 11, 29)})
+    insert_many(ReaderFunnel.__table__, rows)
+    db.session.commit()
+    names = ("day", "reader_key", "story_id", "variant_id")
+    asked = [(date(2026, 11, 30), f"r{i}", 1, 2) for i in (0, 1, 2, 5, 11, 40)]
+    found = rows_with_keys(ReaderFunnel.__table__, names, asked, ("stage", "last_seen_at"),
+                           chunk=4)
+    assert sorted(found) == sorted((date(2026, 11, 30), f"r{i}", 1, 2, 1 + i % 3,
+                                    NOW + timedelta(seconds=i)) for i in (0, 1, 2, 5, 11))
+    assert rows_with_keys(ReaderFunnel.__table__, names, [], ("stage",)) == []

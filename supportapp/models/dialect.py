@@ -54,3 +54,46 @@ def _unnest_insert(table, names):
     # Set-returning functions side by side in a select list advance in lockstep.
     return insert(table).from_select(names, select(*[column(name) for name in names]))
 
+
+
+def rows_with_keys(table, key_names, keys, other_names, chunk=500):
+    """The rows of table whose key (the key_names columns) is one of keys (tuples), as a list
+    of tuples: the key's values, then the other_names columns'.
+
+    On PostgreSQL the keys go as arrays through unnest(), joined on the key: an index lookup
+    per key. An IN list on one key column, filtered on the others, had the planner scan a
+    whole day's rows against the 500-value list, row by row (1.8 s of a 2.4 s roll-up of
+    20,000 events). SQLite looks up each chunk with an IN list per key column, which its
+    indexes serve, and drops the near misses here: row values, `(a, b) IN (VALUES …)`, cost
+    it 30 times more.
+    """
+    keys = list(keys)
+    if not keys:
+        return []
+    columns = [table.c[name] for name in (*key_names, *other_names)]
+    if db.session.get_bind().dialect.name == "postgresql":
+        stmt = _unnest_join(table, key_names, columns)
+        params = {name: [key[i] for key in keys] for i, name in enumerate(key_names)}
+        return [tuple(row) for row in db.session.execute(stmt, params)]
+    from sqlalchemy import select
+
+    found, width = [], len(key_names)
+    for start in range(0, len(keys), chunk):
+        part = keys[start:start + chunk]
+        wanted = set(part)
+        stmt = select(*columns).where(*[table.c[name].in_({key[i] for key in part})
+                                        for i, name in enumerate(key_names)])
+        found.extend(tuple(row) for row in db.session.execute(stmt)
+                     if tuple(row[:width]) in wanted)
+    return found
+
+
+def _unnest_join(table, key_names, columns):
+    from sqlalchemy import and_, bindparam, cast, func, select
+    from sqlalchemy.dialects.postgresql import ARRAY
+
+    arrays = [cast(bindparam(name, type_=ARRAY(table.c[name].type)),
+                   ARRAY(table.c[name].type)) for name in key_names]
+    wanted = func.unnest(*arrays).table_valued(*key_names).render_derived(name="wanted")
+    on = and_(*[table.c[name] == wanted.c[name] for name in key_names])
+    return select(*columns).select_from(wanted.join(table, on))

@@ -14,10 +14,10 @@ views were recorded) cannot be joined to anything: they count on their own, as b
 """
 from collections import Counter, defaultdict
 
-from sqlalchemy import select, text
+from sqlalchemy import text
 
 from supportapp.extensions import db
-from supportapp.models.dialect import insert_many
+from supportapp.models.dialect import insert_many, rows_with_keys
 from supportapp.models.tracking import ReaderFunnel
 
 HOLDBACK = "holdback"
@@ -26,12 +26,11 @@ STAGES = {"rendered": 1, HOLDBACK: 1, "view": 2, "click": 3, "checkout": 4}
 STAGE_COLUMNS = ("rendered", "viewable", "clicks", "checkouts")
 VIEWS_REPORTED = "views_reported"
 PAGE_VIEW_PREFIX = "pv:"
-LOOKUP_CHUNK = 500
 WRITE_CHUNK = 1000
 # Held while a batch's stages are read and written, so two roll-ups (PostgreSQL lets them
 # run side by side) never both count the same reader's step. Any constant of our own.
 ROLLUP_LOCK_ID = 0x5EADF0
-_Key = tuple  # (day, reader_key, story_id, variant_id)
+KEY_NAMES = ("day", "reader_key", "story_id", "variant_id")
 
 
 def reader_key(reader_id, page_view):
@@ -68,21 +67,10 @@ def _fold_batch(rows):
 
 def _stored(keys):
     """{key: (stage, view_reported, last_seen_at)} of the rows already stored for keys."""
-    wanted = set(keys)
-    readers = sorted({k[1] for k in wanted})
-    days = sorted({k[0] for k in wanted})
-    found = {}
-    for start in range(0, len(readers), LOOKUP_CHUNK):
-        rows = db.session.execute(select(
-            ReaderFunnel.day, ReaderFunnel.reader_key, ReaderFunnel.story_id,
-            ReaderFunnel.variant_id, ReaderFunnel.stage, ReaderFunnel.view_reported,
-            ReaderFunnel.last_seen_at,
-        ).where(ReaderFunnel.reader_key.in_(readers[start:start + LOOKUP_CHUNK]),
-                ReaderFunnel.day.in_(days)))
-        for day, who, story, variant, stage, view, seen in rows:
-            if (day, who, story, variant) in wanted:
-                found[(day, who, story, variant)] = (stage, bool(view), seen)
-    return found
+    rows = rows_with_keys(ReaderFunnel.__table__, KEY_NAMES, keys,
+                          ("stage", "view_reported", "last_seen_at"))
+    return {(day, who, story, variant): (stage, bool(view), seen)
+            for day, who, story, variant, stage, view, seen in rows}
 
 
 def _lock_stages():
@@ -101,7 +89,7 @@ def _steps(old_stage, old_view, new_stage, new_view):
 def _write(values):
     def upsert(stmt):
         return stmt.on_conflict_do_update(
-            index_elements=["day", "reader_key", "story_id", "variant_id"],
+            index_elements=list(KEY_NAMES),
             set_={name: getattr(stmt.excluded, name)
                   for name in ("appeal_id", "stage", "view_reported", "last_seen_at")})
     for start in range(0, len(values), WRITE_CHUNK):

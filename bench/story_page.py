@@ -3,12 +3,15 @@
     .venv/bin/python bench/story_page.py [--database both|postgresql|sqlite] [--duration 8]
                                          [--rounds 3] [--concurrency 4] [--workers 1]
                                          [--pg-name bench_story_page]
+                                         [--rollup worker|thread] [--paced-duration 65]
 
 For each database (PostgreSQL then SQLite by default): builds a throwaway database
 (migrations + seed, appeal 1 live), serves `bench/story_page_app.py` (the app plus
 `GET /bench/same-bytes`, the story page's very bytes from memory) with gunicorn, and drives
 both routes from a separate load-generator process, rounds alternating (story, bytes;
-bytes, story; ...) against the same server:
+bytes, story; ...) against the same server. Roll-ups run where the README's production
+set-up runs them: in a `flask worker` beside gunicorn (`--rollup thread`: in the gunicorn
+worker's own thread, as when no worker runs).
 
 * peak: `--concurrency` keep-alive clients as fast as they can: requests/s, p50 and p99
   latency, worker CPU per response, worker RSS after the run;
@@ -256,10 +259,10 @@ def parse_args(argv=None):
                         help="the throwaway PostgreSQL database's name")
     parser.add_argument("--slug", default=DEFAULT_SLUG, help="story to request")
     parser.add_argument("--workers", type=int, default=1, help="gunicorn workers (default 1)")
-    parser.add_argument("--rollup", choices=tuple(ROLLUP_WHERE), default="thread",
-                        help="who rolls up tracked events: the app's own thread inside the "
-                             "gunicorn worker, as when no worker runs (default), or a `flask "
-                             "worker` beside gunicorn, as in the README's production set-up")
+    parser.add_argument("--rollup", choices=tuple(ROLLUP_WHERE), default="worker",
+                        help="who rolls up tracked events: a `flask worker` beside gunicorn, "
+                             "as in the README's production set-up (default), or the app's "
+                             "own thread inside the gunicorn worker, as when no worker runs")
     parser.add_argument("--paced-duration", type=float, default=PACED_SECONDS,
                         help=f"measured seconds of the paced run (default {PACED_SECONDS:g}: "
                              "longer than the default roll-up interval, so it always "

@@ -306,6 +306,9 @@ def load_config(instance_path):
         # Reports read funnels rolled up at most this long ago (a worker job, else a thread
         # of the app: services/background_rollup.py); 0 turns the app's thread off.
         "TRACKING_ROLLUP_SECONDS": _int("SUPPORTAPP_TRACKING_ROLLUP_SECONDS", 60),
+        # The worker rolls up when nobody has for half of this: every pass or two, so each
+        # roll-up is a few seconds' events, not a minute's burst taken from the web workers.
+        "TRACKING_WORKER_ROLLUP_SECONDS": _int("SUPPORTAPP_TRACKING_WORKER_ROLLUP_SECONDS", 4),
         # Report tables and appeal test statistics, kept per period and data version.
         "REPORT_CACHE_SECONDS": _int("SUPPORTAPP_REPORT_CACHE_SECONDS", 300),
         "EMBED_RATE_LIMIT": os.environ.get("SUPPORTAPP_EMBED_RATE_LIMIT", "300 per minute"),

@@ -16,7 +16,13 @@ from supportapp.services.clock import current_time, move_clock
 from supportapp.services.periods import parse_period
 from supportapp.services.reports import stories_table, variants_table
 from supportapp.services.staff import create_token
-from supportapp.services.tracking import TrackedEvent, last_rollup, record_events, roll_up
+from supportapp.services.tracking import (
+    TrackedEvent,
+    last_rollup,
+    record_events,
+    roll_up,
+    roll_up_if_due,
+)
 from supportapp.services.worker import run_worker
 
 
@@ -62,10 +68,11 @@ def test_roll_up_records_when_it_finished_and_a_version(app, tested_appeal):
     assert db.session.scalar(select(func.count()).select_from(RollupState)) == 1
 
 
-def test_roll_up_if_due_waits_half_the_interval(app, tested_appeal):
-    """The worker's job rolls up only when nobody has within half TRACKING_ROLLUP_SECONDS."""
+def test_worker_rolls_up_when_nobody_has_for_half_its_interval(app, tested_appeal):
+    """The worker's job rolls up only when nobody has within half
+    TRACKING_WORKER_ROLLUP_SECONDS, whatever the app's threads' TRACKING_ROLLUP_SECONDS."""
     appeal, story = tested_appeal
-    app.config["TRACKING_ROLLUP_SECONDS"] = 60
+    app.config.update(TRACKING_ROLLUP_SECONDS=60, TRACKING_WORKER_ROLLUP_SECONDS=4)
     stop = threading.Event()
     _views(appeal, story, 1)
     run_worker(stop, once=True, jobs=(_roll_up_job(),))
@@ -73,15 +80,28 @@ def test_roll_up_if_due_waits_half_the_interval(app, tested_appeal):
     _views(appeal, story, 1)
     run_worker(stop, once=True, jobs=(_roll_up_job(),))
     assert _inbox() == 1  # rolled up a moment ago: not due
-    move_clock(timedelta(seconds=31))
+    move_clock(timedelta(seconds=2.5))
     run_worker(stop, once=True, jobs=(_roll_up_job(),))
     assert _inbox() == 0
+
+
+def test_app_thread_waits_half_its_own_interval(app, tested_appeal):
+    """The app's thread (roll_up_if_due) keeps TRACKING_ROLLUP_SECONDS."""
+    appeal, story = tested_appeal
+    app.config["TRACKING_ROLLUP_SECONDS"] = 60
+    _views(appeal, story, 1)
+    assert roll_up_if_due() == 1
+    _views(appeal, story, 1)
+    move_clock(timedelta(seconds=29))
+    assert roll_up_if_due() is None
+    move_clock(timedelta(seconds=2))
+    assert roll_up_if_due() == 1
 
 
 def _roll_up_job():
     from supportapp.services.worker import JOBS
 
-    (job,) = [j for j in JOBS if j.__name__ == "roll_up_if_due"]
+    (job,) = [j for j in JOBS if j.__name__ == "roll_up_often"]
     return job
 
 

@@ -18,14 +18,15 @@ from supportapp.services.mail_worker import send_due_mail
 from supportapp.services.notices import send_card_expiry_notices, send_renewal_notices
 from supportapp.services.recovery import send_due_followups
 from supportapp.services.reminders import send_due_reminders
-from supportapp.services.tracking import roll_up_if_due
+from supportapp.services.tracking import roll_up_often
 
 log = logging.getLogger(__name__)
 
 DEFAULT_INTERVAL_SECONDS = 2.0
 # Jobs that write email come before the one that sends it, so a pass sends what it wrote.
-# The roll-up (reports read only what it folded) acts at most every half TRACKING_ROLLUP_SECONDS.
-JOBS = (roll_up_if_due, send_due_reminders, send_due_followups, send_renewal_notices,
+# The roll-up (reports read only what it folded) acts at most every half
+# TRACKING_WORKER_ROLLUP_SECONDS.
+JOBS = (roll_up_often, send_due_reminders, send_due_followups, send_renewal_notices,
         send_card_expiry_notices, send_due_mail, reweight_bandits)
 
 

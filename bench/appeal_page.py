@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/appeal_page.py [--database postgresql|sqlite] [--duration 10]
                                           [--rounds 3] [--concurrency 4]
+                                          [--rollup worker|thread]
 
 Builds a throwaway database (migrations + seed; PostgreSQL, the production database, when
 127.0.0.1:5432 answers, else SQLite in a temporary folder), serves the
@@ -11,6 +12,10 @@ completed 200 responses:
 
 * phase "with": the seeded appeal (id 1) is live, every response must contain the appeal;
 * phase "without": the appeal is ended (`flask appeals end 1`), no response may contain it.
+
+A `flask worker` runs beside gunicorn throughout, as in the README's production set-up: it
+loads the pages' journals and rolls up (`--rollup thread` leaves both to gunicorn's
+worker, as when no worker runs); its CPU per response is printed beside gunicorn's.
 
 Phases alternate for several rounds (A B, B A, A B, ...), gunicorn is restarted for each
 measurement, and the median requests/s of each phase gives the ratio with/without. The
@@ -42,11 +47,14 @@ from benchdb import (
     migrate_and_seed,
 )
 from benchkit import (
+    ROLLUP_WHERE,
     BenchError,
     Connection,
+    FlaskWorker,
     Gunicorn,
     LoadGenerator,
     add_load_options,
+    add_rollup_option,
     machine,
     parse_load_args,
     run_clients,
@@ -184,31 +192,56 @@ def benchmark(args):
         log_path = Path(database.tmp) / "gunicorn.log"
         print(f"story: /stories/{args.slug}; gunicorn --workers {args.workers} --worker-class "
               f"{args.worker_class}; {args.concurrency} keep-alive clients; "
-              f"{args.warmup:g} s warm-up + {args.duration:g} s per run; {args.rounds} rounds")
+              f"{args.warmup:g} s warm-up + {args.duration:g} s per run; {args.rounds} rounds; "
+              f"roll-ups in {ROLLUP_WHERE[args.rollup]}")
         print(f"machine: {machine(memory=False)} at start")
-        for round_number in range(args.rounds):
-            order = ("with", "without") if round_number % 2 == 0 else ("without", "with")
-            for phase in order:
-                if phase != current:
-                    set_phase(env, phase)
-                    current = phase
-                server = Gunicorn(env, log_path, "app:app", "--workers", str(args.workers),
-                                  "--worker-class", args.worker_class)
-                try:
-                    server.wait_healthy()
-                    check_page(server, f"/stories/{args.slug}", phase == "with")
-                    stats = measure(args, phase, server)
-                finally:
-                    server.stop()
-                results[phase].append(stats["rps"])
-                cpu_note = ""
-                if stats["cpu_ms"] is not None:
-                    cpu[phase].append(stats["cpu_ms"])
-                    cpu_note = f", worker CPU {stats['cpu_ms']:.2f} ms/response"
-                print(f"  round {round_number + 1} {phase:<7} appeal: "
-                      f"{stats['rps']:8.1f} req/s  ({stats['ok']} responses, mean latency "
-                      f"{stats['mean_latency_ms']:.2f} ms{cpu_note})", flush=True)
+        worker, env = FlaskWorker.for_rollup(args.rollup, env, Path(database.tmp) / "worker.log")
+        try:
+            for round_number in range(args.rounds):
+                order = ("with", "without") if round_number % 2 == 0 else ("without", "with")
+                for phase in order:
+                    if phase != current:
+                        set_phase(env, phase)
+                        current = phase
+                    stats = measure_phase(args, env, log_path, phase, worker)
+                    results[phase].append(stats["rps"])
+                    if stats["cpu_ms"] is not None:
+                        cpu[phase].append(stats["cpu_ms"])
+                    print(f"  round {round_number + 1} {phase:<7} appeal: "
+                          f"{stats['rps']:8.1f} req/s  ({stats['ok']} responses, mean latency "
+                          f"{stats['mean_latency_ms']:.2f} ms{_cpu_note(stats)})", flush=True)
+            if worker is not None:
+                worker.check_running()
+        finally:
+            if worker is not None:
+                worker.stop()
     return results, cpu
+
+
+def measure_phase(args, env, log_path, phase, worker):
+    """One run of one phase on a fresh gunicorn; with a worker, its CPU per response too."""
+    server = Gunicorn(env, log_path, "app:app", "--workers", str(args.workers),
+                      "--worker-class", args.worker_class)
+    try:
+        server.wait_healthy()
+        check_page(server, f"/stories/{args.slug}", phase == "with")
+        worker_before = worker.cpu_seconds() if worker is not None else None
+        stats = measure(args, phase, server)
+        if worker is not None:
+            stats["worker_cpu_ms"] = ((worker.cpu_seconds() - worker_before) * 1000
+                                      / max(stats["ok"], 1))
+    finally:
+        server.stop()
+    return stats
+
+
+def _cpu_note(stats):
+    note = ""
+    if stats["cpu_ms"] is not None:
+        note = f", worker CPU {stats['cpu_ms']:.2f} ms/response"
+    if stats.get("worker_cpu_ms") is not None:
+        note += f", flask worker {stats['worker_cpu_ms']:.3f} ms/response"
+    return note
 
 
 def parse_args(argv=None):
@@ -222,6 +255,7 @@ def parse_args(argv=None):
     parser.add_argument("--slug", default=DEFAULT_SLUG, help="story to request")
     parser.add_argument("--workers", type=int, default=1, help="gunicorn workers (default 1)")
     parser.add_argument("--worker-class", default="sync", help="gunicorn worker class")
+    add_rollup_option(parser)
     parser.add_argument("--budget", type=float, default=BUDGET,
                         help=f"lowest acceptable ratio with/without (default {BUDGET})")
     # Internal, for the load generator: the phase it checks the pages for.

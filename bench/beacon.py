@@ -3,6 +3,7 @@
     .venv/bin/python bench/beacon.py [--database postgresql|sqlite] [--duration 10]
                                      [--concurrency 8] [--rounds 3] [--kill-duration 6]
                                      [--pg-database bench_supportapp]
+                                     [--rollup worker|thread]
 
 Builds a throwaway database (PostgreSQL database `bench_supportapp`, or --pg-database, at
 127.0.0.1:5432 when it answers, else SQLite in a temporary folder; `flask db upgrade` +
@@ -10,13 +11,15 @@ Builds a throwaway database (PostgreSQL database `bench_supportapp`, or --pg-dat
 127.0.0.1, a free port) and drives it from a separate load-generator process (keep-alive
 http.client connections, one thread each). Every beacon carries one "view" event with a
 fresh reader id and page view id, for a seeded story and a variant of the live appeal, so
-every event is new.
+every event is new. A `flask worker` runs beside gunicorn, as in the README's production
+set-up: it loads the web workers' journals and rolls up (`--rollup thread` leaves both to
+the gunicorn workers, as when no worker runs).
 
 1. throughput: POST /api/events and POST /bench/bare (same body; a route of the same app
    that only answers 204) take turns for --rounds rounds of --duration seconds after a
    warm-up. Prints events/s and requests/s (medians), their ratio (budget: at least 0.8)
-   and the CPU per request used by the gunicorn workers and by the bench database's
-   PostgreSQL backends, which a machine busy with other work disturbs far less than
+   and the CPU per request used by the gunicorn workers, the flask worker and the bench
+   database's PostgreSQL backends, which a machine busy with other work disturbs far less than
    throughput. Rate limiting is off in bench/beacon_app.py: the beacon limit (600/min
    per address) exists to refuse exactly this one-address flood.
 2. durability: runs roll_up() and checks, reader id by reader id, that every event that
@@ -55,11 +58,14 @@ from benchdb import (
     migrate_and_seed,
 )
 from benchkit import (
+    ROLLUP_WHERE,
     BenchError,
     Connection,
+    FlaskWorker,
     Gunicorn,
     LoadGenerator,
     add_load_options,
+    add_rollup_option,
     cpu_seconds,
     machine,
     parse_load_args,
@@ -215,18 +221,21 @@ def _bench_backends(name):
 
 
 class CpuMeter:
-    """CPU used by the gunicorn workers and the bench database's backends during a run.
+    """CPU used by the gunicorn workers, the `flask worker` (if any) and the bench
+    database's backends during a run.
 
     CPU per request does not depend on how busy the machine is with other work, so it
     says what a beacon costs more steadily than requests per second do.
     """
 
-    def __init__(self, server, pg_name):
-        self.server, self.pg_name = server, pg_name
+    def __init__(self, server, pg_name, worker=None):
+        self.server, self.pg_name, self.worker = server, pg_name, worker
         self.start = self._read()
 
     def _read(self):
+        workers = [self.worker.process.pid] if self.worker is not None else []
         return {"gunicorn": {p: cpu_seconds(p) for p in self.server.worker_pids()},
+                "flask worker": {p: cpu_seconds(p) for p in workers},
                 "postgres": {p: cpu_seconds(p) for p in _bench_backends(self.pg_name)}}
 
     def per_request(self, requests):
@@ -301,24 +310,30 @@ def benchmark(args):
             print(f"gunicorn --workers {args.workers} --threads {args.threads} --worker-class "
                   f"{args.worker_class} {args.app}; {args.concurrency} keep-alive clients; "
                   f"{len(targets)} story x variant targets; {args.warmup:g} s warm-up + "
-                  f"{args.duration:g} s per run; {args.rounds} round(s)")
+                  f"{args.duration:g} s per run; {args.rounds} round(s); roll-ups in "
+                  f"{ROLLUP_WHERE[args.rollup]}")
             print(f"machine: {machine()} at start")
+            worker, env = FlaskWorker.for_rollup(args.rollup, env, Path(tmp) / "worker.log")
             server = Gunicorn(env, Path(tmp) / "gunicorn.log", args.app,
                               "--workers", str(args.workers), "--threads", str(args.threads),
                               "--worker-class", args.worker_class, log_in_errors=False)
             try:
                 server.wait_healthy(workers=args.workers)
-                events, bare, stats_by_prefix = _throughput(args, server, targets, tmp)
+                events, bare, stats_by_prefix = _throughput(args, server, targets, tmp, worker)
                 durability = check_stored(appdb, list(stats_by_prefix), stats_by_prefix)
                 crash = _crash_phase(args, server, targets, tmp, appdb)
+                if worker is not None:
+                    worker.check_running()
             finally:
                 server.stop()
+                if worker is not None:
+                    worker.stop()
         finally:
             appdb.close()
     return events, bare, durability, crash
 
 
-def _throughput(args, server, targets, tmp):
+def _throughput(args, server, targets, tmp, worker=None):
     events, bare, stats_by_prefix = [], [], {}
     cpu = {"events": [], "bare": []}
     for round_number in range(1, args.rounds + 1):
@@ -326,7 +341,7 @@ def _throughput(args, server, targets, tmp):
         for phase in order:
             path = "/api/events" if phase == "events" else "/bench/bare"
             prefix = f"{'e' if phase == 'events' else 'b'}{round_number}"
-            meter = CpuMeter(server, args.pg_database)
+            meter = CpuMeter(server, args.pg_database, worker)
             stats = LoadRun(args, server.port, path, prefix, targets, tmp, args.duration,
                             args.warmup).result()
             stats["cpu_ms"] = meter.per_request(stats["answered"])
@@ -345,10 +360,12 @@ def _throughput(args, server, targets, tmp):
     for phase, path in (("events", "/api/events"), ("bare", "/bench/bare")):
         gunicorn = statistics.median(c["gunicorn"] for c in cpu[phase])
         postgres = statistics.median(c["postgres"] for c in cpu[phase])
+        flask_worker = statistics.median(c["flask worker"] for c in cpu[phase])
         in_postgres = (f", {postgres:.2f} ms in PostgreSQL backends"
                        if args.database == "postgresql" else "")
+        in_worker = f", {flask_worker:.3f} ms in the flask worker" if worker is not None else ""
         print(f"  CPU per request (medians), {path}: {gunicorn:.2f} ms in gunicorn workers"
-              f"{in_postgres}")
+              f"{in_worker}{in_postgres}")
     return statistics.median(events), statistics.median(bare), stats_by_prefix
 
 
@@ -396,6 +413,7 @@ def parse_args(argv=None):
                              f"(default {PG_DATABASE}); give each concurrent run its own")
     parser.add_argument("--kill-duration", type=float, default=6.0,
                         help="seconds of the crash phase; 0 skips it (default 6)")
+    add_rollup_option(parser)
     parser.add_argument("--budget", type=float, default=BUDGET,
                         help=f"lowest acceptable events/bare ratio (default {BUDGET})")
     parser.add_argument("--app", default="bench.beacon_app:app",

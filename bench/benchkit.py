@@ -241,6 +241,19 @@ class Gunicorn:
         self.log.close()
 
 
+ROLLUP_WHERE = {"worker": "a `flask worker` process beside gunicorn",
+                "thread": "the gunicorn workers' own roll-up threads (no `flask worker`)"}
+
+
+def add_rollup_option(parser):
+    """--rollup worker|thread: where the benchmark's app rolls up tracked events."""
+    parser.add_argument("--rollup", choices=tuple(ROLLUP_WHERE), default="worker",
+                        help="who rolls up tracked events (and loads the web workers' "
+                             "journals): a `flask worker` beside gunicorn, as in the README's "
+                             "production set-up (default), or the app's own thread in each "
+                             "gunicorn worker, as when no worker runs")
+
+
 class FlaskWorker:
     """`flask --app app worker` beside the server, as in the README's production set-up (it
     does the roll-ups there), in its own process group; its output goes to log_path."""
@@ -250,6 +263,18 @@ class FlaskWorker:
         self.process = subprocess.Popen([tool("flask"), "--app", "app", "worker"], cwd=ROOT,
                                         env=env, stdout=self.log, stderr=subprocess.STDOUT,
                                         start_new_session=True)
+
+    @classmethod
+    def for_rollup(cls, rollup, env, log_path):
+        """(the worker or None, the environment for gunicorn) for --rollup: with a worker,
+        the app's own roll-up thread is off, as in production."""
+        if rollup != "worker":
+            return None, env
+        return cls(env, log_path), dict(env, SUPPORTAPP_TRACKING_ROLLUP_SECONDS="0")
+
+    def cpu_seconds(self):
+        """CPU seconds the worker has used so far."""
+        return cpu_seconds(self.process.pid)
 
     def check_running(self):
         """BenchError when the worker has exited (its log's end says why)."""

@@ -38,12 +38,14 @@ from pathlib import Path
 from appeal_page import DEFAULT_SLUG, HEADERS, MARKER
 from benchdb import Database, app_env, flask_cli, migrate_and_seed, postgres_reachable
 from benchkit import (
+    ROLLUP_WHERE,
     BenchError,
     Connection,
     FlaskWorker,
     Gunicorn,
     LoadGenerator,
     add_load_options,
+    add_rollup_option,
     machine,
     parse_load_args,
     run_clients,
@@ -58,8 +60,6 @@ PACED_SHARE = 0.8
 # The app's roll-up thread rolls up about every SUPPORTAPP_TRACKING_ROLLUP_SECONDS (60 by
 # default): a paced run shorter than that measures luck, with or without a roll-up in it.
 PACED_SECONDS = 65.0
-ROLLUP_WHERE = {"worker": "a `flask worker` process beside gunicorn",
-                "thread": "the gunicorn worker's own roll-up thread (no `flask worker`)"}
 BYTES_PATH = "/bench/same-bytes"
 PHASES = ("story", "bytes")
 
@@ -193,10 +193,7 @@ def bench_database(args, kind):
         migrate_and_seed(env)
         flask_cli(env, "appeals", "activate", "1")
         print(f"\n{database.label}: {machine(memory=False)}")
-        worker = None
-        if args.rollup == "worker":  # the app's own roll-up thread off, as in production
-            worker = FlaskWorker(env, Path(database.tmp) / "worker.log")
-            env = dict(env, SUPPORTAPP_TRACKING_ROLLUP_SECONDS="0")
+        worker, env = FlaskWorker.for_rollup(args.rollup, env, Path(database.tmp) / "worker.log")
         server = Gunicorn(env, Path(database.tmp) / "gunicorn.log",
                           "bench.story_page_app:app", "--workers", str(args.workers))
         try:
@@ -259,10 +256,7 @@ def parse_args(argv=None):
                         help="the throwaway PostgreSQL database's name")
     parser.add_argument("--slug", default=DEFAULT_SLUG, help="story to request")
     parser.add_argument("--workers", type=int, default=1, help="gunicorn workers (default 1)")
-    parser.add_argument("--rollup", choices=tuple(ROLLUP_WHERE), default="worker",
-                        help="who rolls up tracked events: a `flask worker` beside gunicorn, "
-                             "as in the README's production set-up (default), or the app's "
-                             "own thread inside the gunicorn worker, as when no worker runs")
+    add_rollup_option(parser)
     parser.add_argument("--paced-duration", type=float, default=PACED_SECONDS,
                         help=f"measured seconds of the paced run (default {PACED_SECONDS:g}: "
                              "longer than the default roll-up interval, so it always "

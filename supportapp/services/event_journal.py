@@ -5,11 +5,12 @@ it returns, the line is the operating system's, so it survives the process being
 The writer holds an exclusive lock (`flock`) on its file for as long as it writes: the file
 is created under a temporary name, locked, and only then renamed into place, so no one sees
 it unlocked; a finished file is renamed `.ready` before it is closed. About every second a
-background thread finishes the file and loads, in batches, every journal file of the folder
-that it can lock: ready files, and files whose writer died (the lock died with it), whatever
-host or process wrote them. A loader keeps the lock while it loads and removes the file; one
-that dies midway leaves the file unlocked for the next. Each batch is recorded under a key of
-its own, so a file loaded twice counts once.
+background thread finishes the file. Every roll-up first loads, in batches, every journal
+file of the folder that it can lock: ready files, and files whose writer died (the lock died
+with it), whatever host or process wrote them; the background thread loads those that no
+roll-up took within LEFT_FOR_ROLLUP_SECONDS. A loader keeps the lock while it loads and
+removes the file; one that dies midway leaves the file unlocked for the next. Each batch is
+recorded under a key of its own, so a file loaded twice counts once.
 """
 import atexit
 import fcntl
@@ -40,6 +41,9 @@ FIELDS = ("kind", "story_id", "appeal_id", "variant_id", "reader_id", "dedup_key
 # Writers from before the locks (still running during an upgrade) write unlocked files: on
 # this host, such a file whose process still runs and that changed lately is left alone.
 UNLOCKED_GRACE_SECONDS = 600
+# How long a finished file waits for a roll-up (services/tracking.roll_up loads them all)
+# before the flusher thread of a web process loads it itself (see drain_quietly).
+LEFT_FOR_ROLLUP_SECONDS = 10
 
 
 def _line(events):
@@ -104,6 +108,16 @@ def _lockless_writer_may_run(path):
     if host != HOST or pid == os.getpid() or path.name.endswith(".ready"):
         return False
     return _pid_alive(pid) and age < UNLOCKED_GRACE_SECONDS
+
+
+def _written_before(path, seconds):
+    """True when path was last written at least `seconds` ago (or has gone: nothing to do)."""
+    if seconds <= 0:
+        return True
+    try:
+        return time.time() - path.stat().st_mtime >= seconds
+    except OSError:
+        return False
 
 
 def _take(path):
@@ -193,8 +207,9 @@ class EventJournal:
         with self._lock:
             self._finish_current()
 
-    def drain(self, directory):
-        """Finish this process's file and load every file that can be taken into the database."""
+    def drain(self, directory, older_than=0):
+        """Finish this process's file and load every file that can be taken into the database
+        (with older_than, only those last written at least that many seconds ago)."""
         if directory is None:
             return 0
         with self._lock:
@@ -202,7 +217,7 @@ class EventJournal:
                 self._finish_current()
         loaded = 0
         for path in sorted(Path(directory).glob("events-*")):
-            if _lockless_writer_may_run(path):
+            if _lockless_writer_may_run(path) or not _written_before(path, older_than):
                 continue
             fd = _take(path)
             if fd is not None:
@@ -228,9 +243,15 @@ class EventJournal:
         return loaded
 
     def drain_quietly(self):
-        """drain() for the flusher thread: failures are logged, the next round retries."""
+        """drain() for the flusher thread: failures are logged, the next round retries.
+
+        It loads only files nobody has loaded for LEFT_FOR_ROLLUP_SECONDS: a roll-up loads
+        every file first (the worker's every few seconds), so with a worker the web
+        processes only finish their files, and loading stays out of the processes that
+        answer readers. Without one, the files wait that long at most.
+        """
         try:
-            self.drain(self._directory)
+            self.drain(self._directory, older_than=LEFT_FOR_ROLLUP_SECONDS)
         except SQLAlchemyError as exc:
             if not self._database_away:  # one line per outage, not one per second
                 self._app.logger.warning("event journal: database unreachable (%s); "

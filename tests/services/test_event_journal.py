@@ -223,3 +223,27 @@ def test_lines_written_before_page_views_still_load():
     old, new = _events_in(json.dumps(line).encode())
     assert (old.kind, old.page_view, old.dedup_key) == ("view", None, "view|2026-11-30|1|3|pv:x")
     assert (new.kind, new.page_view) == ("rendered", "pageview-0001")
+
+
+def _inbox():
+    return db.session.scalar(select(func.count()).select_from(TrackingInbox))
+
+
+def test_the_flusher_leaves_fresh_files_to_a_roll_up(journal_app, variant, tmp_path):
+    """The web process's thread finishes its file every round but loads only files that no
+    roll-up took within LEFT_FOR_ROLLUP_SECONDS: with a worker, loading stays out of the
+    processes that answer readers; without one, nothing waits longer than that."""
+    from supportapp.services.event_journal import LEFT_FOR_ROLLUP_SECONDS
+
+    story, appeal, v = variant
+    event = TrackedEvent("view", story.id, appeal.id, v.id, "reader-1", dedup_key="k1")
+    accept_events([event])
+    journal = app_journal(journal_app)
+    journal.drain_quietly()
+    (ready,) = tmp_path.glob("events-*.ready")  # finished, not loaded
+    assert _inbox() == 0
+    written = ready.stat().st_mtime - LEFT_FOR_ROLLUP_SECONDS - 1
+    os.utime(ready, (written, written))  # no roll-up came for longer than that
+    journal.drain_quietly()
+    assert not list(tmp_path.glob("events-*"))
+    assert _inbox() == 1

@@ -57,8 +57,8 @@ class AppCaches:
     story_pages: Memo  # a story page's HTML around the appeal's place (web/story_page.py)
     newest_story_change: Memo  # the latest story edit, per content stamp (web/http_cache.py)
     currencies: Memo  # a reader's currency per Accept-Language header (reader_state.py)
-    month_names: Memo  # "January" per month, for the appeal's reminder offer (appeal_html.py)
     bots: Memo  # a user agent's crawler verdict (services/beacon.py)
+    cookie_headers: Memo  # a reader cookie's Set-Cookie header per second (reader_state.py)
 
 
 def init_app(app):
@@ -87,7 +87,8 @@ def init_app(app):
         newest_story_change=Memo(LRUCache(maxsize=4)),
         # Pure functions of their key, worked out with Babel: once, not on every story page.
         currencies=Memo(LRUCache(maxsize=512)),
-        month_names=Memo(LRUCache(maxsize=16)),
+        # A second's Set-Cookie headers: a spike's new readers all get the same few.
+        cookie_headers=Memo(LRUCache(maxsize=256)),
         # Readers' browsers send a few thousand distinct user agents at most.
         bots=Memo(LRUCache(maxsize=4096)),
     )

@@ -1,6 +1,7 @@
 """Recording appeal events durably and rolling them up into daily counts."""
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 from flask import current_app
 from sqlalchemy import delete, select
@@ -26,8 +27,11 @@ DAILY_COLUMNS = (*dict.fromkeys(FUNNEL_COLUMN.values()), VIEWS_REPORTED)
 ROLLUP_BATCH = 5000
 
 
-@dataclass(frozen=True)
-class TrackedEvent:
+class TrackedEvent(NamedTuple):
+    """One event to count. A named tuple, not a frozen dataclass: a beacon or a story page
+    makes one per request, and a tuple is built in C (a frozen dataclass sets each field
+    through object.__setattr__)."""
+
     kind: str
     story_id: int = 0
     appeal_id: int = 0

@@ -247,3 +247,13 @@ def test_the_flusher_leaves_fresh_files_to_a_roll_up(journal_app, variant, tmp_p
     journal.drain_quietly()
     assert not list(tmp_path.glob("events-*"))
     assert _inbox() == 1
+
+
+def test_journal_lines_hold_the_event_fields_in_their_order():
+    """_line writes each event's leading fields as FIELDS names them (the file format)."""
+    from supportapp.services.event_journal import FIELDS, _events_in
+
+    assert TrackedEvent._fields[:len(FIELDS)] == FIELDS
+    event = TrackedEvent("view", 1, 2, 3, "r", "k", "pv-1")
+    (back,) = _events_in(_line([event]))
+    assert back[:len(FIELDS)] == event[:len(FIELDS)] and back.at is not None

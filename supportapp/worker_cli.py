@@ -18,7 +18,8 @@ log = logging.getLogger(__name__)
               show_default=True, help="Seconds between looks for due work.")
 def worker_command(once, interval):
     """Send queued email over SMTP (SUPPORTAPP_MAIL_URL), retrying failures with backoff,
-    and roll up tracked events for the reports (at least every TRACKING_ROLLUP_SECONDS).
+    and roll up tracked events for the reports (every few seconds:
+    TRACKING_WORKER_ROLLUP_SECONDS).
 
     Ctrl-C or SIGTERM stops it after the message in flight. Any number of workers may run
     on PostgreSQL; run one on SQLite.

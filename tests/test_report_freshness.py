@@ -284,3 +284,17 @@ def test_kept_story_sheet_follows_a_refund_of_an_old_gift(tested_appeal):
     db.session.commit()
     after = stories_sheet(_period(), rows).lifetime[story.id].money["USD"]
     assert (after.gross, after.refunds, after.net) == (2000, 500, 1412)
+
+
+def test_the_worker_holds_no_transaction_while_it_waits(app, tested_appeal):
+    """A pass ends with its session's transaction: an idle one would hold back PostgreSQL's
+    clean-up of the inbox rows roll-ups delete."""
+    seen = []
+
+    def reads(stop):
+        db.session.execute(select(func.count()).select_from(TrackingInbox))
+        seen.append(db.session().in_transaction())
+
+    run_worker(threading.Event(), once=True, jobs=(reads,))
+    assert seen == [True]
+    assert not db.session().in_transaction()

@@ -54,5 +54,8 @@ def run_worker(stop, interval=DEFAULT_INTERVAL_SECONDS, once=False, jobs=JOBS):
     """Run the due jobs every `interval` seconds until `stop` is set (or once)."""
     while True:
         run_due_jobs(stop, jobs)
+        # End the pass's last read: an open transaction while it waits would hold back
+        # PostgreSQL's clean-up of the rows roll-ups delete (the inbox), and bloat it.
+        db.session.rollback()
         if once or stop.wait(interval):
             return

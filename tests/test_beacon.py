@@ -1,4 +1,5 @@
 """POST /api/events: validation, dedup, bots, privacy, and the rollups it feeds."""
+import io
 import json
 
 import pytest
@@ -119,6 +120,44 @@ def test_oversized_beacon_is_413(client, tracked):
     """A body over the limit is refused before it is read."""
     response = _beacon(client, [_view(*tracked)], padding="x" * 5000)
     assert response.status_code == 413
+
+
+def _chunked_beacon(client, body):
+    """A beacon sent with Transfer-Encoding: chunked (no Content-Length)."""
+    # As gunicorn hands it on: the body whole, marked as ending where its stream ends.
+    return client.post("/api/events", input_stream=io.BytesIO(body.encode()),
+                       content_type="text/plain",
+                       headers={"User-Agent": BROWSER, "Transfer-Encoding": "chunked"},
+                       environ_overrides={"wsgi.input_terminated": True})
+
+
+def test_beacon_without_a_declared_length_is_read_too(client, tracked):
+    """The one-read fast path needs a Content-Length within the limit; a chunked body is read
+    through werkzeug, counted when it fits and refused past the limit (werkzeug stops reading
+there, so what is left is not JSON)."""
+    body = json.dumps({"pv": "pageview-0002", "events": [_view(*tracked)]})
+    assert _chunked_beacon(client, body).status_code == 204
+    assert _funnel() == (1, 1, 0)  # a view implies the appeal was shown
+    padded = json.dumps({"pv": "pageview-0003", "events": [_view(*tracked)], "x": "y" * 5000})
+    refused = _chunked_beacon(client, padded)
+    assert refused.status_code == 400
+    assert _funnel() == (1, 1, 0)
+
+
+def test_beacon_of_exactly_the_limit_is_read_whole(client, tracked):
+    """A declared length of MAX_BODY_BYTES is read in full (and past it, 413 above)."""
+    from supportapp.services.beacon import MAX_BODY_BYTES
+
+    body = json.dumps({"pv": "pageview-0004", "events": [_view(*tracked)], "x": ""})
+    body = body[:-2] + "x" * (MAX_BODY_BYTES - len(body)) + body[-2:]
+    assert len(body) == MAX_BODY_BYTES
+    assert _beacon_raw(client, body).status_code == 204
+    assert _funnel() == (1, 1, 0)
+
+
+def _beacon_raw(client, body):
+    return client.post("/api/events", data=body, content_type="text/plain",
+                       headers={"User-Agent": BROWSER})
 
 
 def test_gpc_reader_id_not_stored(client, tracked):

@@ -30,6 +30,19 @@ def _reader_id(data):
     return request.cookies.get(READER_ID_COOKIE) or data.get("reader")
 
 
+def _body():
+    """The beacon's body; 413 past MAX_BODY_BYTES."""
+    # A declared length within the limit is read in one call: werkzeug's get_data wraps the
+    # input in a limited stream first, 8 µs for a 200-byte beacon (a sixth of its own work).
+    environ = request.environ
+    declared = environ.get("CONTENT_LENGTH", "")
+    if declared.isascii() and declared.isdigit() and int(declared) <= MAX_BODY_BYTES \
+            and "HTTP_TRANSFER_ENCODING" not in environ:
+        return environ["wsgi.input"].read(int(declared))
+    request.max_content_length = MAX_BODY_BYTES
+    return request.get_data(cache=False)
+
+
 def _try_again():
     return ({"error": {"status": 503, "message": "try again"}}, 503,
             {"Retry-After": str(DATABASE_RETRY_SECONDS)})
@@ -42,11 +55,10 @@ def _try_again():
 def events():
     # Every beacon counts against the limit, bots and malformed ones too, as before the view.
     charge(current_app.config["BEACON_RATE_LIMIT"], "beacon")
-    request.max_content_length = MAX_BODY_BYTES
     if is_bot(request.headers.get("User-Agent", "")):  # the string; no UserAgent object
         return "", 204
     try:
-        data = parse_beacon(request.get_data(cache=False))
+        data = parse_beacon(_body())
     except BeaconError as exc:
         return {"error": {"status": 400, "message": str(exc)}}, 400
     try:

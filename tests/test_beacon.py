@@ -313,3 +313,29 @@ def _roll_up_in_threads(app, batch, threads=3):
         thread.join(timeout=60)
     assert errors == []
     return moved
+
+
+def test_roll_up_archives_each_inbox_row_as_it_was(app, tracked):
+    """In batches smaller than the inbox, every row reaches the archive once, unchanged (on
+    SQLite the archive copy is made in SQL, the funnels from the rows the delete returns)."""
+    from datetime import UTC, datetime, timedelta
+
+    from supportapp.models import TrackingInbox
+    from supportapp.services.tracking import TrackedEvent, record_events
+
+    story, appeal, variant = tracked
+    at = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    record_events([TrackedEvent(kind, story.id, appeal.id, variant.id, reader,
+                                page_view=f"pv-{n}", at=at + timedelta(seconds=n))
+                   for n, (kind, reader) in enumerate(
+                       [("rendered", "r1"), ("view", "r1"), ("rendered", None),
+                        ("click", "r2"), ("view", None), ("rendered", "r3"), ("view", "r3")])])
+    columns = ("id", "received_at", "day", "kind", "story_id", "appeal_id", "variant_id",
+               "reader_id", "page_view")
+    before = db.session.execute(select(*[getattr(TrackingInbox, c) for c in columns])
+                                .order_by(TrackingInbox.id)).all()
+    assert roll_up(batch=3) == 7
+    after = db.session.execute(select(*[getattr(TrackingEvent, c) for c in columns])
+                               .order_by(TrackingEvent.id)).all()
+    assert after == before and len(after) == 7
+    assert db.session.scalar(select(func.count()).select_from(TrackingInbox)) == 0

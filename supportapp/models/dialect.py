@@ -43,17 +43,23 @@ def insert_many(table, rows, on_conflict=None, returning=None):
     return list(db.session.scalars(stmt.returning(returning), params))
 
 
-def _unnest_insert(table, names):
-    from sqlalchemy import bindparam, cast, func, select
-    from sqlalchemy.dialects.postgresql import ARRAY, insert
+def _array_param(table, name):
+    """The parameter `name` as an array of table's column `name`, cast so PostgreSQL knows
+    its type (for unnest())."""
+    from sqlalchemy import bindparam, cast
+    from sqlalchemy.dialects.postgresql import ARRAY
 
-    def column(name):
-        array = ARRAY(table.c[name].type)
-        return func.unnest(cast(bindparam(name, type_=array), array)).label(name)
+    array = ARRAY(table.c[name].type)
+    return cast(bindparam(name, type_=array), array)
+
+
+def _unnest_insert(table, names):
+    from sqlalchemy import func, select
+    from sqlalchemy.dialects.postgresql import insert
 
     # Set-returning functions side by side in a select list advance in lockstep.
-    return insert(table).from_select(names, select(*[column(name) for name in names]))
-
+    columns = [func.unnest(_array_param(table, name)).label(name) for name in names]
+    return insert(table).from_select(names, select(*columns))
 
 
 def rows_with_keys(table, key_names, keys, other_names, chunk=500):
@@ -89,11 +95,9 @@ def rows_with_keys(table, key_names, keys, other_names, chunk=500):
 
 
 def _unnest_join(table, key_names, columns):
-    from sqlalchemy import and_, bindparam, cast, func, select
-    from sqlalchemy.dialects.postgresql import ARRAY
+    from sqlalchemy import and_, func, select
 
-    arrays = [cast(bindparam(name, type_=ARRAY(table.c[name].type)),
-                   ARRAY(table.c[name].type)) for name in key_names]
+    arrays = [_array_param(table, name) for name in key_names]
     wanted = func.unnest(*arrays).table_valued(*key_names).render_derived(name="wanted")
     on = and_(*[table.c[name] == wanted.c[name] for name in key_names])
     return select(*columns).select_from(wanted.join(table, on))

@@ -106,22 +106,28 @@ def _lockless_writer_may_run(path):
     try:
         _prefix, host, pid, _rest = path.name.split(".", 1)[0].split("-", 3)
         pid = int(pid)
-        age = time.time() - path.stat().st_mtime
-    except (ValueError, OSError):
+    except ValueError:
         return False
-    if host != HOST or pid == os.getpid() or path.name.endswith(".ready"):
+    age = _seconds_since_written(path)
+    if age is None or host != HOST or pid == os.getpid() or path.name.endswith(".ready"):
         return False
     return _pid_alive(pid) and age < UNLOCKED_GRACE_SECONDS
 
 
+def _seconds_since_written(path):
+    """How long ago path was last written, or None when it has gone."""
+    try:
+        return time.time() - path.stat().st_mtime
+    except OSError:
+        return None
+
+
 def _written_before(path, seconds):
-    """True when path was last written at least `seconds` ago (or has gone: nothing to do)."""
+    """True when path was last written at least `seconds` ago (False when it has gone)."""
     if seconds <= 0:
         return True
-    try:
-        return time.time() - path.stat().st_mtime >= seconds
-    except OSError:
-        return False
+    age = _seconds_since_written(path)
+    return age is not None and age >= seconds
 
 
 def _take(path):

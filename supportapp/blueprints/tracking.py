@@ -36,9 +36,10 @@ def _body():
     # input in a limited stream first, 8 µs for a 200-byte beacon (a sixth of its own work).
     environ = request.environ
     declared = environ.get("CONTENT_LENGTH", "")
-    if declared.isascii() and declared.isdigit() and int(declared) <= MAX_BODY_BYTES \
-            and "HTTP_TRANSFER_ENCODING" not in environ:
-        return environ["wsgi.input"].read(int(declared))
+    length = int(declared) if declared.isascii() and declared.isdigit() else None
+    if length is not None and length <= MAX_BODY_BYTES and \
+            "HTTP_TRANSFER_ENCODING" not in environ:
+        return environ["wsgi.input"].read(length)
     request.max_content_length = MAX_BODY_BYTES
     return request.get_data(cache=False)
 

@@ -168,6 +168,21 @@ def test_gpc_reader_id_not_stored(client, tracked):
     assert db.session.scalars(select(TrackingEvent.reader_id)).all() == [None]
 
 
+@pytest.mark.parametrize(("cookies", "stored"), [
+    ({"other": "x", "sa_rid": "reader-ffffffffffffffff"}, "reader-ffffffffffffffff"),
+    ({"other": "x", "xsa_ridx": "reader-ffffffffffffffff"}, "reader-gggggggggggggggg"),
+    ({}, "reader-gggggggggggggggg"),
+])
+def test_reader_cookie_wins_over_the_body_only_when_sent(client, tracked, cookies, stored):
+    """Our cookie among others is the reader id; without it (no Cookie header, or only
+    other cookies, one of a name containing ours) the id in the body counts."""
+    for name, value in cookies.items():
+        client.set_cookie(name, value)
+    _beacon(client, [_view(*tracked)], reader="reader-gggggggggggggggg")
+    roll_up()
+    assert db.session.scalars(select(TrackingEvent.reader_id)).all() == [stored]
+
+
 @pytest.mark.parametrize("reader", [[1], 5, {"id": "reader-cccccccccccccccc"}, True, None])
 def test_reader_id_that_is_not_text_is_ignored(client, tracked, reader):
     """A beacon "reader" that is not a string: the view counts, without a reader id."""

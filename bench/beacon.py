@@ -4,16 +4,18 @@
                                      [--concurrency 8] [--rounds 3] [--kill-duration 6]
                                      [--pg-database bench_supportapp]
                                      [--rollup worker|thread]
+                                     [--worker-class sync|gthread --threads 4]
 
 Builds a throwaway database (PostgreSQL database `bench_supportapp`, or --pg-database, at
 127.0.0.1:5432 when it answers, else SQLite in a temporary folder; `flask db upgrade` +
-`flask seed`), serves `bench/beacon_app.py` with gunicorn (2 gthread workers x 4 threads,
-127.0.0.1, a free port) and drives it from a separate load-generator process (keep-alive
-http.client connections, one thread each). Every beacon carries one "view" event with a
-fresh reader id and page view id, for a seeded story and a variant of the live appeal, so
-every event is new. A `flask worker` runs beside gunicorn, as in the README's production
-set-up: it loads the web workers' journals and rolls up (`--rollup thread` leaves both to
-the gunicorn workers, as when no worker runs).
+`flask seed`), serves `bench/beacon_app.py` with gunicorn (2 workers of the class the
+README's production command runs, sync; 127.0.0.1, a free port) and drives it from a
+separate load-generator process (http.client connections, one thread each, kept alive where
+the worker class allows: sync workers close each connection after its answer). Every beacon
+carries one "view" event with a fresh reader id and page view id, for a seeded story and a
+variant of the live appeal, so every event is new. A `flask worker` runs beside gunicorn,
+as in the README's production set-up: it loads the web workers' journals and rolls up
+(`--rollup thread` leaves both to the gunicorn workers, as when no worker runs).
 
 1. throughput: POST /api/events and POST /bench/bare (same body; a route of the same app
    that only answers 204) take turns for --rounds rounds of --duration seconds after a
@@ -308,7 +310,7 @@ def benchmark(args):
             targets = appdb.targets()
             print(f"database: {database.label} ({database.server_version()})")
             print(f"gunicorn --workers {args.workers} --threads {args.threads} --worker-class "
-                  f"{args.worker_class} {args.app}; {args.concurrency} keep-alive clients; "
+                  f"{args.worker_class} {args.app}; {args.concurrency} clients; "
                   f"{len(targets)} story x variant targets; {args.warmup:g} s warm-up + "
                   f"{args.duration:g} s per run; {args.rounds} round(s); roll-ups in "
                   f"{ROLLUP_WHERE[args.rollup]}")
@@ -404,10 +406,12 @@ def parse_args(argv=None):
     add_load_options(parser, concurrency=8, run="throughput run",
                      warmup="before each throughput run", rounds="throughput runs of each endpoint")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
-    parser.add_argument("--threads", type=int, default=4,
-                        help="threads per gunicorn worker (default 4)")
-    parser.add_argument("--worker-class", default="gthread",
-                        help="gunicorn worker class (default gthread)")
+    # The production command's workers (README, "Production"): sync, one thread each.
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads per gunicorn worker (default 1)")
+    parser.add_argument("--worker-class", default="sync",
+                        help="gunicorn worker class (default sync, as in production; "
+                             "gthread with --threads 4 keeps connections alive)")
     parser.add_argument("--pg-database", default=PG_DATABASE,
                         help="name of the throwaway PostgreSQL database, created and dropped "
                              f"(default {PG_DATABASE}); give each concurrent run its own")

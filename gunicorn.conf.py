@@ -1,5 +1,12 @@
 """Settings gunicorn reads on its own from the folder it starts in (`gunicorn app:app`)."""
 import gc
+import os
+
+# Each worker touches a file of its own (its heartbeat) before every request. gunicorn's
+# settings warn that on a disk's filesystem this "may block a worker for arbitrary time"
+# (while the filesystem's journal commits, e.g. PostgreSQL's fsyncs); in memory it cannot.
+if os.path.isdir("/dev/shm"):
+    worker_tmp_dir = "/dev/shm"
 
 
 def post_worker_init(worker):

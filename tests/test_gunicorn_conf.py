@@ -31,3 +31,24 @@ def test_the_worker_hook_freezes_what_the_app_built(tmp_path):
     before, after = map(int, result.stdout.split())
     assert before == 0
     assert after > 50_000  # the app's modules, templates and settings: far more than this
+
+
+def test_worker_heartbeat_file_lives_in_memory():
+    """Each worker's heartbeat file is touched before every request: on a disk's filesystem
+    that can wait for the filesystem's journal, so the config puts it in /dev/shm."""
+    import runpy
+
+    from gunicorn.workers.workertmp import WorkerTmp
+
+    settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    if not Path("/dev/shm").is_dir():
+        assert "worker_tmp_dir" not in settings
+        return
+    config = Config()
+    config.set("worker_tmp_dir", settings["worker_tmp_dir"])  # a setting gunicorn knows
+    heartbeat = WorkerTmp(config)
+    try:
+        heartbeat.notify()
+        assert config.worker_tmp_dir == "/dev/shm"
+    finally:
+        heartbeat.close()

@@ -4,6 +4,7 @@
                                          [--rounds 3] [--concurrency 4] [--workers 1]
                                          [--pg-name bench_story_page]
                                          [--rollup worker|thread] [--paced-duration 65]
+                                         [--paced-control]
 
 For each database (PostgreSQL then SQLite by default): builds a throwaway database
 (migrations + seed, appeal 1 live), serves `bench/story_page_app.py` (the app plus
@@ -16,7 +17,9 @@ worker's own thread, as when no worker runs).
 * peak: `--concurrency` keep-alive clients as fast as they can: requests/s, p50 and p99
   latency, worker CPU per response, worker RSS after the run;
 * paced: the story page alone at 80% of its own median peak rate (requests sent on a fixed
-  schedule, latency counted from the scheduled time, so a stall is not hidden): p99.
+  schedule, latency counted from the scheduled time, so a stall is not hidden): p99;
+* with --paced-control, then the same-bytes route at 80% of its own peak: the tail of the
+  harness itself (server, load generator, connections), printed beside the story page's.
 
 Every request is a new reader (no cookies sent back) and every story response must carry
 the appeal. Targets: story page >= 0.5 of the same bytes from memory (median requests/s),
@@ -210,10 +213,7 @@ def bench_database(args, kind):
                     stats = measure(args, server, path, phase == "story")
                     results[phase].append(stats)
                     print(_line(f"round {number + 1} {phase}", stats), flush=True)
-            peak = statistics.median(s["rps"] for s in results["story"])
-            rate = round(PACED_SHARE * peak, 1)
-            results["paced"] = measure(args, server, story_path, True, rate)
-            print(_line(f"story at {rate:g} req/s", results["paced"]), flush=True)
+            results.update(_paced_runs(args, server, story_path, results))
             if worker is not None:
                 worker.check_running()
         finally:
@@ -221,6 +221,19 @@ def bench_database(args, kind):
             if worker is not None:
                 worker.stop()
     return results
+
+
+def _paced_runs(args, server, story_path, results):
+    """The story page at PACED_SHARE of its median peak; with --paced-control, then the
+    same bytes at PACED_SHARE of theirs: the harness's own tail at the same share."""
+    runs = {}
+    for name, path, phase in (("paced", story_path, "story"), ("control", BYTES_PATH, "bytes")):
+        if name == "control" and not args.paced_control:
+            break
+        rate = round(PACED_SHARE * statistics.median(s["rps"] for s in results[phase]), 1)
+        runs[name] = measure(args, server, path, phase == "story", rate)
+        print(_line(f"{phase} at {rate:g} req/s", runs[name]), flush=True)
+    return runs
 
 
 def summarise(kind, results):
@@ -261,6 +274,9 @@ def parse_args(argv=None):
                         help=f"measured seconds of the paced run (default {PACED_SECONDS:g}: "
                              "longer than the default roll-up interval, so it always "
                              "includes a roll-up)")
+    parser.add_argument("--paced-control", action="store_true",
+                        help="after the story page's paced run, pace the same-bytes route "
+                             "at the same share of its own peak (printed; no target)")
     # Internal, for the load generator.
     parser.add_argument("--path", help=argparse.SUPPRESS)
     parser.add_argument("--rate", type=float, default=0.0, help=argparse.SUPPRESS)

@@ -16,8 +16,10 @@ worker's own thread, as when no worker runs).
 
 * peak: `--concurrency` keep-alive clients as fast as they can: requests/s, p50 and p99
   latency, worker CPU per response, worker RSS after the run;
-* paced: the story page alone at 80% of its own median peak rate (requests sent on a fixed
-  schedule, latency counted from the scheduled time, so a stall is not hidden): p99;
+* paced: the story page alone at 80% of its own median peak rate, open loop: each request
+  on a connection of its own, sent when due whatever the earlier ones are doing, latency
+  counted from when it was due, so a stall is not hidden (one thread, non-blocking
+  sockets): p99;
 * with --paced-control, then the same-bytes route at 80% of its own peak: the tail of the
   harness itself (server, load generator, connections), printed beside the story page's.
 
@@ -32,6 +34,8 @@ import argparse
 import http.client
 import json
 import os
+import selectors
+import socket
 import statistics
 import sys
 import threading
@@ -77,25 +81,19 @@ def _percentile(values, share):
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] * 1000
 
 
-def run_load(port, path, warmup, duration, concurrency, expect_appeal, rate):
-    """GET path from `concurrency` keep-alive clients for warmup + duration seconds.
-
-    rate 0: as fast as they can; else `rate` requests/s in all, each client on a fixed
-    schedule, latency counted from when the request was due. Counts only 200s whose
-    content is right, finished within the measured window.
-    """
+def run_load(port, path, warmup, duration, concurrency, expect_appeal):
+    """GET path from `concurrency` keep-alive clients, as fast as they can, for warmup +
+    duration seconds. Counts only 200s whose content is right, finished within the
+    measured window."""
     start = time.monotonic()
     window_start, window_end = start + warmup, start + warmup + duration
     lock = threading.Lock()
     totals = {"requests": 0, "problems": 0, "first_problem": None, "latencies": []}
 
-    def client(index):
+    def client(_index):
         conn, latencies, requests, problems, first = Connection(port), [], 0, 0, None
-        due = start + index / rate if rate else None
         while time.monotonic() < window_end:
-            if due is not None:
-                time.sleep(max(0.0, due - time.monotonic()))
-            sent = due if due is not None else time.monotonic()
+            sent = time.monotonic()
             problem = _one_request(conn, path, expect_appeal)
             done = time.monotonic()
             requests += 1
@@ -103,8 +101,6 @@ def run_load(port, path, warmup, duration, concurrency, expect_appeal, rate):
                 problems, first = problems + 1, first or problem
             elif window_start <= done < window_end:
                 latencies.append(done - sent)
-            if due is not None:
-                due += concurrency / rate
         conn.close()
         with lock:
             totals["requests"] += requests
@@ -116,6 +112,85 @@ def run_load(port, path, warmup, duration, concurrency, expect_appeal, rate):
         totals["problems"] += 1
         totals["first_problem"] = totals["first_problem"] or "a client thread did not finish"
     latencies = totals.pop("latencies")
+    return dict(totals, ok=len(latencies), rps=len(latencies) / duration,
+                p50_ms=_percentile(latencies, 0.50), p99_ms=_percentile(latencies, 0.99))
+
+class _Pending:
+    """One paced request in flight: its socket, when it was due, what came back so far."""
+
+    __slots__ = ("sock", "due", "chunks")
+
+    def __init__(self, sock, due):
+        self.sock, self.due, self.chunks = sock, due, []
+
+
+def _paced_request(path):
+    lines = [f"GET {path} HTTP/1.1", "Host: 127.0.0.1"]
+    lines += [f"{name}: {value}" for name, value in HEADERS.items() if name != "Connection"]
+    return ("\r\n".join(lines) + "\r\nConnection: close\r\n\r\n").encode()
+
+
+def _paced_problem(data, expect_appeal):
+    """None when a whole response (read to the server's close) is right, else what was wrong."""
+    head, _, body = data.partition(b"\r\n\r\n")
+    status = head.split(b"\r\n", 1)[0]
+    if not status.startswith(b"HTTP/1.1 200"):
+        return f"answered {status[:40]!r}"
+    if expect_appeal and MARKER not in body:
+        return f"the appeal is missing ({len(body)} bytes)"
+    return None
+
+
+def run_paced(port, path, warmup, duration, expect_appeal, rate):
+    """GET path at `rate` requests/s on a fixed schedule, each on a connection of its own,
+    sent when due whatever the earlier ones are doing (open loop), latency counted from when
+    it was due. One thread and non-blocking sockets: a client of threads took a third of a
+    core at this rate, and on two cores its own delays showed up as the server's latency."""
+    start = time.monotonic()
+    window_start, window_end = start + warmup, start + warmup + duration
+    request, interval = _paced_request(path), 1.0 / rate
+    selector, due = selectors.DefaultSelector(), start
+    totals = {"requests": 0, "problems": 0, "first_problem": None}
+    latencies = []
+
+    def finish(pending, problem):
+        selector.unregister(pending.sock)
+        pending.sock.close()
+        done = time.monotonic()
+        totals["requests"] += 1
+        if problem or done - pending.due > 10:
+            totals["problems"] += 1
+            totals["first_problem"] = totals["first_problem"] or problem or "over 10 s"
+        elif window_start <= done < window_end:
+            latencies.append(done - pending.due)
+
+    while due < window_end or selector.get_map():
+        now = time.monotonic()
+        while due <= now and due < window_end:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.setblocking(False)
+            sock.connect_ex(("127.0.0.1", port))
+            selector.register(sock, selectors.EVENT_WRITE, _Pending(sock, due))
+            due += interval
+        for key, _events in selector.select(max(0.0, min(due - now, 0.005))):
+            pending = key.data
+            if key.events == selectors.EVENT_WRITE:
+                error = pending.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                if error:
+                    finish(pending, f"connect: {os.strerror(error)}")
+                    continue
+                pending.sock.send(request)  # a few hundred bytes: the buffer takes them
+                selector.modify(pending.sock, selectors.EVENT_READ, pending)
+                continue
+            try:
+                chunk = pending.sock.recv(1 << 16)
+            except OSError as exc:
+                finish(pending, f"{type(exc).__name__}: {exc}")
+                continue
+            if chunk:
+                pending.chunks.append(chunk)
+            else:
+                finish(pending, _paced_problem(b"".join(pending.chunks), expect_appeal))
     return dict(totals, ok=len(latencies), rps=len(latencies) / duration,
                 p50_ms=_percentile(latencies, 0.50), p99_ms=_percentile(latencies, 0.99))
 
@@ -290,8 +365,13 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     if args.load_generator:
-        print(json.dumps(run_load(args.port, args.path, args.warmup, args.duration,
-                                  args.concurrency, args.expect_appeal, args.rate)))
+        if args.rate:
+            stats = run_paced(args.port, args.path, args.warmup, args.duration,
+                              args.expect_appeal, args.rate)
+        else:
+            stats = run_load(args.port, args.path, args.warmup, args.duration,
+                             args.concurrency, args.expect_appeal)
+        print(json.dumps(stats))
         return 0
     unwind_on_signals(sigterm_interrupts=True, restore_sigint=False)
     kinds = ["postgresql", "sqlite"] if args.database == "both" else [args.database]

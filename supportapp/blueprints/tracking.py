@@ -28,9 +28,8 @@ def _reader_id(data):
         return None
     # Our own pages carry the first-party cookie; embeds send the id they keep. A Cookie
     # header without our cookie's name is not parsed (werkzeug's parse: 2 µs a beacon).
-    if READER_ID_COOKIE in request.environ.get("HTTP_COOKIE", ""):
-        return request.cookies.get(READER_ID_COOKIE) or data.get("reader")
-    return data.get("reader")
+    sent = READER_ID_COOKIE in request.environ.get("HTTP_COOKIE", "")
+    return (sent and request.cookies.get(READER_ID_COOKIE)) or data.get("reader")
 
 
 def _body():

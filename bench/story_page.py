@@ -19,7 +19,7 @@ worker's own thread, as when no worker runs).
 * paced: the story page alone at 80% of its own median peak rate, open loop: each request
   on a connection of its own, sent when due whatever the earlier ones are doing, latency
   counted from when it was due, so a stall is not hidden (one thread, non-blocking
-  sockets): p99;
+  sockets; MAX_IN_FLIGHT requests unanswered at once end the run as a problem): p99;
 * with --paced-control, then the same-bytes route at 80% of its own peak: the tail of the
   harness itself (server, load generator, connections), printed beside the story page's.
 
@@ -67,6 +67,9 @@ PACED_SHARE = 0.8
 # The app's roll-up thread rolls up about every SUPPORTAPP_TRACKING_ROLLUP_SECONDS (60 by
 # default): a paced run shorter than that measures luck, with or without a roll-up in it.
 PACED_SECONDS = 65.0
+# Open loop, a stalled server means ever more connections: stop before they run out of
+# file descriptors (the run is then reported as a problem, not as a latency).
+MAX_IN_FLIGHT = 4000
 BYTES_PATH = "/bench/same-bytes"
 PHASES = ("story", "bytes")
 
@@ -167,9 +170,13 @@ def run_paced(port, path, warmup, duration, expect_appeal, rate):
 
     while due < window_end or selector.get_map():
         now = time.monotonic()
-        if now > window_end + 10:  # still unanswered 10 s after the window: a problem each
+        # Still unanswered 10 s after the window, or too many at once: a problem each.
+        stalled = ("no answer within 10 s" if now > window_end + 10
+                   else f"{MAX_IN_FLIGHT} requests unanswered at once"
+                   if len(selector.get_map()) >= MAX_IN_FLIGHT else None)
+        if stalled:
             for key in list(selector.get_map().values()):
-                finish(key.data, "no answer within 10 s")
+                finish(key.data, stalled)
             break
         while due <= now and due < window_end:
             sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

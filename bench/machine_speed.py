@@ -18,7 +18,6 @@ was about 0.45-0.5 ms at full speed and 0.8-0.9 ms in the slow spells, whether t
 CPU was idle or busy, so the spells are the host's, not the guest's own load.
 
     SpeedCanaries(folder)                 start one canary per CPU this process may use
-                                          (a context manager: stopped on exit)
     canaries.samples()                    [(cpu, monotonic time, CPU seconds of the work)],
                                           once stopped
     full_speed_cost(samples)              the work's cost at full speed: its 10th percentile
@@ -76,12 +75,6 @@ class SpeedCanaries:
                 [sys.executable, __file__, "--cpu", str(cpu), "--out", str(path)],
                 start_new_session=True))
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
-
     def samples(self):
         """[(cpu, monotonic time, CPU seconds of the fixed work)] once stopped."""
         found = []
@@ -130,11 +123,13 @@ def slow_steps(samples, window, base):
 
 
 def _report(seconds):
-    with (tempfile.TemporaryDirectory(prefix="machine-speed-") as folder,
-          SpeedCanaries(folder) as canaries):
+    with tempfile.TemporaryDirectory(prefix="machine-speed-") as folder:
+        canaries = SpeedCanaries(folder)
         started = time.monotonic()
-        time.sleep(seconds)
-        canaries.stop()
+        try:
+            time.sleep(seconds)
+        finally:
+            canaries.stop()
         samples = canaries.samples()
     if not samples:
         raise SystemExit("the canaries recorded nothing")
@@ -160,7 +155,11 @@ def main(argv=None):
     elif args.seconds <= 0:
         parser.error("--seconds must be > 0")
     else:
-        _report(args.seconds)
+        try:
+            _report(args.seconds)
+        except KeyboardInterrupt:
+            print("interrupted; the canaries are stopped", file=sys.stderr)
+            return 130
     return 0
 
 

@@ -16,10 +16,12 @@ ROOT = Path(__file__).resolve().parent.parent
 # Packages that story pages and beacons must not load: statistics (dashboard), PDF statements
 # (fpdf2 with numpy, Pillow, fontTools), story files (CLI), migrations (CLI), HTML sanitising
 # and email CSS (writes, the mail worker), staff passwords and addresses (dashboard sign-in),
-# the API's OpenAPI description (YAML, read when /api/openapi.json is first asked for).
+# the API's OpenAPI description (YAML, read when /api/openapi.json is first asked for), the
+# static files' compressor (a build is made once per change of static/, not per process).
 HEAVY = ("scipy", "statsmodels", "numpy", "pandas", "feedparser", "lxml", "markdown",
          "frontmatter", "fpdf", "PIL", "fontTools", "alembic", "flask_migrate", "mako",
-         "pygments", "nh3", "css_inline", "argon2", "email_validator", "yaml")
+         "pygments", "nh3", "css_inline", "argon2", "email_validator", "yaml",
+         "whitenoise.compress", "brotli")
 SETTINGS = {"TESTING": True, "RATELIMIT_ENABLED": False, "TRACKING_ROLLUP_SECONDS": 0,
             "TRACKING_JOURNAL_SECONDS": 0, "APPEAL_CACHE_SECONDS": 0}
 UA = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"

@@ -18,7 +18,6 @@ import tempfile
 from pathlib import Path
 
 from whitenoise import WhiteNoise
-from whitenoise.compress import Compressor
 
 MANIFEST = "manifest.json"
 HASH_LENGTH = 12
@@ -57,6 +56,11 @@ def fingerprint(source, names):
 def build(source, target):
     """Copy every file under `source` to `target` under its own and its hashed name, compress
     both, and write the manifest (plain name -> hashed name) last."""
+    # Here, not at the top: a build is made once per change of static/, and the compressor
+    # brings brotli and argparse (0.6 MB of a worker's memory) into every worker that never
+    # builds.
+    from whitenoise.compress import Compressor
+
     compressor = Compressor(quiet=True)
     manifest = {}
     for name in source_files(source):

@@ -145,6 +145,16 @@ def _paced_problem(data, expect_appeal):
     return None
 
 
+def _stall(past_window, in_flight):
+    """Why the open-loop run must stop now, each unanswered request a problem, or None:
+    still unanswered 10 s after the window, or too many at once."""
+    if past_window > 10:
+        return "no answer within 10 s"
+    if in_flight >= MAX_IN_FLIGHT:
+        return f"{MAX_IN_FLIGHT} requests unanswered at once"
+    return None
+
+
 def run_paced(port, path, warmup, duration, expect_appeal, rate):
     """GET path at `rate` requests/s on a fixed schedule, each on a connection of its own,
     sent when due whatever the earlier ones are doing (open loop), latency counted from when
@@ -170,10 +180,7 @@ def run_paced(port, path, warmup, duration, expect_appeal, rate):
 
     while due < window_end or selector.get_map():
         now = time.monotonic()
-        # Still unanswered 10 s after the window, or too many at once: a problem each.
-        stalled = ("no answer within 10 s" if now > window_end + 10
-                   else f"{MAX_IN_FLIGHT} requests unanswered at once"
-                   if len(selector.get_map()) >= MAX_IN_FLIGHT else None)
+        stalled = _stall(now - window_end, len(selector.get_map()))
         if stalled:
             for key in list(selector.get_map().values()):
                 finish(key.data, stalled)

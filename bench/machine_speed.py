@@ -56,7 +56,8 @@ def _canary(cpu, out_path):
     with open(out_path, "w") as out:
         due = time.monotonic()
         while not stopping:
-            due += INTERVAL
+            # After a stall, start afresh rather than run back to back to catch up.
+            due = max(due + INTERVAL, time.monotonic())
             time.sleep(max(0.0, due - time.monotonic()))
             started, cpu_before = time.monotonic(), time.thread_time()
             _work()
@@ -67,10 +68,9 @@ class SpeedCanaries:
     """One canary process per CPU this process may run on, their samples in folder."""
 
     def __init__(self, folder):
-        self.paths, self.processes = [], []
+        self.paths, self.processes = {}, []
         for cpu in sorted(os.sched_getaffinity(0)):
-            path = Path(folder) / f"canary-{cpu}.txt"
-            self.paths.append(path)
+            path = self.paths[cpu] = Path(folder) / f"canary-{cpu}.txt"
             self.processes.append(subprocess.Popen(
                 [sys.executable, __file__, "--cpu", str(cpu), "--out", str(path)],
                 start_new_session=True))
@@ -78,7 +78,7 @@ class SpeedCanaries:
     def samples(self):
         """[(cpu, monotonic time, CPU seconds of the fixed work)] once stopped."""
         found = []
-        for cpu, path in enumerate(self.paths):
+        for cpu, path in self.paths.items():
             try:
                 lines = path.read_text().splitlines()
             except FileNotFoundError:

@@ -121,3 +121,36 @@ def test_0006_rewrites_old_copy_and_back(empty_database):
         assert third == ("Since you're here", "<p>{article_count} stories</p>",
                          "Read {article_count} stories")
         db.engine.dispose()
+
+
+def _add_event(conn, table, event_id=None):
+    """Insert one event row (with event_id, else numbered by the table); returns its id."""
+    columns = "received_at, day, kind, story_id, appeal_id, variant_id"
+    values = ":at, :day, 'rendered', 1, 1, 1"
+    if event_id is not None:
+        columns, values = f"id, {columns}", f":id, {values}"
+    now = datetime.now(UTC)
+    return conn.execute(sa.text(f"INSERT INTO {table} ({columns}) VALUES ({values}) "
+                                "RETURNING id"),
+                        {"id": event_id, "at": now, "day": now.date()}).scalar_one()
+
+
+def test_0022_numbers_archive_rows_past_the_old_ones_and_back(empty_database):
+    """Upgrading lets the archive number its rows itself, past those it was given (inbox
+    ids); downgrading starts the inbox's numbers past every archive row, so rows moved with
+    their inbox ids, as before, never collide. On SQLite and PostgreSQL."""
+    from flask_migrate import downgrade, upgrade
+
+    app = make_app(empty_database)
+    with app.app_context():
+        upgrade(revision="0021_content_version")
+        with db.engine.begin() as conn:
+            assert _add_event(conn, "tracking_event", event_id=41) == 41
+        upgrade(revision="0022_archive_ids")
+        with db.engine.begin() as conn:
+            assert _add_event(conn, "tracking_event") == 42
+            assert _add_event(conn, "tracking_event") == 43
+        downgrade(revision="0021_content_version")
+        with db.engine.begin() as conn:
+            assert _add_event(conn, "tracking_inbox") > 43
+        db.engine.dispose()

@@ -38,9 +38,22 @@ def insert_many(table, rows, on_conflict=None, returning=None):
     stmt = on_conflict(stmt) if on_conflict else stmt
     params = {name: [row[name] for row in rows] for name in rows[0]} if postgresql else rows
     if returning is None:
-        db.session.execute(stmt, params)
+        _core().execute(stmt, params)
         return None
-    return list(db.session.scalars(stmt.returning(returning), params))
+    return list(_core().execute(stmt.returning(returning), params).scalars())
+
+
+def rows_as_dicts(stmt):
+    """The rows a Core statement returns, as plain dicts, in the session's transaction."""
+    result = _core().execute(stmt)
+    names = tuple(result.keys())
+    return [dict(zip(names, row, strict=True)) for row in result]
+
+
+def _core():
+    # The session's connection, so its transaction, without Session.execute's ORM result
+    # handling, which only adds work to Core statements on tables.
+    return db.session.connection()
 
 
 def _array_param(table, name):
@@ -80,7 +93,7 @@ def rows_with_keys(table, key_names, keys, other_names, chunk=500):
     if db.session.get_bind().dialect.name == "postgresql":
         stmt = _unnest_join(table, key_names, columns)
         params = {name: [key[i] for key in keys] for i, name in enumerate(key_names)}
-        return [tuple(row) for row in db.session.execute(stmt, params)]
+        return [tuple(row) for row in _core().execute(stmt, params)]
     from sqlalchemy import select
 
     found, width = [], len(key_names)
@@ -89,7 +102,7 @@ def rows_with_keys(table, key_names, keys, other_names, chunk=500):
         wanted = set(part)
         stmt = select(*columns).where(*[table.c[name].in_({key[i] for key in part})
                                         for i, name in enumerate(key_names)])
-        found.extend(tuple(row) for row in db.session.execute(stmt)
+        found.extend(tuple(row) for row in _core().execute(stmt)
                      if tuple(row[:width]) in wanted)
     return found
 

@@ -1,8 +1,9 @@
-"""Appeal tracking: raw events (an inbox, then an archive) and daily rollups for reports.
+"""Appeal tracking: raw events (an archive, and an inbox for some) and daily rollups.
 
-The beacon appends to the inbox only; `roll_up` moves inbox rows to the archive and adds
-them to the daily rollups in one transaction, so every event is counted exactly once and
-reports read rollups, never raw events.
+An event reaches the archive and the daily rollups in one transaction, so it is counted
+exactly once, and reports read rollups, never raw events. The event journal's batches go
+there directly (services/tracking.count_events, once per batch key); events recorded one
+request at a time wait in the inbox, which `roll_up` moves on.
 """
 from sqlalchemy import BigInteger, Boolean, Date, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -43,7 +44,8 @@ class TrackingEvent(_EventColumns, db.Model):
     """Every raw event ever counted, kept for audits and re-computation; reports never scan it."""
 
     __tablename__ = "tracking_event"
-    id = mapped_column(EventId, primary_key=True, autoincrement=False)
+    # Its own numbers (migration 0022): journal batches come without an inbox id.
+    id = mapped_column(EventId, primary_key=True, autoincrement=True)
     __table_args__ = (Index("ix_tracking_event_day", "day"),)
 
 

@@ -30,7 +30,7 @@ from flask import current_app
 from sqlalchemy.exc import SQLAlchemyError
 
 from supportapp.extensions import db
-from supportapp.services.tracking import TrackedEvent, record_events
+from supportapp.services.tracking import TrackedEvent, count_events, record_events
 
 EXTENSION = "supportapp.event_journal"
 DIRECTORY_EXTENSION = "supportapp.event_journal_directory"
@@ -58,14 +58,27 @@ def _line(events):
 
 def _events_in(content):
     """Events of every complete line; a torn last line (a crash mid-write) is skipped."""
+    lines = content.splitlines()
+    try:
+        # One parse for the whole file, as a JSON array of its lines: a json.loads per
+        # line cost 8% of loading a file of "rendered" lines.
+        return _events_of(json.loads(b"[" + b",".join(lines) + b"]"))
+    except (ValueError, KeyError, TypeError):
+        pass  # some line is torn or malformed: line by line, skipping those
     events = []
-    for raw in content.splitlines():
+    for raw in lines:
         try:
-            line = json.loads(raw)
-            at = datetime.fromisoformat(line["at"])
-            events.extend(TrackedEvent(*row, at=at) for row in line["events"])
+            events.extend(_events_of([json.loads(raw)]))
         except (ValueError, KeyError, TypeError):
             continue
+    return events
+
+
+def _events_of(lines):
+    events = []
+    for line in lines:
+        at = datetime.fromisoformat(line["at"])
+        events.extend(TrackedEvent(*row, at=at) for row in line["events"])
     return events
 
 
@@ -245,7 +258,7 @@ class EventJournal:
             for start in range(0, len(events), BATCH_EVENTS):
                 batch = events[start:start + BATCH_EVENTS]
                 try:
-                    loaded += record_events(batch, batch_key=f"journal|{name}|{start}")
+                    loaded += count_events(batch, batch_key=f"journal|{name}|{start}")
                 except SQLAlchemyError:
                     db.session.rollback()
                     raise

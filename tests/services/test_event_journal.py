@@ -9,10 +9,16 @@ import pytest
 from sqlalchemy import func, select
 
 from supportapp.extensions import db
-from supportapp.models import Appeal, AppealVariant, DailyFunnel, TrackingInbox
+from supportapp.models import (
+    Appeal,
+    AppealVariant,
+    DailyFunnel,
+    TrackingEvent,
+    TrackingInbox,
+)
 from supportapp.services.appeals import save_appeal
 from supportapp.services.event_journal import HOST, _line, accept_events, app_journal
-from supportapp.services.tracking import TrackedEvent, roll_up
+from supportapp.services.tracking import TrackedEvent, count_events, last_rollup, roll_up
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0"
 
@@ -175,7 +181,8 @@ def test_journal_loads_at_a_normal_exit(database_url, journal_app, variant, tmp_
     child.stdin.close()
     assert child.wait(timeout=30) == 0
     assert list(tmp_path.glob("events-*")) == []
-    assert db.session.scalar(select(func.count()).select_from(TrackingInbox)) == 1
+    assert _archived() == 1  # counted, not left in the inbox for a roll-up
+    assert _inbox() == 0
 
 
 def test_no_event_that_got_its_204_is_lost_across_rotation(client, journal_app, variant,
@@ -229,6 +236,10 @@ def _inbox():
     return db.session.scalar(select(func.count()).select_from(TrackingInbox))
 
 
+def _archived():
+    return db.session.scalar(select(func.count()).select_from(TrackingEvent))
+
+
 def test_the_flusher_leaves_fresh_files_to_a_roll_up(journal_app, variant, tmp_path):
     """The web process's thread finishes its file every round but loads only files that no
     roll-up took within LEFT_FOR_ROLLUP_SECONDS: with a worker, loading stays out of the
@@ -241,12 +252,42 @@ def test_the_flusher_leaves_fresh_files_to_a_roll_up(journal_app, variant, tmp_p
     journal = app_journal(journal_app)
     journal.drain_quietly()
     (ready,) = tmp_path.glob("events-*.ready")  # finished, not loaded
-    assert _inbox() == 0
+    assert _archived() == 0
     written = ready.stat().st_mtime - LEFT_FOR_ROLLUP_SECONDS - 1
     os.utime(ready, (written, written))  # no roll-up came for longer than that
     journal.drain_quietly()
     assert not list(tmp_path.glob("events-*"))
-    assert _inbox() == 1
+    assert _archived() == 1 and _inbox() == 0
+    # Counted as it loaded: no roll-up needed.
+    assert db.session.scalar(select(func.sum(DailyFunnel.viewable))) == 1
+
+
+def test_a_batch_counted_at_once_counts_once(journal_app, variant):
+    """A journal batch goes to the archive and the funnels in one transaction, past the
+    inbox; loaded again under its key (a loader that died before removing its file), it
+    adds nothing, even to counts no reader's stage guards (offers)."""
+    story, appeal, v = variant
+    events = [TrackedEvent("offer", story.id, appeal.id, v.id, None),
+              TrackedEvent("rendered", story.id, appeal.id, v.id, "reader-1")]
+    version = last_rollup().version
+    assert count_events(events, batch_key="journal|f|0") == 2
+    assert count_events(events, batch_key="journal|f|0") == 0
+    assert _archived() == 2 and _inbox() == 0
+    row = db.session.scalars(select(DailyFunnel)).one()
+    assert (row.offers_shown, row.rendered) == (1, 1)
+    assert last_rollup().version == version + 1  # what is cached from the funnels moves on
+
+
+def test_a_bad_line_costs_only_its_own_events():
+    """A file parses as a whole; when one line is torn or malformed, the others still load,
+    each line all or nothing."""
+    from supportapp.services.event_journal import _events_in
+
+    good = [TrackedEvent("view", 1, 2, 3, f"r{n}") for n in range(3)]
+    bad_row = b'{"at":"2026-11-30T03:00:00+00:00","events":[["view",1,2,3,"x"],7]}\n'
+    content = _line(good[:1]) + b"not json\n" + bad_row + _line(good[1:]) + b'{"at": "20'
+    assert [e.reader_id for e in _events_in(content)] == ["r0", "r1", "r2"]
+    assert [e.reader_id for e in _events_in(_line(good))] == ["r0", "r1", "r2"]
 
 
 def test_journal_lines_hold_the_event_fields_in_their_order():

@@ -71,6 +71,7 @@ from benchkit import (
     cpu_seconds,
     machine,
     parse_load_args,
+    pg_backends,
     run_clients,
     run_or_exit,
     unwind_on_signals,
@@ -208,20 +209,6 @@ class AppDb(AppOnDb):
 # --------------------------------------------------------------------------- orchestration
 
 
-def _bench_backends(name):
-    """Pids of PostgreSQL backends connected to the database `name` (by process title)."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                title = (entry / "cmdline").read_bytes()
-            except OSError:
-                continue
-            if title.startswith(b"postgres: ") and f" {name} ".encode() in title:
-                pids.append(int(entry.name))
-    return pids
-
-
 class CpuMeter:
     """CPU used by the gunicorn workers, the `flask worker` (if any) and the bench
     database's backends during a run.
@@ -238,7 +225,7 @@ class CpuMeter:
         workers = [self.worker.process.pid] if self.worker is not None else []
         return {"gunicorn": {p: cpu_seconds(p) for p in self.server.worker_pids()},
                 "flask worker": {p: cpu_seconds(p) for p in workers},
-                "postgres": {p: cpu_seconds(p) for p in _bench_backends(self.pg_name)}}
+                "postgres": {p: cpu_seconds(p) for p in pg_backends(self.pg_name)}}
 
     def per_request(self, requests):
         """{"gunicorn": ms, "postgres": ms} of CPU per request since the meter started."""

@@ -174,6 +174,20 @@ def child_pids(parent):
     return sorted(pids)
 
 
+def pg_backends(name):
+    """Pids of PostgreSQL backends connected to the database `name` (by process title)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                title = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if title.startswith(b"postgres: ") and f" {name} ".encode() in title:
+                pids.append(int(entry.name))
+    return pids
+
+
 def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))

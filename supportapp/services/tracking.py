@@ -151,9 +151,8 @@ def _move_inbox_batch(limit):
     # SQLite copies the rows in SQL rather than back through SQLAlchemy's parameter handling,
     # a third of a roll-up's Python. The copy takes the write lock, so no other roll-up can
     # change which rows are the oldest before the delete takes the same ones.
-    oldest = select(inbox.c.id).order_by(inbox.c.id).limit(limit).scalar_subquery()
-    copy = insert(archive).from_select(
-        names, select(*[inbox.c[name] for name in names]).where(inbox.c.id.in_(oldest)))
+    copy = insert(archive).from_select(names, select(*[inbox.c[name] for name in names])
+                                       .where(inbox.c.id.in_(_oldest_inbox_ids(limit))))
     db.session.execute(copy)
     return _take_inbox_batch(limit)
 

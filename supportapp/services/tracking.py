@@ -201,29 +201,29 @@ def roll_up(batch=ROLLUP_BATCH, now=None, stop=None):
 
 
 def _record_rollup(moved):
-    # An upsert: concurrent roll-ups (PostgreSQL) each add their own step to the version.
-    stmt = dialect_insert(RollupState).values(id=1, finished_at=current_time(),
-                                              version=1 if moved else 0)
-    stmt = stmt.on_conflict_do_update(index_elements=["id"], set_={
-        "finished_at": stmt.excluded.finished_at,
-        "version": RollupState.version + stmt.excluded.version})
-    db.session.execute(stmt)
+    _advance_rollup_state(1 if moved else 0, finished=True)
     db.session.commit()
 
 
 def _funnels_changed():
     # What is computed from the funnels is cached by their version (RollupState). The time
     # stays the last roll-up's; only before the first one is there none to keep.
-    stmt = dialect_insert(RollupState).values(id=1, finished_at=current_time(), version=1)
-    stmt = stmt.on_conflict_do_update(index_elements=["id"], set_={
-        "version": RollupState.version + 1})
-    db.session.execute(stmt)
+    _advance_rollup_state(1, finished=False)
+
+
+def _advance_rollup_state(step, finished):
+    # An upsert: concurrent roll-ups and loads (PostgreSQL) each add their own step.
+    stmt = dialect_insert(RollupState).values(id=1, finished_at=current_time(), version=step)
+    changes = {"version": RollupState.version + stmt.excluded.version}
+    if finished:
+        changes["finished_at"] = stmt.excluded.finished_at
+    db.session.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=changes))
 
 
 @dataclass(frozen=True)
 class RollupMark:
     finished_at: datetime | None  # None: no roll-up has run yet
-    version: int  # grows whenever a roll-up changes the daily funnels
+    version: int  # grows whenever the daily funnels change (roll-ups, journal loads)
 
 
 def last_rollup():

@@ -32,6 +32,7 @@ import argparse
 import http.client
 import json
 import os
+import resource
 import statistics
 import sys
 import threading
@@ -131,8 +132,10 @@ def run_load(port, path, warmup, duration, concurrency, expect_appeal):
         totals["first_problem"] = totals["first_problem"] or "a client thread did not finish"
     ok = totals.pop("ok")
     latency_sum = totals.pop("latency_sum")
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     return dict(totals, ok=ok, duration=duration, rps=ok / duration,
-                mean_latency_ms=(latency_sum / ok * 1000) if ok else None)
+                mean_latency_ms=(latency_sum / ok * 1000) if ok else None,
+                client_cpu_seconds=usage.ru_utime + usage.ru_stime)
 
 
 # --------------------------------------------------------------------------- orchestration
@@ -241,6 +244,11 @@ def _cpu_note(stats):
         note = f", worker CPU {stats['cpu_ms']:.2f} ms/response"
     if stats.get("worker_cpu_ms") is not None:
         note += f", flask worker {stats['worker_cpu_ms']:.3f} ms/response"
+    if stats["requests"]:
+        # The load generator shares the machine's CPUs: what it spends per response (a
+        # bigger page costs it more to read) is taken from the server's share.
+        client_ms = stats["client_cpu_seconds"] * 1000 / stats["requests"]
+        note += f", load generator {client_ms:.2f} ms/response"
     return note
 
 

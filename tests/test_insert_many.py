@@ -3,10 +3,10 @@ SQLite), with NULLs, aware datetimes and an ON CONFLICT clause, stored as the OR
 rows_with_keys(): exactly the rows of the keys asked for."""
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import String, cast, select
 
 from supportapp.extensions import db
-from supportapp.models import ReaderFunnel, TrackingDedup, TrackingInbox
+from supportapp.models import DailyFunnel, ReaderFunnel, TrackingDedup, TrackingInbox
 from supportapp.models.dialect import insert_many, rows_with_keys
 
 NOW = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
@@ -37,6 +37,24 @@ def test_rows_with_nulls_and_times_land_as_given(app):
          for row in rows]
 
 
+def test_rows_are_stored_as_the_orm_stores_them(app):
+    """The very text (SQLite) or value the ORM writes for dates and times, so that queries
+    comparing them see one format."""
+    row = {"received_at": NOW + timedelta(microseconds=250), "day": NOW.date(),
+           "kind": "view", "story_id": 1, "appeal_id": 1, "variant_id": 1,
+           "reader_id": "orm", "page_view": None}
+    db.session.add(TrackingInbox(**row))
+    db.session.flush()
+    insert_many(TrackingInbox.__table__, [dict(row, reader_id="many"),
+                                          dict(row, reader_id="more")])
+    db.session.commit()
+    as_text = select(TrackingInbox.reader_id, cast(TrackingInbox.received_at, String),
+                     cast(TrackingInbox.day, String)).order_by(TrackingInbox.id)
+    stored = db.session.execute(as_text).all()
+    assert [who for who, _at, _day in stored] == ["orm", "many", "more"]
+    assert len({(at, day) for _who, at, day in stored}) == 1
+
+
 def test_on_conflict_updates_the_rows_already_there(app):
     insert_many(ReaderFunnel.__table__, [_funnel("a", 1, NOW), _funnel("b", 1, NOW)], _upsert)
     later = NOW + timedelta(minutes=5)
@@ -46,6 +64,22 @@ def test_on_conflict_updates_the_rows_already_there(app):
     stored = {r.reader_key: (r.stage, r.last_seen_at)
               for r in db.session.scalars(select(ReaderFunnel))}
     assert stored == {"a": (1, NOW), "b": (3, later), "c": (2, later)}
+
+
+def test_columns_left_out_get_their_defaults(app):
+    """Rows without the columns that have defaults: stored with the defaults, as the ORM
+    would (SQLite's tuple path steps aside for such statements)."""
+    day = date(2026, 11, 30)
+    insert_many(DailyFunnel.__table__, [{"day": day, "story_id": s, "variant_id": 1}
+                                        for s in (1, 2)])
+    insert_many(ReaderFunnel.__table__, [_funnel("one", 2, NOW)])  # one row, every column
+    db.session.commit()
+    stored = db.session.scalars(select(DailyFunnel).order_by(DailyFunnel.story_id)).all()
+    assert [(f.story_id, f.appeal_id, f.rendered, f.clicks, f.views_reported)
+            for f in stored] == [(1, 0, 0, 0, 0), (2, 0, 0, 0, 0)]
+    funnel = db.session.scalars(select(ReaderFunnel)).one()
+    assert (funnel.reader_key, funnel.stage, funnel.view_reported, funnel.last_seen_at) == \
+        ("one", 2, True, NOW)
 
 
 def test_returning_names_only_the_rows_inserted(app):

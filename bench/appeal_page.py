@@ -15,7 +15,8 @@ completed 200 responses:
 
 A `flask worker` runs beside gunicorn throughout, as in the README's production set-up: it
 loads the pages' journals and rolls up (`--rollup thread` leaves both to gunicorn's
-worker, as when no worker runs); its CPU per response is printed beside gunicorn's.
+worker, as when no worker runs); its CPU per response is printed beside gunicorn's, and so
+is the load generator's (it shares the machine's CPUs).
 
 Phases alternate for several rounds (A B, B A, A B, ...), gunicorn is restarted for each
 measurement, and the median requests/s of each phase gives the ratio with/without. The

@@ -48,7 +48,8 @@ def insert_many(table, rows, on_conflict=None, returning=None):
 
 def _sqlite_executemany(stmt, table, rows):
     """Run stmt for every row as one tuple each through SQLite's executemany; False (nothing
-    done) when the statement needs more than the rows' own values (a column default).
+    done) when the statement needs more than the rows' own values (a column default) or has
+    a single column.
 
     SQLAlchemy builds and converts a parameter dict per row in Python; a SQLite roll-up
     writes two rows per story page, and this path took 2 to 4 µs off the 35 µs it spent on
@@ -60,13 +61,13 @@ def _sqlite_executemany(stmt, table, rows):
     names = list(rows[0])
     compiled = stmt.compile(dialect=dialect, column_keys=names)
     order = compiled.positiontup
-    if sorted(order) != sorted(names):
-        return False
+    if len(order) < 2 or sorted(order) != sorted(names):
+        return False  # (one column: itemgetter would give bare values, not tuples)
     # The dialect's own types: a generic DateTime converts nothing, and sqlite3 would then
     # write its own text for a datetime, not the text SQLAlchemy writes and compares with.
     converters = [(index, convert) for index, name in enumerate(order)
                   if (convert := _bind_processor(table.c[name].type, dialect)) is not None]
-    values_of = operator.itemgetter(*order) if len(order) > 1 else _one_tuple(order[0])
+    values_of = operator.itemgetter(*order)
     params = [values_of(row) for row in rows]
     if converters:
         params = [_converted(values, converters) for values in params]
@@ -83,10 +84,6 @@ def _converted(values, converters):
     for index, convert in converters:
         values[index] = convert(values[index])
     return tuple(values)
-
-
-def _one_tuple(name):
-    return lambda row: (row[name],)
 
 
 def rows_as_dicts(stmt):

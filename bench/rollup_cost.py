@@ -1,7 +1,7 @@
 """Benchmark: what does counting one story page's "rendered" event cost in the background?
 
     .venv/bin/python bench/rollup_cost.py [--database postgresql|sqlite] [--events 5000]
-                                          [--rounds 6]
+                                          [--rounds 6] [--kind rendered|view]
 
 Every story page that carries the appeal writes one "rendered" line to its process's event
 journal, and a roll-up (the worker's, every few seconds) loads the lines into the archive
@@ -9,7 +9,8 @@ and the funnels. bench/appeal_page.py sees that work only as the flask worker's 
 gunicorn's; this measures it alone, in-process, on a throwaway database (migrations +
 seed; PostgreSQL, the production database, when 127.0.0.1:5432 answers, else SQLite).
 
-Each round writes --events journal lines, each of a new reader as story pages do, then
+Each round writes --events journal lines, each of a new reader as story pages do (or, with
+--kind view, a beacon's "view" event of a new reader, made by the beacon's own code), then
 rolls up once and takes the CPU time of that roll-up per event: in this process (Python,
 SQLAlchemy, psycopg) and, on PostgreSQL, in the bench database's backends. The first
 round warms up and is not counted; the median and the lowest of the others are printed
@@ -24,10 +25,11 @@ import statistics
 import sys
 import time
 import uuid
+from datetime import UTC, datetime
 
+from beacon import AppDb
 from benchdb import (
     PG_DATABASE,
-    AppOnDb,
     Database,
     app_env,
     default_database,
@@ -46,16 +48,38 @@ from benchkit import (
 SETTLE_SECONDS = 0.3  # lets PostgreSQL's backend finish its share before it is read
 
 
-def _write_lines(app, events):
-    """One journal line per event, as story pages write them: a new reader each."""
-    from supportapp.services.event_journal import app_journal, journal_directory
+def _rendered(n, targets):
     from supportapp.services.tracking import TrackedEvent
 
+    return [TrackedEvent("rendered", 1, 1, 1 + n % 2, uuid.uuid4().hex,
+                         page_view=uuid.uuid4().hex[:16])]
+
+
+def _view(n, targets):
+    from supportapp.services.beacon import beacon_events
+
+    slug, appeal_id, variant_id = targets[n % len(targets)]
+    beacon = {"pv": uuid.uuid4().hex[:16], "events": [
+        {"type": "view", "story": slug, "appeal": appeal_id, "variant": variant_id}]}
+    events = beacon_events(beacon, uuid.uuid4().hex, datetime.now(UTC).date(), 3600)
+    if len(events) != 1:
+        raise BenchError(f"the beacon code made {len(events)} events of a seeded target")
+    return events
+
+
+EVENTS_OF = {"rendered": _rendered, "view": _view}
+
+
+def _write_lines(on_db, events, kind):
+    """One journal line per event, as story pages (or beacons) write them: a new reader each."""
+    from supportapp.services.event_journal import app_journal, journal_directory
+
+    app = on_db.app
     journal, folder = app_journal(app), journal_directory(app)
+    targets = on_db.targets() if kind == "view" else None
+    make = EVENTS_OF[kind]
     for n in range(events):
-        event = TrackedEvent("rendered", 1, 1, 1 + n % 2, uuid.uuid4().hex,
-                             page_view=uuid.uuid4().hex[:16])
-        journal.append([event], folder, app.config["TRACKING_JOURNAL_SECONDS"])
+        journal.append(make(n, targets), folder, app.config["TRACKING_JOURNAL_SECONDS"])
 
 
 def _timed_roll_up(pg_name, events):
@@ -79,17 +103,18 @@ def benchmark(args):
     with Database(args.database, prefix="rollup-bench-", pg_name=args.pg_name) as database:
         migrate_and_seed(app_env(database.url))
         enter_project()
-        on_db = AppOnDb(database.url)
+        on_db = AppDb(database.url)
         # No flusher loads while lines are written: the roll-up loads them all.
         on_db.app.config["TRACKING_JOURNAL_SECONDS"] = 3600
         pg_name = args.pg_name if args.database == "postgresql" else None
-        print(f"{database.label}; {database.server_version()}; {args.events} events a round")
+        print(f"{database.label}; {database.server_version()}; {args.events} "
+              f"{args.kind} events a round")
         print(f"machine: {machine(memory=False)} at start")
         rounds = []
         try:
             with on_db.app.app_context():
                 for number in range(args.rounds + 1):
-                    _write_lines(on_db.app, args.events)
+                    _write_lines(on_db, args.events, args.kind)
                     python, postgres = _timed_roll_up(pg_name, args.events)
                     label = "warm-up" if number == 0 else f"round {number}"
                     in_pg = f", PostgreSQL {postgres:6.1f} µs/event" if pg_name else ""
@@ -109,6 +134,8 @@ def parse_args(argv=None):
                         help=f"the throwaway PostgreSQL database's name (default {PG_DATABASE})")
     parser.add_argument("--events", type=int, default=5000, help="journal lines a round")
     parser.add_argument("--rounds", type=int, default=6, help="rounds after the warm-up")
+    parser.add_argument("--kind", choices=tuple(EVENTS_OF), default="rendered",
+                        help="a story page's event (default) or a beacon's")
     args = parser.parse_args(argv)
     if args.events < 1 or args.rounds < 1:
         parser.error("--events and --rounds must be at least 1")

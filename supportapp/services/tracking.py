@@ -166,15 +166,20 @@ def _add_to_funnels(rows):
         key = (row["day"], row["story_id"], row["variant_id"])
         totals[key][FUNNEL_COLUMN[row["kind"]]] += 1
         appeals[key] = row["appeal_id"]
-    for key, appeal_id in appeals.items():
-        counts = {col: totals[key][col] for col in DAILY_COLUMNS}
-        stmt = dialect_insert(DailyFunnel).values(
-            day=key[0], story_id=key[1], variant_id=key[2], appeal_id=appeal_id, **counts)
-        excluded = stmt.excluded
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["day", "story_id", "variant_id"],
-            set_={col: getattr(DailyFunnel, col) + getattr(excluded, col) for col in counts})
-        db.session.execute(stmt)
+    # One statement for all of a batch's stories and variants: a statement each cost a
+    # batch of beacons across 60 story x variant pairs a third of its Python.
+    values = [{"day": day, "story_id": story_id, "variant_id": variant_id,
+               "appeal_id": appeals[(day, story_id, variant_id)],
+               **{col: totals[(day, story_id, variant_id)][col] for col in DAILY_COLUMNS}}
+              for day, story_id, variant_id in sorted(appeals)]
+    insert_many(DailyFunnel.__table__, values, _add_counts)
+
+
+def _add_counts(stmt):
+    excluded = stmt.excluded
+    return stmt.on_conflict_do_update(
+        index_elements=["day", "story_id", "variant_id"],
+        set_={col: stmt.table.c[col] + excluded[col] for col in DAILY_COLUMNS})
 
 
 def roll_up(batch=ROLLUP_BATCH, now=None, stop=None):

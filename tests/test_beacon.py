@@ -67,6 +67,19 @@ def test_bulk_replay_counts_nothing_twice(client, tracked):
     assert _funnel() == (2, 2, 1)
 
 
+def test_beacon_replayed_after_its_roll_up_counts_nothing_more(client, tracked):
+    """Views and clicks count once through the reader funnel (every one received is kept in
+    the archive); an offer, which no funnel stage folds, once through its key."""
+    client.set_cookie("sa_rid", "reader-ffffffffffffffff")
+    events = [_view(*tracked), _view(*tracked, kind="click"), _view(*tracked, kind="offer")]
+    for _ in range(2):
+        assert _beacon(client, events).status_code == 204
+        assert _funnel() == (1, 1, 1)
+    assert db.session.scalar(select(func.sum(DailyFunnel.offers_shown))) == 1
+    kinds = sorted(db.session.scalars(select(TrackingEvent.kind)))
+    assert kinds == ["click", "click", "offer", "view", "view"]
+
+
 @pytest.mark.parametrize("agent", ["Googlebot/2.1 (+http://www.google.com/bot.html)",
                                    "python-requests/2.31", "curl/8.5.0", ""])
 def test_bots_dropped(client, tracked, agent):

@@ -41,7 +41,8 @@ class TrackingInbox(_EventColumns, db.Model):
 
 
 class TrackingEvent(_EventColumns, db.Model):
-    """Every raw event ever counted, kept for audits and re-computation; reports never scan it."""
+    """Every raw event ever counted, kept for audits and re-computation; reports never scan it.
+    A replayed view or click is kept too: the reader funnel, not a key, makes it count once."""
 
     __tablename__ = "tracking_event"
     # Its own numbers (migration 0022): journal batches come without an inbox id.
@@ -50,7 +51,8 @@ class TrackingEvent(_EventColumns, db.Model):
 
 
 class TrackingDedup(db.Model):
-    """Keys of reader events already counted today (a view once per reader, story, variant, day)."""
+    """Keys of events already counted (an offer once per reader, story, variant and day, a
+    checkout once per session, a journal batch once); views and clicks need none."""
 
     __tablename__ = "tracking_dedup"
     key: Mapped[str] = mapped_column(String(200), primary_key=True)

@@ -168,10 +168,9 @@ def _add_to_funnels(rows):
         appeals[key] = row["appeal_id"]
     # One statement for all of a batch's stories and variants: a statement each cost a
     # batch of beacons across 60 story x variant pairs a third of its Python.
-    values = [{"day": day, "story_id": story_id, "variant_id": variant_id,
-               "appeal_id": appeals[(day, story_id, variant_id)],
-               **{col: totals[(day, story_id, variant_id)][col] for col in DAILY_COLUMNS}}
-              for day, story_id, variant_id in sorted(appeals)]
+    values = [{"day": key[0], "story_id": key[1], "variant_id": key[2], "appeal_id": appeal_id,
+               **{col: totals[key][col] for col in DAILY_COLUMNS}}
+              for key, appeal_id in sorted(appeals.items())]
     insert_many(DailyFunnel.__table__, values, _add_counts)
 
 

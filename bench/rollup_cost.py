@@ -10,7 +10,8 @@ gunicorn's; this measures it alone, in-process, on a throwaway database (migrati
 seed; PostgreSQL, the production database, when 127.0.0.1:5432 answers, else SQLite).
 
 Each round writes --events journal lines, each of a new reader as story pages do (or, with
---kind view, a beacon's "view" event of a new reader, made by the beacon's own code), then
+--kind view, a beacon's "view" event of a new reader, made by the beacon's own code), with
+reader and page view ids made by the app's own functions, then
 rolls up once and takes the CPU time of that roll-up per event: in this process (Python,
 SQLAlchemy, psycopg) and, on PostgreSQL, in the bench database's backends. The first
 round warms up and is not counted; the median and the lowest of the others are printed
@@ -24,7 +25,6 @@ import argparse
 import statistics
 import sys
 import time
-import uuid
 from datetime import UTC, datetime
 
 from beacon import AppDb
@@ -49,19 +49,22 @@ SETTLE_SECONDS = 0.3  # lets PostgreSQL's backend finish its share before it is 
 
 
 def _rendered(n, targets):
+    from supportapp.services.beacon import new_page_view_id
+    from supportapp.services.reader_cookies import new_reader_id
     from supportapp.services.tracking import TrackedEvent
 
-    return [TrackedEvent("rendered", 1, 1, 1 + n % 2, uuid.uuid4().hex,
-                         page_view=uuid.uuid4().hex[:16])]
+    return [TrackedEvent("rendered", 1, 1, 1 + n % 2, new_reader_id(),
+                         page_view=new_page_view_id())]
 
 
 def _view(n, targets):
-    from supportapp.services.beacon import beacon_events
+    from supportapp.services.beacon import beacon_events, new_page_view_id
+    from supportapp.services.reader_cookies import new_reader_id
 
     slug, appeal_id, variant_id = targets[n % len(targets)]
-    beacon = {"pv": uuid.uuid4().hex[:16], "events": [
+    beacon = {"pv": new_page_view_id(), "events": [
         {"type": "view", "story": slug, "appeal": appeal_id, "variant": variant_id}]}
-    events = beacon_events(beacon, uuid.uuid4().hex, datetime.now(UTC).date(), 3600)
+    events = beacon_events(beacon, new_reader_id(), datetime.now(UTC).date(), 3600)
     if len(events) != 1:
         raise BenchError(f"the beacon code made {len(events)} events of a seeded target")
     return events

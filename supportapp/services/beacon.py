@@ -1,12 +1,12 @@
 """Checking what an article page's beacon says before anything is counted."""
 import json
 import re
-import secrets
 
 from crawlerdetect import CrawlerDetect
 
 from supportapp.caches import app_caches
 from supportapp.services.known_targets import known_targets
+from supportapp.services.ordered_ids import ordered_id
 from supportapp.services.reader_cookies import valid_reader_id
 from supportapp.services.reader_funnel import STAGES
 from supportapp.services.stories import SLUG_RE
@@ -22,8 +22,9 @@ PAGE_VIEW_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 def new_page_view_id():
     """A fresh id for one page showing the appeal: the server records the appeal as shown
     under it, and the page's beacons send it back as `pv`, so the two join without a reader
-    id (Do Not Track, embeds with no storage)."""
-    return secrets.token_urlsafe(12)
+    id (Do Not Track, embeds with no storage). It sorts by when it was made, as reader ids
+    do (services/ordered_ids.py): without a reader id, it is the reader funnel's key."""
+    return ordered_id(12)
 
 
 def valid_page_view_id(value):

@@ -3,8 +3,9 @@
 Values are short, plain and tolerant: a tampered or garbled cookie reads as empty.
 """
 import re
-import secrets
 from datetime import date
+
+from supportapp.services.ordered_ids import ordered_id
 
 READER_ID_COOKIE = "sa_rid"
 READS_COOKIE = "sa_reads"
@@ -22,8 +23,9 @@ def day_number(today):
 
 
 def new_reader_id():
-    """A random first-party reader id that says nothing about the reader."""
-    return secrets.token_urlsafe(16)
+    """A random first-party reader id that says nothing about the reader but the second it
+    was made in (services/ordered_ids.py: it keeps the reader funnel's indexes cheap)."""
+    return ordered_id(16)
 
 
 def valid_reader_id(value):

@@ -1,5 +1,6 @@
 """Reader and page view ids sort by the second they were made in, on both databases, and
 are otherwise random."""
+import time
 from datetime import UTC, date, datetime
 
 from sqlalchemy import select
@@ -28,7 +29,11 @@ def test_ids_of_the_same_second_differ_in_their_random_part():
 
 
 def test_the_app_s_ids_pass_its_own_checks_and_carry_the_time():
+    before = int(time.time())
     reader, page_view = new_reader_id(), new_page_view_id()
+    after = int(time.time())
+    for made in (reader, page_view):
+        assert before <= int(made[:PREFIX_LENGTH], 16) <= after
     assert valid_reader_id(reader) == reader
     assert valid_page_view_id(page_view) == page_view
     assert len(reader) == PREFIX_LENGTH + 22 and len(page_view) == PREFIX_LENGTH + 16

@@ -59,6 +59,7 @@ class AppCaches:
     currencies: Memo  # a reader's currency per Accept-Language header (reader_state.py)
     bots: Memo  # a user agent's crawler verdict (services/beacon.py)
     cookie_headers: Memo  # a reader cookie's Set-Cookie header per second (reader_state.py)
+    statements: Memo  # roll-ups' INSERTs and lookups, built once (models/dialect.py)
 
 
 def init_app(app):
@@ -91,6 +92,8 @@ def init_app(app):
         cookie_headers=Memo(LRUCache(maxsize=256)),
         # Readers' browsers send a few thousand distinct user agents at most.
         bots=Memo(LRUCache(maxsize=4096)),
+        # A few dozen statements: each table's INSERT per set of columns and conflict rule.
+        statements=Memo(LRUCache(maxsize=128)),
     )
 
 

@@ -115,3 +115,24 @@ def test_rows_with_keys_finds_exactly_the_keys_asked_for(app):
     assert sorted(found) == sorted((date(2026, 11, 30), f"r{i}", 1, 2, 1 + i % 3,
                                     NOW + timedelta(seconds=i)) for i in (0, 1, 2, 5, 11))
     assert rows_with_keys(ReaderFunnel.__table__, names, [], ("stage",)) == []
+
+
+def test_a_roll_up_builds_its_statements_once(app):
+    """Statements are kept per table, columns and conflict rule: a second journal batch of
+    the same shape builds nothing new (a closure as conflict rule would add one a call),
+    and what the kept statements write is what fresh ones wrote."""
+    from supportapp.caches import app_caches
+    from supportapp.services.tracking import TrackedEvent, count_events
+
+    def batch(first):
+        return [TrackedEvent("rendered", 1, 1, 1, f"reader-{n}", page_view=f"pv-{n}")
+                for n in range(first, first + 3)]
+
+    assert count_events(batch(0), batch_key="journal|a|0") == 3
+    kept = len(app_caches().statements)
+    assert kept >= 4  # the batch key, the archive, the reader funnel, the daily funnel
+    assert count_events(batch(3), batch_key="journal|b|0") == 3
+    assert count_events(batch(3), batch_key="journal|b|0") == 0
+    assert len(app_caches().statements) == kept
+    assert db.session.scalar(select(DailyFunnel.rendered)) == 6
+    assert len(db.session.scalars(select(ReaderFunnel.reader_key)).all()) == 6

@@ -9,8 +9,9 @@ background thread finishes the file. Every roll-up first loads, in batches, ever
 file of the folder that it can lock: ready files, and files whose writer died (the lock died
 with it), whatever host or process wrote them; the background thread loads those that no
 roll-up took within LEFT_FOR_ROLLUP_SECONDS. A loader keeps the lock while it loads and
-removes the file; one that dies midway leaves the file unlocked for the next. Each batch is
-recorded under a key of its own, so a file loaded twice counts once.
+removes the file; one that dies midway leaves the file unlocked for the next. Each chunk of
+BATCH_EVENTS lines is recorded under a key of its own, in the transaction that counts it
+(up to CHUNKS_PER_TRANSACTION chunks share one), so a file loaded twice counts once.
 """
 import atexit
 import fcntl
@@ -30,12 +31,17 @@ from flask import current_app
 from sqlalchemy.exc import SQLAlchemyError
 
 from supportapp.extensions import db
-from supportapp.services.tracking import TrackedEvent, count_events, record_events
+from supportapp.services.tracking import TrackedEvent, count_chunks, record_events
 
 EXTENSION = "supportapp.event_journal"
 DIRECTORY_EXTENSION = "supportapp.event_journal_directory"
 HOST = re.sub(r"[^A-Za-z0-9_]", "_", socket.gethostname())  # no "-" or "." in file names
+# A file's events are counted in chunks of BATCH_EVENTS, each under a key of its own (the
+# file and the chunk's first line): a chunk counts once, however often it is loaded. Keys
+# must keep naming the same lines across versions, so this stays; how many chunks share a
+# transaction may change.
 BATCH_EVENTS = 1000
+CHUNKS_PER_TRANSACTION = 5
 # Lines written before page views were recorded have one field less: page_view is None.
 FIELDS = ("kind", "story_id", "appeal_id", "variant_id", "reader_id", "dedup_key", "page_view")
 # Writers from before the locks (still running during an upgrade) write unlocked files: on
@@ -46,14 +52,25 @@ UNLOCKED_GRACE_SECONDS = 600
 LEFT_FOR_ROLLUP_SECONDS = 10
 
 
-# Built once: json.dumps with any option builds a new encoder on every call.
+# Built once: json.dumps with any option builds a new encoder on every call, and so does
+# JSONEncoder.encode underneath (half of a story page's line, 1.7 against 1.0 µs).
 _ENCODE = json.JSONEncoder(separators=(",", ":")).encode
 
 
+def _not_json(value):
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+_ENCODE_ROWS = (json.encoder.c_make_encoder(None, _not_json, json.encoder.encode_basestring_ascii,
+                                            None, ":", ",", False, False, True)
+                if json.encoder.c_make_encoder else None)
+
+
 def _line(events):
-    at = datetime.now(UTC).isoformat()
+    at = datetime.now(UTC).isoformat()  # digits and "-:.+T" only: nothing to escape
     rows = [event[:len(FIELDS)] for event in events]  # TrackedEvent's fields, in order
-    return (_ENCODE({"at": at, "events": rows}) + "\n").encode()
+    encoded = "".join(_ENCODE_ROWS(rows, 0)) if _ENCODE_ROWS else _ENCODE(rows)
+    return f'{{"at":"{at}","events":{encoded}}}\n'.encode()
 
 
 def _events_in(content):
@@ -254,11 +271,12 @@ class EventJournal:
         events = _events_in(_read_all(fd))
         name = path.name.split(".", 1)[0]
         loaded = 0
+        chunks = [(f"journal|{name}|{start}", events[start:start + BATCH_EVENTS])
+                  for start in range(0, len(events), BATCH_EVENTS)]
         with self._app.app_context():
-            for start in range(0, len(events), BATCH_EVENTS):
-                batch = events[start:start + BATCH_EVENTS]
+            for first in range(0, len(chunks), CHUNKS_PER_TRANSACTION):
                 try:
-                    loaded += count_events(batch, batch_key=f"journal|{name}|{start}")
+                    loaded += count_chunks(chunks[first:first + CHUNKS_PER_TRANSACTION])
                 except SQLAlchemyError:
                     db.session.rollback()
                     raise

@@ -90,14 +90,16 @@ def _add_steps(counts, old_stage, old_view, new_stage, new_view):
         counts[VIEWS_REPORTED] += 1
 
 
+def _upsert(stmt):
+    return stmt.on_conflict_do_update(
+        index_elements=list(KEY_NAMES),
+        set_={name: getattr(stmt.excluded, name)
+              for name in ("appeal_id", "stage", "view_reported", "last_seen_at")})
+
+
 def _write(values):
-    def upsert(stmt):
-        return stmt.on_conflict_do_update(
-            index_elements=list(KEY_NAMES),
-            set_={name: getattr(stmt.excluded, name)
-                  for name in ("appeal_id", "stage", "view_reported", "last_seen_at")})
     for start in range(0, len(values), WRITE_CHUNK):
-        insert_many(ReaderFunnel.__table__, values[start:start + WRITE_CHUNK], upsert)
+        insert_many(ReaderFunnel.__table__, values[start:start + WRITE_CHUNK], _upsert)
 
 
 def fold_stages(rows):

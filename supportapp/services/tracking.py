@@ -50,10 +50,13 @@ def _new_dedup_keys(keys, day):
     # One statement, compiled once by SQLAlchemy (a VALUES list of its own per batch cost
     # more than the rest of a load).
     inserted = insert_many(
-        TrackingDedup.__table__, [{"key": k, "day": day} for k in keys],
-        lambda stmt: stmt.on_conflict_do_nothing(index_elements=["key"]),
+        TrackingDedup.__table__, [{"key": k, "day": day} for k in keys], _skip_known_keys,
         returning=TrackingDedup.__table__.c.key)
     return set(inserted)
+
+
+def _skip_known_keys(stmt):
+    return stmt.on_conflict_do_nothing(index_elements=["key"])
 
 
 def _inbox_row(event, now):
@@ -68,11 +71,24 @@ def _fresh_rows(events, now, batch_key):
     """Rows (as the inbox and archive hold them) of the events not counted yet, or None when
     the batch_key has been recorded before: it and the events' dedup keys are noted in the
     caller's transaction."""
-    day = now.date()
-    if batch_key and not _new_dedup_keys({batch_key}, day):
+    if batch_key:
+        return _fresh_chunk_rows([(batch_key, events)], now)
+    return _rows_of_fresh_keys(events, now)
+
+
+def _fresh_chunk_rows(chunks, now):
+    """_fresh_rows for (key, events) chunks: the rows of the chunks whose key is new, or None
+    when every key has been recorded before."""
+    fresh_chunks = _new_dedup_keys({key for key, _events in chunks}, now.date())
+    if not fresh_chunks:
         return None
+    events = [event for key, part in chunks if key in fresh_chunks for event in part]
+    return _rows_of_fresh_keys(events, now)
+
+
+def _rows_of_fresh_keys(events, now):
     keys = {e.dedup_key for e in events if e.dedup_key}
-    fresh = _new_dedup_keys(keys, day)
+    fresh = _new_dedup_keys(keys, now.date())
     rows = []
     for event in events:
         if event.dedup_key and event.dedup_key not in fresh:
@@ -108,7 +124,18 @@ def count_events(events, batch_key, now=None):
     out again cost each journal event a seventh of the Python that counting it takes, and
     PostgreSQL an insert and a delete more.
     """
-    rows = _fresh_rows(events, now or datetime.now(UTC), batch_key)
+    return count_chunks([(batch_key, events)], now)
+
+
+def count_chunks(chunks, now=None):
+    """count_events for several (batch_key, events) chunks in one transaction: each chunk
+    counts once, however often it is loaded, whichever chunks share its transaction.
+
+    A journal file's chunks go together: a second transaction for the last few events of
+    a file cost a roll-up of one-second files (about 1,100 story pages each) 14% of its CPU
+    on PostgreSQL, 6% on SQLite.
+    """
+    rows = _fresh_chunk_rows(chunks, now or datetime.now(UTC))
     if rows is None:
         db.session.rollback()
         return 0

@@ -18,7 +18,13 @@ from supportapp.models import (
 )
 from supportapp.services.appeals import save_appeal
 from supportapp.services.event_journal import HOST, _line, accept_events, app_journal
-from supportapp.services.tracking import TrackedEvent, count_events, last_rollup, roll_up
+from supportapp.services.tracking import (
+    TrackedEvent,
+    count_chunks,
+    count_events,
+    last_rollup,
+    roll_up,
+)
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0"
 
@@ -298,3 +304,40 @@ def test_journal_lines_hold_the_event_fields_in_their_order():
     event = TrackedEvent("view", 1, 2, 3, "r", "k", "pv-1")
     (back,) = _events_in(_line([event]))
     assert back[:len(FIELDS)] == event[:len(FIELDS)] and back.at is not None
+
+
+def test_a_file_counts_chunk_by_chunk_whatever_shares_a_transaction(
+        journal_app, variant, tmp_path, monkeypatch):
+    """Each chunk of BATCH_EVENTS lines keeps its own key, so a file whose first chunk an
+    earlier loader counted (one chunk a transaction, then it died) counts only the rest when
+    its chunks share one transaction now, and nothing when loaded again."""
+    from supportapp.services import event_journal
+
+    story, appeal, v = variant
+    monkeypatch.setattr(event_journal, "BATCH_EVENTS", 2)
+    events = [TrackedEvent("view", story.id, appeal.id, v.id, f"reader-{n}") for n in range(5)]
+    name = f"events-{HOST}-{_dead_pid()}-feedface_1.jsonl"
+    stem = name.split(".", 1)[0]
+    (tmp_path / name).write_bytes(b"".join(_line([event]) for event in events))
+    assert count_events(events[:2], batch_key=f"journal|{stem}|0") == 2  # the earlier loader
+    queries = []
+    monkeypatch.setattr(event_journal, "count_chunks",
+                        lambda chunks: queries.append(len(chunks)) or count_chunks(chunks))
+    assert app_journal(journal_app).drain(str(tmp_path)) == 3
+    assert queries == [3]  # three chunks (2 + 2 + 1 lines), one transaction
+    assert _archived() == 5 and _views() == 5
+    (tmp_path / name).write_bytes(b"".join(_line([event]) for event in events))
+    assert app_journal(journal_app).drain(str(tmp_path)) == 0
+    assert _archived() == 5 and _views() == 5
+
+
+def test_a_journal_line_is_the_json_it_always_was():
+    """_line's own encoder writes what json.dumps wrote: ASCII only, no spaces."""
+    event = TrackedEvent("view", 1, 2, 3, 'r"\u00e9', None, "pv-1")
+    line = _line([event, event])
+    assert line.endswith(b"\n") and line.count(b"\n") == 1
+    parsed = json.loads(line)
+    assert json.dumps(parsed, separators=(",", ":")).encode() + b"\n" == line
+    assert parsed["events"] == [["view", 1, 2, 3, 'r"\u00e9', None, "pv-1"]] * 2
+    with pytest.raises(TypeError):
+        _line([TrackedEvent("view", 1, 2, 3, object())])

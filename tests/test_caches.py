@@ -173,3 +173,34 @@ def test_known_targets_kept_for_their_ttl(ttl_app, live_appeal):
     time.sleep(PAST_TTL)
     assert _in(first, _lookup, slug, variant_id) == (None, appeal.id)
     assert _in(first, _lookup, "renamed-story", variant_id) == (story_id, appeal.id)
+
+
+def test_a_memo_keeps_answers_for_its_ttl_and_at_most_maxsize():
+    """Memo itself, with a real time-to-live: a kept answer is not computed again until it
+    expires; when full, the answer kept longest goes first; a ttl of 0 keeps nothing."""
+    from supportapp.caches import Memo
+
+    calls = []
+
+    def answer(key):
+        return lambda: calls.append(key) or f"answer {key} #{len(calls)}"
+
+    memo = Memo(2, TTL)
+    assert memo.get("a", answer("a")) == "answer a #1"
+    assert memo.get("a", answer("a")) == "answer a #1"
+    memo.get("b", answer("b"))
+    memo.get("c", answer("c"))  # full: "a" goes
+    assert len(memo) == 2
+    assert memo.get("b", answer("b")) == "answer b #2"
+    assert memo.get("a", answer("a")) == "answer a #4"  # computed again
+    time.sleep(PAST_TTL)
+    assert len(memo) == 0
+    assert memo.get("a", answer("a")) == "answer a #5"
+    memo.clear()
+    assert memo.get("a", answer("a")) == "answer a #6"
+
+    untimed, nothing = Memo(1), Memo(5, 0)
+    untimed.get("x", answer("x"))
+    assert untimed.get("x", answer("x")) == "answer x #7"
+    assert nothing.get("y", answer("y")) == "answer y #8"
+    assert nothing.get("y", answer("y")) == "answer y #9" and len(nothing) == 0

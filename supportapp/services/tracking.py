@@ -131,9 +131,9 @@ def count_chunks(chunks, now=None):
     """count_events for several (batch_key, events) chunks in one transaction: each chunk
     counts once, however often it is loaded, whichever chunks share its transaction.
 
-    A journal file's chunks go together: a second transaction for the last few events of
-    a file cost a roll-up of one-second files (about 1,100 story pages each) 14% of its CPU
-    on PostgreSQL, 6% on SQLite.
+    A journal file's chunks go together: with one-second files (about 1,100 story pages
+    each) a second transaction for a file's last hundred events took PostgreSQL's roll-up
+    from 24.5 to 30.6 µs of CPU per event; SQLite's was the same either way.
     """
     rows = _fresh_chunk_rows(chunks, now or datetime.now(UTC))
     if rows is None:
